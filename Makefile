@@ -1,0 +1,31 @@
+# The two commands: `make demo` and `make test`. Both set up what is missing first.
+PYTHON ?= python3.11
+VENV ?= .venv
+STATE ?= .streamlab
+export STREAMLAB_STATE_DIR ?= $(STATE)
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+
+.PHONY: setup demo test up down status clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+	@$(BIN)/streamlab setup
+
+demo: setup
+	@$(BIN)/streamlab demo
+
+test: setup
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+up down status: setup
+	@$(BIN)/streamlab $@
+
+clean:
+	-@test -x $(BIN)/streamlab && $(BIN)/streamlab down
+	rm -rf $(STATE) $(VENV)

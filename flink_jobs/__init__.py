@@ -1,0 +1,1 @@
+"""PyFlink jobs, one folder per lesson concept; shared pieces live in ``common``."""

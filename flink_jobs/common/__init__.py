@@ -1,0 +1,1 @@
+"""Pieces every job shares: Kafka table DDL, JSON validity checks, the job runner."""

@@ -1,0 +1,1 @@
+"""streamlab: a stream-processing lab (Kafka, PyFlink, Airflow, DuckDB, Great Expectations)."""

@@ -1,0 +1,168 @@
+"""The `streamlab` command line. User errors are one line on stderr and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from streamlab import demo, deploy, generator, jars, kafka_io, platform, producer, status, topics
+from streamlab.config import Settings, load_settings
+from streamlab.errors import UserError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that names the fix."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value} is not a fraction between 0 and 1")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="streamlab",
+        description="A stream-processing lab: Kafka, Flink, and the lessons' jobs on one machine. "
+        "Configuration comes from STREAMLAB_* environment variables (see the README).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    sub.add_parser("setup", help="resolve the JVM jars (Kafka broker, Flink Kafka connector)")
+    sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster")
+    sub.add_parser("down", help="stop everything `up` started, and nothing else")
+    sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs, checkpoints")
+    sub.add_parser("topics", help="list the topic catalog")
+
+    gen = sub.add_parser("generate", help="produce a seeded, deterministic event data set")
+    size = gen.add_mutually_exclusive_group()
+    size.add_argument("--count", type=_positive_int, help="fact events (clicks, orders, payments); default 10000")
+    size.add_argument("--duration", type=_positive_int, metavar="SECONDS",
+                      help="produce for this long at --rate (count = duration x rate)")
+    gen.add_argument("--rate", type=_non_negative, default=0.0,
+                     help="records per second; 0 (default) produces as fast as possible")
+    gen.add_argument("--seed", type=int, default=42, help="same seed, same events (default 42)")
+    gen.add_argument("--max-disorder-ms", type=int, default=generator.GeneratorSpec.max_disorder_ms,
+                     help="largest random delay of an on-time event (out-of-order arrival)")
+    gen.add_argument("--late-fraction", type=_fraction, default=generator.GeneratorSpec.late_fraction,
+                     help="fraction of events delayed 5-15 minutes (late data)")
+    gen.add_argument("--malformed-fraction", type=_fraction,
+                     default=generator.GeneratorSpec.malformed_fraction,
+                     help="fraction of events made malformed or invalid (dead-letter material)")
+    gen.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    dep = sub.add_parser("deploy", help="submit a job to the Flink session cluster (no-op if running)")
+    dep.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+
+    read = sub.add_parser("read", help="print a topic's committed records as JSON lines")
+    read.add_argument("topic", help="topic name (see `streamlab topics`)")
+    read.add_argument("--limit", type=_positive_int, default=10, help="at most this many (default 10)")
+
+    sub.add_parser("demo", help="up, generate, deploy Lesson 14, wait, reconcile with the oracle")
+    return parser
+
+
+def _generate(settings: Settings, args: argparse.Namespace) -> None:
+    if args.duration is not None and args.rate <= 0:
+        raise UserError("--duration needs a --rate above 0 (count = duration x rate)")
+    count = int(args.duration * args.rate) if args.duration is not None else (args.count or 10_000)
+    spec = generator.GeneratorSpec(
+        seed=args.seed, count=count, max_disorder_ms=args.max_disorder_ms,
+        late_fraction=args.late_fraction, malformed_fraction=args.malformed_fraction,
+    )
+    produced = producer.produce(
+        generator.generate(spec), settings.bootstrap_servers, rate=args.rate,
+        progress=not args.no_progress,
+    )
+    print(f"{'topic':12} {'records':>8} {'valid':>8} {'late':>6} {'malformed':>9}")
+    for topic in ["clicks", "orders", "payments", "customers", "products"]:
+        print(f"{topic:12} {produced[topic]:>8} {produced[topic + ':valid']:>8} "
+              f"{produced[topic + ':late']:>6} {produced[topic + ':malformed']:>9}")
+
+
+def _read(settings: Settings, args: argparse.Namespace) -> None:
+    topics.by_name(args.topic)
+    for message in kafka_io.read_all(settings.bootstrap_servers, args.topic)[: args.limit]:
+        print(json.dumps({
+            "partition": message.partition, "offset": message.offset,
+            "key": message.key.decode("utf-8", "replace") if message.key else None,
+            "value": message.value.decode("utf-8", "replace") if message.value else None,
+            "headers": {k: v.decode("utf-8", "replace") for k, v in message.headers.items()},
+        }))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = "STREAMLAB_" + str(first["loc"][0]).upper()
+        raise UserError(f"invalid setting {field}={first.get('input')!r}: {first['msg']}") from None
+    match args.command:
+        case "setup":
+            jars.ensure_jars(settings.jars)
+            print(f"jars ready in {settings.jars}")
+        case "up":
+            platform.up(settings)
+            print(f"platform up; state in {settings.state}. Next: `streamlab status`")
+        case "down":
+            platform.down(settings)
+        case "status":
+            print(status.report(settings))
+        case "topics":
+            for topic in topics.CATALOG:
+                print(f"{topic.name:24} {topic.partitions:>2} partitions  {topic.cleanup_policy:8} "
+                      f"{topic.description}")
+        case "generate":
+            _generate(settings, args)
+        case "deploy":
+            job_id = deploy.deploy(settings, args.job)
+            print(f"{args.job} running as Flink job {job_id}")
+        case "read":
+            _read(settings, args)
+        case "demo":
+            return demo.run(settings)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    try:
+        code = run(argv)
+    except UserError as err:
+        print(f"streamlab: error: {err}", file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print("streamlab: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)

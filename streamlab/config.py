@@ -1,0 +1,59 @@
+"""The one typed configuration of streamlab.
+
+Every field can be overridden by an environment variable named ``STREAMLAB_<FIELD>``
+(for example ``STREAMLAB_KAFKA_PORT=19092``). Everything the platform writes — data, logs,
+pid files, temp dirs, jars — lives under ``state_dir``, never in shared ``/tmp`` defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STREAMLAB_", frozen=True)
+
+    state_dir: Path = Field(Path(".streamlab"), description="Where all runtime state lives.")
+    jars_dir: Path | None = Field(
+        None, description="Maven-resolved jars; default <state_dir>/jars. Tests share one."
+    )
+    host: str = Field("127.0.0.1", description="Interface every service binds to.")
+
+    kafka_port: int = Field(9092, ge=1, le=65535, description="Kafka client listener.")
+    kafka_controller_port: int = Field(9093, ge=1, le=65535, description="KRaft controller.")
+    kafka_heap: str = Field("512m", description="Broker JVM heap (-Xmx).")
+
+    flink_rest_port: int = Field(8081, ge=1, le=65535, description="Flink REST API and web UI.")
+    flink_rpc_port: int = Field(6123, ge=1, le=65535, description="JobManager RPC.")
+    flink_taskmanager_slots: int = Field(2, ge=1, description="Slots per TaskManager.")
+    flink_taskmanager_memory: str = Field("1728m", description="TaskManager process size.")
+    flink_jobmanager_memory: str = Field("1024m", description="JobManager process size.")
+    checkpoint_interval_ms: int = Field(
+        2000, ge=100, description="Checkpoint interval; also how often exactly-once output commits."
+    )
+
+    startup_timeout_s: float = Field(90.0, gt=0, description="How long `up` waits for readiness.")
+
+    @property
+    def jars(self) -> Path:
+        return (self.jars_dir or self.state_dir / "jars").resolve()
+
+    @property
+    def state(self) -> Path:
+        return self.state_dir.resolve()
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return f"{self.host}:{self.kafka_port}"
+
+    @property
+    def flink_rest_url(self) -> str:
+        return f"http://{self.host}:{self.flink_rest_port}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,84 @@
+"""Submit the project's PyFlink jobs to the session cluster with `flink run -py`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from streamlab import flink_cluster
+from streamlab.config import Settings
+from streamlab.errors import UserError
+from streamlab.flink_rest import FlinkRest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    key: str
+    name: str  # the Flink job name (pipeline.name)
+    script: Path
+    summary: str
+
+
+JOBS = {
+    spec.key: spec
+    for spec in [
+        JobSpec(
+            "lesson14",
+            "streamlab-lesson14",
+            REPO_ROOT / "flink_jobs" / "lesson14_stateless" / "job.py",
+            "stateless topology: filter, map, flatMap, branch, dead letter",
+        ),
+    ]
+}
+
+
+def job_spec(key: str) -> JobSpec:
+    if key not in JOBS:
+        raise UserError(f"unknown job '{key}': choose one of {', '.join(JOBS)}")
+    return JOBS[key]
+
+
+def deploy(settings: Settings, key: str, timeout_s: float = 180.0) -> str:
+    """Submit the job unless it already runs; return its Flink job id once it is RUNNING."""
+    spec = job_spec(key)
+    rest = FlinkRest(settings.flink_rest_url)
+    try:
+        running = rest.running_job(spec.name)
+    except Exception:  # noqa: BLE001 - any connection failure means the same to the user
+        raise UserError(
+            f"no Flink cluster answers at {settings.flink_rest_url}: run `streamlab up` first"
+        ) from None
+    if running is None:
+        argv = [
+            str(flink_cluster.FLINK_HOME / "bin" / "flink"), "run", "-d",
+            "-py", str(spec.script),
+            "-pyclientexec", sys.executable,
+            "-pyexec", sys.executable,
+            "--bootstrap-servers", settings.bootstrap_servers,
+        ]
+        result = subprocess.run(
+            argv, env=flink_cluster.flink_env(settings), cwd=REPO_ROOT,
+            capture_output=True, text=True, timeout=timeout_s,
+        )
+        if result.returncode != 0:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
+            raise UserError(f"`flink run` failed for {key}:\n{tail}")
+    return wait_running(rest, spec.name, timeout_s)
+
+
+def wait_running(rest: FlinkRest, name: str, timeout_s: float) -> str:
+    """Wait until the job and all of its tasks run (sources are then reading)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        job = rest.running_job(name)
+        if job is not None and job["state"] == "RUNNING":
+            detail = rest.job(job["jid"])
+            if all(v["status"] == "RUNNING" for v in detail["vertices"]):
+                return job["jid"]
+        time.sleep(0.5)
+    raise UserError(f"job {name} did not reach RUNNING within {timeout_s:.0f}s; see the Flink UI")

@@ -1,0 +1,59 @@
+"""JVM artifacts from Maven Central, resolved through ``jvm/pom.xml`` and never committed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from streamlab.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POM = REPO_ROOT / "jvm" / "pom.xml"
+
+
+def require_java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise UserError(
+            "Java not found on PATH: install Java 17 (e.g. `apt-get install openjdk-17-jdk-headless`)"
+        )
+    return java
+
+
+def _pom_digest() -> str:
+    return hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
+
+
+def ensure_jars(jars: Path, quiet: bool = False) -> Path:
+    """Resolve the jars into ``jars`` once per pom version; later calls are no-ops."""
+    marker = jars / ".resolved"
+    if marker.exists() and marker.read_text() == _pom_digest():
+        return jars
+    require_java()
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise UserError("Maven not found on PATH: install it (e.g. `apt-get install maven`)")
+    if not quiet:
+        print(f"Resolving Kafka broker and Flink Kafka connector jars into {jars} (Maven) ...")
+    if jars.exists():
+        shutil.rmtree(jars)
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(POM), "package", f"-Dstreamlab.jars={jars}"],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+        raise UserError(f"Maven could not resolve the jars (is Maven Central reachable?):\n{tail}")
+    marker.write_text(_pom_digest())
+    return jars
+
+
+def kafka_classpath(jars: Path) -> str:
+    return str(jars / "kafka-libs" / "*")
+
+
+def flink_connector_jars(jars: Path) -> list[Path]:
+    return sorted((jars / "flink-lib").glob("*.jar"))

@@ -1,0 +1,99 @@
+"""Reading topics back: whole topics as committed, end offsets, and group progress."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, bytes]
+
+
+def _consumer(bootstrap_servers: str, **extra: object) -> Consumer:
+    return Consumer(
+        {
+            "bootstrap.servers": bootstrap_servers,
+            "group.id": f"streamlab-reader-{uuid.uuid4().hex[:8]}",
+            "enable.auto.commit": False,
+            "isolation.level": "read_committed",
+            "enable.partition.eof": True,
+            "fetch.wait.max.ms": 10,
+            "log_level": 3,
+            **extra,
+        }
+    )
+
+
+def partitions(bootstrap_servers: str, topic: str) -> list[int]:
+    consumer = _consumer(bootstrap_servers)
+    try:
+        meta = consumer.list_topics(topic, timeout=10).topics[topic]
+        if meta.error is not None:
+            raise RuntimeError(f"topic {topic}: {meta.error}")
+        return sorted(meta.partitions)
+    finally:
+        consumer.close()
+
+
+def read_all(bootstrap_servers: str, topic: str, timeout_s: float = 60.0) -> list[Message]:
+    """Every committed record of ``topic`` from the beginning to its current end."""
+    consumer = _consumer(bootstrap_servers)
+    try:
+        parts = partitions(bootstrap_servers, topic)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
+        done: set[int] = set()
+        out: list[Message] = []
+        deadline = time.monotonic() + timeout_s
+        while len(done) < len(parts):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"reading {topic} did not reach its end in {timeout_s}s")
+            for msg in consumer.consume(1000, timeout=0.2):
+                err = msg.error()
+                if err is not None:
+                    if err.code() == KafkaError._PARTITION_EOF:
+                        done.add(msg.partition())
+                        continue
+                    raise RuntimeError(f"reading {topic}: {err}")
+                out.append(
+                    Message(
+                        msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(),
+                        {k: v for k, v in (msg.headers() or [])},
+                    )
+                )
+        return out
+    finally:
+        consumer.close()
+
+
+def end_offsets(bootstrap_servers: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    consumer = _consumer(bootstrap_servers)
+    try:
+        ends = {}
+        for topic in topics:
+            for p in partitions(bootstrap_servers, topic):
+                ends[(topic, p)] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+        return ends
+    finally:
+        consumer.close()
+
+
+def committed_offsets(
+    bootstrap_servers: str, group_id: str, topics: list[str]
+) -> dict[tuple[str, int], int]:
+    """Offsets the group has committed (Flink commits them when a checkpoint completes)."""
+    consumer = _consumer(bootstrap_servers, **{"group.id": group_id})
+    try:
+        wanted = [TopicPartition(t, p) for t in topics for p in partitions(bootstrap_servers, t)]
+        return {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(wanted, timeout=10)}
+    finally:
+        consumer.close()

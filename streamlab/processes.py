@@ -1,0 +1,165 @@
+"""Start and stop the platform's own processes, and only those.
+
+Each service runs in its own session (process group). Its pid and the process's start time
+are recorded in ``<state>/pids/<name>.json``; a recorded pid counts as ours only while a
+process with that pid *and* that start time exists, so a recycled pid is never signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from streamlab.errors import UserError
+
+
+@dataclass(frozen=True)
+class ManagedProcess:
+    name: str
+    pid: int
+    create_time: float
+    log: Path
+
+    def alive(self) -> bool:
+        try:
+            proc = psutil.Process(self.pid)
+            return (
+                abs(proc.create_time() - self.create_time) < 0.05
+                and proc.status() != psutil.STATUS_ZOMBIE
+            )
+        except psutil.NoSuchProcess:
+            return False
+
+
+def _pid_file(state: Path, name: str) -> Path:
+    return state / "pids" / f"{name}.json"
+
+
+def spawn(
+    state: Path, name: str, argv: Sequence[str], env: Mapping[str, str], log: Path, cwd: Path
+) -> ManagedProcess:
+    """Start ``argv`` detached in its own session, logging to ``log``, and record it."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    _pid_file(state, name).parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            list(argv),
+            env=dict(env),
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    managed = ManagedProcess(name, proc.pid, psutil.Process(proc.pid).create_time(), log)
+    _pid_file(state, name).write_text(
+        json.dumps({"pid": managed.pid, "create_time": managed.create_time, "log": str(log)})
+    )
+    return managed
+
+
+def recorded(state: Path, name: str) -> ManagedProcess | None:
+    path = _pid_file(state, name)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return ManagedProcess(name, data["pid"], data["create_time"], Path(data["log"]))
+
+
+def running(state: Path, name: str) -> ManagedProcess | None:
+    proc = recorded(state, name)
+    return proc if proc is not None and proc.alive() else None
+
+
+def all_recorded(state: Path) -> list[ManagedProcess]:
+    pids = state / "pids"
+    if not pids.is_dir():
+        return []
+    found = (recorded(state, path.stem) for path in sorted(pids.glob("*.json")))
+    return [proc for proc in found if proc is not None]
+
+
+def stop(state: Path, name: str, timeout_s: float = 30.0) -> bool:
+    """Stop the recorded process group gracefully, then forcibly; True if something ran."""
+    proc = recorded(state, name)
+    if proc is None:
+        return False
+    was_alive = proc.alive()
+    if was_alive:
+        _signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        while proc.alive() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if proc.alive():
+            _signal_group(proc, signal.SIGKILL)
+            while proc.alive():
+                time.sleep(0.1)
+    _reap_group(proc)
+    _pid_file(state, name).unlink(missing_ok=True)
+    return was_alive
+
+
+def kill(proc: ManagedProcess) -> None:
+    """SIGKILL the whole group at once: a crash, as the fault tests need it."""
+    _signal_group(proc, signal.SIGKILL)
+
+
+def _signal_group(proc: ManagedProcess, sig: signal.Signals) -> None:
+    if not proc.alive():
+        return
+    try:
+        os.killpg(proc.pid, sig)  # the group id is the leader's pid (start_new_session)
+    except ProcessLookupError:
+        pass
+
+
+def group_members(proc: ManagedProcess) -> list[psutil.Process]:
+    """Processes still in the leader's group that were started after it (so are its own)."""
+    members = []
+    for other in psutil.process_iter(["pid", "create_time"]):
+        try:
+            if (
+                os.getpgid(other.pid) == proc.pid
+                and other.info["create_time"] >= proc.create_time - 0.05
+            ):
+                members.append(other)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return members
+
+
+def _reap_group(proc: ManagedProcess) -> None:
+    """Kill what the leader left behind in its group (e.g. Python UDF workers)."""
+    for member in group_members(proc):
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def require_free_port(host: str, port: int, what: str, env_var: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise UserError(
+                f"{what} port {port} on {host} is already in use: "
+                f"stop what uses it or set {env_var} to a free port"
+            ) from None
+
+
+def tail(path: Path, lines: int = 20) -> str:
+    if not path.exists():
+        return f"(no log at {path})"
+    text = path.read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:])

@@ -1,0 +1,118 @@
+"""Topics as code: one declarative catalog, applied idempotently with the AdminClient."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confluent_kafka.admin import (
+    AdminClient,
+    AlterConfigOpType,
+    ConfigEntry,
+    ConfigResource,
+    NewPartitions,
+    NewTopic,
+)
+
+from streamlab.errors import UserError
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    partitions: int
+    description: str
+    cleanup_policy: str = "delete"
+    retention_ms: int = 7 * DAY_MS
+    replication_factor: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def configs(self) -> dict[str, str]:
+        return {
+            "cleanup.policy": self.cleanup_policy,
+            "retention.ms": str(self.retention_ms),
+            **self.extra,
+        }
+
+
+RAW = [
+    Topic("clicks", 3, "User page views (keyed by user_id)."),
+    Topic("orders", 3, "Orders with line items (keyed by order_id)."),
+    Topic("payments", 3, "Card payments for orders (keyed by order_id)."),
+    Topic("customers", 1, "Customer changelog, the table side of joins (keyed by customer_id).",
+          cleanup_policy="compact", retention_ms=-1),
+    Topic("products", 1, "Product reference data, the global-table side (keyed by product_id).",
+          cleanup_policy="compact", retention_ms=-1),
+]
+
+ITEM_BRANCHES = ["electronics", "fashion", "home", "other"]
+
+LESSON14 = [
+    Topic("l14-clicks", 3, "Human clicks, normalised (filter + map)."),
+    *[
+        Topic(f"l14-items-{branch}", 3, f"Order line items routed to the '{branch}' branch (flatMap + branch).")
+        for branch in ITEM_BRANCHES
+    ],
+]
+
+DEAD_LETTER = Topic(
+    "dead-letter", 1,
+    "Malformed or invalid events: original key and bytes, reason and origin in headers.",
+    retention_ms=30 * DAY_MS,
+)
+
+CATALOG: list[Topic] = [*RAW, *LESSON14, DEAD_LETTER]
+
+
+def by_name(name: str) -> Topic:
+    for topic in CATALOG:
+        if topic.name == name:
+            return topic
+    raise UserError(f"unknown topic '{name}': known topics are {', '.join(t.name for t in CATALOG)}")
+
+
+def apply(admin: AdminClient, catalog: list[Topic] = CATALOG, timeout_s: float = 30) -> dict[str, str]:
+    """Create missing topics, grow partitions, and set configs; returns what was done per topic."""
+    existing = admin.list_topics(timeout=timeout_s).topics
+    actions: dict[str, str] = {}
+    to_create = [t for t in catalog if t.name not in existing]
+    if to_create:
+        futures = admin.create_topics(
+            [
+                NewTopic(t.name, num_partitions=t.partitions,
+                         replication_factor=t.replication_factor, config=t.configs())
+                for t in to_create
+            ],
+            operation_timeout=timeout_s,
+        )
+        for name, future in futures.items():
+            future.result()
+            actions[name] = "created"
+    grow = [
+        t for t in catalog
+        if t.name in existing and len(existing[t.name].partitions) < t.partitions
+    ]
+    if grow:
+        for name, future in admin.create_partitions(
+            [NewPartitions(t.name, t.partitions) for t in grow]
+        ).items():
+            future.result()
+            actions[name] = "partitions increased"
+    present = [t for t in catalog if t.name in existing]
+    if present:
+        resources = [
+            ConfigResource(
+                ConfigResource.Type.TOPIC,
+                t.name,
+                incremental_configs=[
+                    ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
+                    for key, value in t.configs().items()
+                ],
+            )
+            for t in present
+        ]
+        for resource, future in admin.incremental_alter_configs(resources).items():
+            future.result()
+            actions.setdefault(resource.name, "up to date")
+    return actions

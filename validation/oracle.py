@@ -1,0 +1,218 @@
+"""The independent oracle: what every job *should* have emitted, recomputed with DuckDB SQL
+from the raw input topics, and compared row for row with what the job did emit.
+
+It implements the event rules of ``streamlab.events`` a second time, in another engine and
+without looking at the Flink SQL, so a mistake in a job shows up as a difference here.
+Outputs are read with ``isolation.level=read_committed``: only what a consumer may see.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from streamlab import kafka_io, topics
+
+
+@dataclass(frozen=True)
+class TopicCheck:
+    topic: str
+    expected: int
+    actual: int
+    missing: int  # expected rows the topic lacks
+    unexpected: int  # rows in the topic the oracle did not expect (duplicates included)
+    sample: list[tuple]  # a few differing rows, for the error message
+
+    @property
+    def exact(self) -> bool:
+        return self.missing == 0 and self.unexpected == 0
+
+
+def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table: str) -> int:
+    """Load a topic as (topic, partition, offset, key, value, headers JSON) into ``table``."""
+    rows = [
+        (m.topic, m.partition, m.offset, m.key, m.value,
+         {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in m.headers.items()})
+        for m in kafka_io.read_all(bootstrap, topic)
+    ]
+    frame = pd.DataFrame(rows, columns=["topic", "partition", "offset", "key", "value", "headers"])
+    frame["headers"] = frame["headers"].map(json.dumps)
+    con.register("incoming", frame)
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table} AS
+        SELECT topic, "partition"::INTEGER AS "partition", "offset"::BIGINT AS "offset",
+               key::BLOB AS key, value::BLOB AS value, headers::JSON AS headers,
+               try(decode(value::BLOB)) AS doc
+        FROM incoming"""
+    )
+    con.unregister("incoming")
+    return len(frame)
+
+
+def _text(path: str, doc: str = "doc") -> str:
+    return f"json_extract_string({doc}, '{path}')"
+
+
+def _digits(path: str, pattern: str, doc: str = "doc") -> str:
+    return f"regexp_full_match(coalesce({_text(path, doc)}, ''), '{pattern}')"
+
+
+def _blank(path: str) -> str:
+    return f"coalesce({_text(path)}, '') = ''"
+
+
+def _every_item(field: str, pattern: str) -> str:
+    return (
+        "list_bool_and(list_transform(items, lambda it: "
+        f"regexp_full_match(coalesce(json_extract_string(it, '$.{field}'), ''), '{pattern}')))"
+    )
+
+
+CLICK_REASON = f"""
+CASE
+  WHEN doc IS NULL OR NOT json_valid(doc) OR json_type(doc::JSON) <> 'OBJECT' THEN 'not a JSON object'
+  WHEN {_text('$.schema_version')} IS DISTINCT FROM '1' THEN 'unsupported schema_version'
+  WHEN {_blank('$.event_id')} THEN 'missing event_id'
+  WHEN {_blank('$.user_id')} THEN 'missing user_id'
+  WHEN NOT {_digits('$.ts_ms', '[0-9]{1,15}')} THEN 'ts_ms is not a non-negative integer'
+  WHEN NOT starts_with(coalesce({_text('$.url')}, ''), '/') THEN 'url does not start with /'
+  WHEN {_text('$.device')} IS NULL OR {_text('$.device')} NOT IN ('desktop', 'mobile', 'tablet')
+    THEN 'unknown device'
+  WHEN {_blank('$.user_agent')} THEN 'missing user_agent'
+END"""
+
+ORDER_REASON = f"""
+CASE
+  WHEN doc IS NULL OR NOT json_valid(doc) OR json_type(doc::JSON) <> 'OBJECT' THEN 'not a JSON object'
+  WHEN {_text('$.schema_version')} IS DISTINCT FROM '1' THEN 'unsupported schema_version'
+  WHEN {_blank('$.order_id')} THEN 'missing order_id'
+  WHEN {_blank('$.customer_id')} THEN 'missing customer_id'
+  WHEN NOT {_digits('$.ts_ms', '[0-9]{1,15}')} THEN 'ts_ms is not a non-negative integer'
+  WHEN items IS NULL OR len(items) = 0 THEN 'items is not a non-empty array'
+  WHEN NOT {_every_item('product_id', '[A-Za-z0-9_-]+')} THEN 'item without a valid product_id'
+  WHEN NOT {_every_item('category', 'electronics|fashion|home|books|sports')}
+    THEN 'item with an unknown category'
+  WHEN NOT {_every_item('quantity', '[1-9][0-9]{0,2}')} THEN 'item quantity not in 1..999'
+  WHEN NOT {_every_item('unit_price_cents', '[0-9]{1,12}')}
+    THEN 'item unit_price_cents not a non-negative integer'
+END"""
+
+
+def _lesson14_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW clicks_judged AS SELECT *, {CLICK_REASON} AS reason FROM raw_clicks")
+    con.execute(
+        f"""CREATE OR REPLACE VIEW orders_judged AS
+        SELECT * EXCLUDE (items), {ORDER_REASON} AS reason, items FROM (
+          SELECT *, CASE WHEN json_valid(doc) AND json_type(doc::JSON, '$.items') = 'ARRAY'
+                         THEN json_extract(doc, '$.items[*]') END AS items
+          FROM raw_orders
+        )"""
+    )
+    bots = " OR ".join(f"contains(lower({_text('$.user_agent')}), '{w}')" for w in ("bot", "spider", "crawler"))
+    con.execute(
+        f"""CREATE OR REPLACE VIEW expected_clicks AS
+        WITH human AS (
+          SELECT *, lower(split_part(split_part({_text('$.url')}, '?', 1), '#', 1)) AS path
+          FROM clicks_judged WHERE reason IS NULL AND NOT ({bots})
+        ), typed AS (
+          SELECT *, CASE
+              WHEN path = '/' THEN 'home'
+              WHEN starts_with(path, '/product/') THEN 'product'
+              WHEN starts_with(path, '/category/') THEN 'category'
+              WHEN path = '/cart' THEN 'cart'
+              WHEN path = '/search' THEN 'search'
+              ELSE 'other' END AS page_type
+          FROM human
+        )
+        SELECT {_text('$.user_id')} AS key, {_text('$.event_id')} AS event_id,
+               {_text('$.user_id')} AS user_id, page_type, path,
+               CASE WHEN page_type = 'product' THEN path[10:] END AS product_id,
+               {_text('$.device')} AS device, CAST({_text('$.ts_ms')} AS BIGINT) AS ts_ms
+        FROM typed"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE VIEW expected_items AS
+        SELECT {_text('$.order_id')} AS key, {_text('$.order_id')} AS order_id,
+               line_no::INTEGER AS line_no, {_text('$.customer_id')} AS customer_id,
+               json_extract_string(item, '$.product_id') AS product_id,
+               json_extract_string(item, '$.category') AS category,
+               CAST(json_extract_string(item, '$.quantity') AS INTEGER) AS quantity,
+               CAST(json_extract_string(item, '$.unit_price_cents') AS BIGINT) AS unit_price_cents,
+               CAST(json_extract_string(item, '$.quantity') AS BIGINT)
+                 * CAST(json_extract_string(item, '$.unit_price_cents') AS BIGINT) AS line_total_cents,
+               CAST({_text('$.ts_ms')} AS BIGINT) AS ts_ms
+        FROM (SELECT *, unnest(items) AS item, unnest(range(1, len(items) + 1)) AS line_no
+              FROM orders_judged WHERE reason IS NULL)"""
+    )
+    con.execute(
+        """CREATE OR REPLACE VIEW expected_dead_letter AS
+        SELECT key, value, reason, topic AS source_topic, "partition" AS source_partition,
+               "offset" AS source_offset
+        FROM clicks_judged WHERE reason IS NOT NULL
+        UNION ALL
+        SELECT key, value, reason, topic, "partition", "offset"
+        FROM orders_judged WHERE reason IS NOT NULL"""
+    )
+
+
+CLICK_COLUMNS = "key, event_id, user_id, page_type, path, product_id, device, ts_ms"
+ITEM_COLUMNS = (
+    "key, order_id, line_no, customer_id, product_id, category, quantity, unit_price_cents,"
+    " line_total_cents, ts_ms"
+)
+
+
+def _actual_json(table: str, columns: dict[str, str]) -> str:
+    fields = ",\n  ".join(
+        f"CAST(json_extract_string(doc, '$.{name}') AS {sql_type}) AS {name}"
+        for name, sql_type in columns.items()
+    )
+    return f"SELECT decode(key) AS key,\n  {fields}\nFROM {table}"
+
+
+def _compare(con: duckdb.DuckDBPyConnection, topic: str, expected_sql: str, actual_sql: str) -> TopicCheck:
+    missing = con.execute(f"SELECT * FROM (({expected_sql}) EXCEPT ALL ({actual_sql}))").fetchall()
+    extra = con.execute(f"SELECT * FROM (({actual_sql}) EXCEPT ALL ({expected_sql}))").fetchall()
+    expected = con.execute(f"SELECT count(*) FROM ({expected_sql})").fetchall()[0][0]
+    actual = con.execute(f"SELECT count(*) FROM ({actual_sql})").fetchall()[0][0]
+    return TopicCheck(topic, expected, actual, len(missing), len(extra), (missing + extra)[:3])
+
+
+def check_lesson14(bootstrap: str) -> list[TopicCheck]:
+    """Compare every Lesson 14 output topic with the oracle's expectation."""
+    con = duckdb.connect()
+    load_topic(con, bootstrap, "clicks", "raw_clicks")
+    load_topic(con, bootstrap, "orders", "raw_orders")
+    _lesson14_views(con)
+    results = []
+    click_types = {"event_id": "VARCHAR", "user_id": "VARCHAR", "page_type": "VARCHAR", "path": "VARCHAR",
+                   "product_id": "VARCHAR", "device": "VARCHAR", "ts_ms": "BIGINT"}
+    load_topic(con, bootstrap, "l14-clicks", "out_clicks")
+    results.append(_compare(con, "l14-clicks", f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
+                            _actual_json("out_clicks", click_types)))
+    item_types = {"order_id": "VARCHAR", "line_no": "INTEGER", "customer_id": "VARCHAR",
+                  "product_id": "VARCHAR", "category": "VARCHAR", "quantity": "INTEGER",
+                  "unit_price_cents": "BIGINT", "line_total_cents": "BIGINT", "ts_ms": "BIGINT"}
+    named = [b for b in topics.ITEM_BRANCHES if b != "other"]
+    for branch in topics.ITEM_BRANCHES:
+        topic = f"l14-items-{branch}"
+        table = f"out_items_{branch}"
+        load_topic(con, bootstrap, topic, table)
+        where = (f"category = '{branch}'" if branch != "other"
+                 else "category NOT IN (" + ", ".join(f"'{b}'" for b in named) + ")")
+        results.append(_compare(con, topic, f"SELECT {ITEM_COLUMNS} FROM expected_items WHERE {where}",
+                                _actual_json(table, item_types)))
+    load_topic(con, bootstrap, topics.DEAD_LETTER.name, "out_dead_letter")
+    results.append(_compare(
+        con, topics.DEAD_LETTER.name,
+        "SELECT key, value, reason, source_topic, source_partition, source_offset FROM expected_dead_letter",
+        """SELECT key, value, headers->>'dlq.reason',
+                  headers->>'dlq.source.topic',
+                  CAST(headers->>'dlq.source.partition' AS INTEGER),
+                  CAST(headers->>'dlq.source.offset' AS BIGINT)
+           FROM out_dead_letter""",
+    ))
+    return results
