@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import demo, deploy, generator, jars, kafka_io, platform, producer, status, topics
@@ -62,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster")
     sub.add_parser("down", help="stop everything `up` started, and nothing else")
     sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs, checkpoints")
-    sub.add_parser("topics", help="list the topic catalog")
+    top = sub.add_parser("topics", help="list the topic catalog (or apply it to the broker)")
+    top.add_argument("--apply", action="store_true",
+                     help="create missing topics and set their configs (idempotent)")
 
     gen = sub.add_parser("generate", help="produce a seeded, deterministic event data set")
     size = gen.add_mutually_exclusive_group()
@@ -96,6 +99,7 @@ def _generate(settings: Settings, args: argparse.Namespace) -> None:
     if args.duration is not None and args.rate <= 0:
         raise UserError("--duration needs a --rate above 0 (count = duration x rate)")
     count = int(args.duration * args.rate) if args.duration is not None else (args.count or 10_000)
+    kafka_io.require_broker(settings.bootstrap_servers)
     spec = generator.GeneratorSpec(
         seed=args.seed, count=count, max_disorder_ms=args.max_disorder_ms,
         late_fraction=args.late_fraction, malformed_fraction=args.malformed_fraction,
@@ -112,6 +116,7 @@ def _generate(settings: Settings, args: argparse.Namespace) -> None:
 
 def _read(settings: Settings, args: argparse.Namespace) -> None:
     topics.by_name(args.topic)
+    kafka_io.require_broker(settings.bootstrap_servers)
     for message in kafka_io.read_all(settings.bootstrap_servers, args.topic)[: args.limit]:
         print(json.dumps({
             "partition": message.partition, "offset": message.offset,
@@ -140,6 +145,11 @@ def run(argv: Sequence[str] | None = None) -> int:
             platform.down(settings)
         case "status":
             print(status.report(settings))
+        case "topics" if args.apply:
+            kafka_io.require_broker(settings.bootstrap_servers)
+            admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
+            for name, action in topics.apply(admin).items():
+                print(f"{name:24} {action}")
         case "topics":
             for topic in topics.CATALOG:
                 print(f"{topic.name:24} {topic.partitions:>2} partitions  {topic.cleanup_policy:8} "

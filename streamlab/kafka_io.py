@@ -6,7 +6,9 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+
+from streamlab.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -28,7 +30,7 @@ def _consumer(bootstrap_servers: str, **extra: object) -> Consumer:
             "isolation.level": "read_committed",
             "enable.partition.eof": True,
             "fetch.wait.max.ms": 10,
-            "log_level": 3,
+            "log_level": 0,
             **extra,
         }
     )
@@ -95,5 +97,19 @@ def committed_offsets(
     try:
         wanted = [TopicPartition(t, p) for t in topics for p in partitions(bootstrap_servers, t)]
         return {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(wanted, timeout=10)}
+    finally:
+        consumer.close()
+
+
+def require_broker(bootstrap_servers: str, timeout_s: float = 5.0) -> None:
+    """Fail fast with the fix, instead of a client retrying for minutes."""
+    consumer = _consumer(bootstrap_servers)
+    try:
+        consumer.list_topics(timeout=timeout_s)
+    except KafkaException:
+        raise UserError(
+            f"no Kafka broker answers at {bootstrap_servers}: run `streamlab up` "
+            "(or set STREAMLAB_HOST / STREAMLAB_KAFKA_PORT to your broker)"
+        ) from None
     finally:
         consumer.close()

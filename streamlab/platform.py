@@ -26,7 +26,7 @@ def up(settings: Settings, echo: Echo = print) -> None:
     settings.state.mkdir(parents=True, exist_ok=True)
     _step(echo, "resolving jars", lambda: jars.ensure_jars(settings.jars, quiet=True))
     _step(echo, f"Kafka broker on {settings.bootstrap_servers}", lambda: kafka_broker.start(settings))
-    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 3})
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
     _step(echo, f"topics ({len(topics.CATALOG)} in the catalog)", lambda: topics.apply(admin))
     _step(echo, f"Flink cluster on {settings.flink_rest_url}", lambda: flink_cluster.start(settings))
 

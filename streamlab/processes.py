@@ -123,7 +123,18 @@ def _signal_group(proc: ManagedProcess, sig: signal.Signals) -> None:
 
 
 def group_members(proc: ManagedProcess) -> list[psutil.Process]:
-    """Processes still in the leader's group that were started after it (so are its own)."""
+    """Processes still in the leader's group that were started after it (so are its own).
+
+    A live process holding the leader's pid with another start time means the pid was
+    recycled: that group is someone else's. Linux never hands out a pid that is still some
+    group's id, so a group named after our dead leader is ours.
+    """
+    if psutil.pid_exists(proc.pid) and not proc.alive():
+        try:
+            if psutil.Process(proc.pid).status() != psutil.STATUS_ZOMBIE:
+                return []
+        except psutil.NoSuchProcess:
+            pass
     members = []
     for other in psutil.process_iter(["pid", "create_time"]):
         try:

@@ -21,7 +21,7 @@ def make_producer(bootstrap_servers: str) -> Producer:
             "acks": "all",
             "linger.ms": 20,
             "compression.type": "lz4",
-            "log_level": 3,
+            "log_level": 0,
         }
     )
 

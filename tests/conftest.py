@@ -1,0 +1,81 @@
+"""One real platform (Kafka broker + Flink session cluster) per test session, on free ports.
+
+Its state lives under the project's own state dir (``.streamlab/test-session``), never in
+shared /tmp defaults, and ``down`` runs when the session ends whatever the outcome.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streamlab import platform as platform_lib
+from streamlab.config import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+STATE_ROOT = REPO / os.environ.get("STREAMLAB_STATE_DIR", ".streamlab")
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_ports(n: int) -> list[int]:
+    sockets = []
+    try:
+        for _ in range(n):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def fresh_settings(name: str) -> Settings:
+    """Settings for an isolated platform under ``<state>/<name>`` on free ports."""
+    state = STATE_ROOT / name
+    if state.exists():
+        shutil.rmtree(state)
+    kafka, controller, rest, rpc = free_ports(4)
+    return Settings(
+        state_dir=state, jars_dir=STATE_ROOT / "jars", kafka_port=kafka,
+        kafka_controller_port=controller, flink_rest_port=rest, flink_rpc_port=rpc,
+    )
+
+
+def env_for(settings: Settings, **extra: str) -> dict[str, str]:
+    """Environment that points the `streamlab` CLI at ``settings``."""
+    env = dict(os.environ)
+    env.update(
+        STREAMLAB_STATE_DIR=str(settings.state_dir),
+        STREAMLAB_JARS_DIR=str(settings.jars),
+        STREAMLAB_KAFKA_PORT=str(settings.kafka_port),
+        STREAMLAB_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
+        STREAMLAB_FLINK_REST_PORT=str(settings.flink_rest_port),
+        STREAMLAB_FLINK_RPC_PORT=str(settings.flink_rpc_port),
+    )
+    env.update(extra)
+    return env
+
+
+def streamlab(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(VENV_BIN / "streamlab"), *args], env=env_for(settings, **env),
+        capture_output=True, text=True, timeout=600, cwd=REPO,
+    )
+
+
+@pytest.fixture(scope="session")
+def platform() -> Iterator[Settings]:
+    settings = fresh_settings("test-session")
+    try:
+        platform_lib.up(settings, echo=lambda _: None)
+        yield settings
+    finally:
+        platform_lib.down(settings, echo=lambda _: None)

@@ -1,0 +1,80 @@
+"""User errors at the CLI: one line that says what is wrong and how to fix it, non-zero exit."""
+
+from __future__ import annotations
+
+import socket
+import pytest
+
+from conftest import VENV_BIN, fresh_settings, streamlab
+
+SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "read", "demo"]
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def offline():
+    """Settings whose ports nothing listens on."""
+    return fresh_settings("test-cli")
+
+
+def test_every_subcommand_has_help(offline):
+    for command in SUBCOMMANDS:
+        result = streamlab(offline, command, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "usage: streamlab " + command in result.stdout
+
+
+def test_unknown_subcommand(offline):
+    assert_one_line_error(streamlab(offline, "frobnicate"), "invalid choice: 'frobnicate'", "--help")
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["generate", "--count", "-3"], "-3 must be greater than 0"),
+        (["generate", "--count", "many"], "'many' is not a whole number"),
+        (["generate", "--late-fraction", "1.5"], "not a fraction between 0 and 1"),
+        (["deploy", "lesson99"], "invalid choice: 'lesson99'"),
+    ],
+)
+def test_bad_option_value(offline, args, fragment):
+    assert_one_line_error(streamlab(offline, *args), fragment)
+
+
+def test_bad_setting_value(offline):
+    result = streamlab(offline, "status", STREAMLAB_KAFKA_PORT="abc")
+    assert_one_line_error(result, "STREAMLAB_KAFKA_PORT='abc'", "valid integer")
+
+
+def test_no_broker(offline):
+    assert_one_line_error(streamlab(offline, "generate", "--count", "5"), "no Kafka broker", "streamlab up")
+
+
+def test_duration_needs_rate(offline):
+    assert_one_line_error(streamlab(offline, "generate", "--duration", "5"), "--duration needs a --rate")
+
+
+def test_broker_port_taken(offline):
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", offline.kafka_port))
+        blocker.listen()
+        result = streamlab(offline, "up")
+    assert_one_line_error(result, f"port {offline.kafka_port}", "already in use", "STREAMLAB_KAFKA_PORT")
+
+
+def test_java_missing(offline):
+    # Only the venv on PATH: no java (the jars are already resolved, so Maven is not asked).
+    result = streamlab(offline, "up", PATH=str(VENV_BIN))
+    assert_one_line_error(result, "Java not found", "install Java 17")
+
+
+def test_deploy_without_cluster(offline):
+    assert_one_line_error(streamlab(offline, "deploy", "lesson14"), "no Flink cluster", "streamlab up")

@@ -1,0 +1,62 @@
+"""The runtime supervisor: idempotent up, topics as code, status, and a down that stops
+exactly what up started."""
+
+from __future__ import annotations
+
+import subprocess
+
+import psutil
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from conftest import fresh_settings, streamlab
+from streamlab import processes, topics
+
+pytestmark = pytest.mark.platform
+
+
+def test_topics_apply_is_idempotent(platform):
+    admin = AdminClient({"bootstrap.servers": platform.bootstrap_servers, "log_level": 0})
+    assert set(topics.apply(admin).values()) == {"up to date"}
+    metadata = admin.list_topics(timeout=10).topics
+    for topic in topics.CATALOG:
+        assert len(metadata[topic.name].partitions) == topic.partitions
+
+
+def test_status_shows_broker_topics_and_cluster(platform):
+    result = streamlab(platform, "status")
+    assert result.returncode == 0, result.stderr
+    assert f"{platform.bootstrap_servers}  running" in result.stdout
+    for topic in topics.CATALOG:
+        assert topic.name in result.stdout
+    assert "taskmanagers 1" in result.stdout
+
+
+def test_up_twice_and_down_stops_exactly_what_up_started():
+    settings = fresh_settings("test-updown")
+    bystander = subprocess.Popen(["sleep", "300"])  # not ours: must survive `down`
+    try:
+        first = streamlab(settings, "up")
+        assert first.returncode == 0, first.stderr
+        started = {p.name: p for p in processes.all_recorded(settings.state)}
+        assert set(started) == {"kafka", "flink-jobmanager", "flink-taskmanager"}
+        again = streamlab(settings, "up")  # idempotent: nothing new, nothing fails
+        assert again.returncode == 0, again.stderr
+        assert {p.name: p.pid for p in processes.all_recorded(settings.state)} == {
+            name: p.pid for name, p in started.items()}
+        members = [m for p in started.values() for m in processes.group_members(p)]
+        down = streamlab(settings, "down")
+        assert down.returncode == 0, down.stderr
+        assert "kafka" in down.stdout
+        for proc in started.values():
+            assert not proc.alive(), proc
+        assert not any(m.is_running() and m.status() != psutil.STATUS_ZOMBIE for m in members)
+        state = str(settings.state)
+        leftovers = [p for p in psutil.process_iter(["cmdline"])
+                     if state in " ".join(p.info["cmdline"] or [])]
+        assert not leftovers, leftovers
+        assert bystander.poll() is None
+        assert streamlab(settings, "down").stdout.strip() == "stopped: nothing was running"
+    finally:
+        streamlab(settings, "down")
+        bystander.kill()

@@ -1,0 +1,47 @@
+"""Pid records: a process counts as ours only while its pid *and* start time match."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import STATE_ROOT
+from streamlab import processes
+
+
+def test_spawn_record_and_stop(tmp_path):
+    state = STATE_ROOT / "test-processes"
+    proc = processes.spawn(state, "sleeper", ["sleep", "60"], {}, state / "sleeper.log", cwd=tmp_path)
+    assert processes.running(state, "sleeper") == proc
+    assert processes.stop(state, "sleeper") is True
+    assert not proc.alive()
+    assert processes.recorded(state, "sleeper") is None
+    assert processes.stop(state, "sleeper") is False
+
+
+def test_recycled_pid_is_not_ours(tmp_path):
+    state = STATE_ROOT / "test-processes"
+    proc = processes.spawn(state, "sleeper", ["sleep", "60"], {}, state / "sleeper.log", cwd=tmp_path)
+    try:
+        record = state / "pids" / "sleeper.json"
+        data = json.loads(record.read_text())
+        data["create_time"] -= 1000  # same pid, different process: must not be signalled
+        record.write_text(json.dumps(data))
+        assert processes.running(state, "sleeper") is None
+        assert processes.stop(state, "sleeper") is False
+        assert proc.alive()
+    finally:
+        processes.kill(proc)
+
+
+def test_port_in_use_is_a_user_error():
+    import socket
+
+    import pytest
+
+    from streamlab.errors import UserError
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        with pytest.raises(UserError, match="already in use.*STREAMLAB_X"):
+            processes.require_free_port("127.0.0.1", sock.getsockname()[1], "X", "STREAMLAB_X")
