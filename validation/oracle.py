@@ -71,13 +71,20 @@ def _every_item(field: str, pattern: str) -> str:
     )
 
 
+def _envelope(*ids: str) -> str:
+    """WHEN clauses of the rules every event shares (object, version, ids, event time)."""
+    return "\n".join([
+        "WHEN doc IS NULL OR NOT json_valid(doc) OR json_type(doc::JSON) <> 'OBJECT'"
+        " THEN 'not a JSON object'",
+        f"WHEN {_text('$.schema_version')} IS DISTINCT FROM '1' THEN 'unsupported schema_version'",
+        *[f"WHEN {_blank('$.' + name)} THEN 'missing {name}'" for name in ids],
+        f"WHEN NOT {_digits('$.ts_ms', '[0-9]{1,15}')} THEN 'ts_ms is not a non-negative integer'",
+    ])
+
+
 CLICK_REASON = f"""
 CASE
-  WHEN doc IS NULL OR NOT json_valid(doc) OR json_type(doc::JSON) <> 'OBJECT' THEN 'not a JSON object'
-  WHEN {_text('$.schema_version')} IS DISTINCT FROM '1' THEN 'unsupported schema_version'
-  WHEN {_blank('$.event_id')} THEN 'missing event_id'
-  WHEN {_blank('$.user_id')} THEN 'missing user_id'
-  WHEN NOT {_digits('$.ts_ms', '[0-9]{1,15}')} THEN 'ts_ms is not a non-negative integer'
+  {_envelope('event_id', 'user_id')}
   WHEN NOT starts_with(coalesce({_text('$.url')}, ''), '/') THEN 'url does not start with /'
   WHEN {_text('$.device')} IS NULL OR {_text('$.device')} NOT IN ('desktop', 'mobile', 'tablet')
     THEN 'unknown device'
@@ -86,11 +93,7 @@ END"""
 
 ORDER_REASON = f"""
 CASE
-  WHEN doc IS NULL OR NOT json_valid(doc) OR json_type(doc::JSON) <> 'OBJECT' THEN 'not a JSON object'
-  WHEN {_text('$.schema_version')} IS DISTINCT FROM '1' THEN 'unsupported schema_version'
-  WHEN {_blank('$.order_id')} THEN 'missing order_id'
-  WHEN {_blank('$.customer_id')} THEN 'missing customer_id'
-  WHEN NOT {_digits('$.ts_ms', '[0-9]{1,15}')} THEN 'ts_ms is not a non-negative integer'
+  {_envelope('order_id', 'customer_id')}
   WHEN items IS NULL OR len(items) = 0 THEN 'items is not a non-empty array'
   WHEN NOT {_every_item('product_id', '[A-Za-z0-9_-]+')} THEN 'item without a valid product_id'
   WHEN NOT {_every_item('category', 'electronics|fashion|home|books|sports')}

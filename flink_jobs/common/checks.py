@@ -34,6 +34,16 @@ def any_element_not_matching(doc: str, array_path: str, field: str, regex: str) 
     )
 
 
+def envelope_rules(doc: str, id_fields: list[str]) -> list[tuple[str, str]]:
+    """The rules every event shares: a JSON object, schema version 1, ids, event time."""
+    return [
+        (f"NOT ({doc} IS JSON OBJECT)", "not a JSON object"),
+        (f"{text(doc, '$.schema_version')} IS DISTINCT FROM '1'", "unsupported schema_version"),
+        *[(missing(doc, f"$.{field}"), f"missing {field}") for field in id_fields],
+        (not_matching(doc, "$.ts_ms", "^[0-9]{1,15}$"), "ts_ms is not a non-negative integer"),
+    ]
+
+
 def first_failure(rules: list[tuple[str, str]]) -> str:
     """A CASE yielding the reason of the first failing (condition, reason) rule, else NULL."""
     whens = "\n    ".join(f"WHEN {condition} THEN '{reason}'" for condition, reason in rules)

@@ -30,11 +30,7 @@ def _in(values: list[str]) -> str:
 
 def click_rules(doc: str) -> list[tuple[str, str]]:
     return [
-        (f"NOT ({doc} IS JSON OBJECT)", "not a JSON object"),
-        (f"{checks.text(doc, '$.schema_version')} IS DISTINCT FROM '1'", "unsupported schema_version"),
-        (checks.missing(doc, "$.event_id"), "missing event_id"),
-        (checks.missing(doc, "$.user_id"), "missing user_id"),
-        (checks.not_matching(doc, "$.ts_ms", "^[0-9]{1,15}$"), "ts_ms is not a non-negative integer"),
+        *checks.envelope_rules(doc, ["event_id", "user_id"]),
         (checks.not_matching(doc, "$.url", "^/.*"), "url does not start with /"),
         (f"{checks.text(doc, '$.device')} IS NULL OR {checks.text(doc, '$.device')} NOT IN ({_in(DEVICES)})",
          "unknown device"),
@@ -44,11 +40,7 @@ def click_rules(doc: str) -> list[tuple[str, str]]:
 
 def order_rules(doc: str) -> list[tuple[str, str]]:
     return [
-        (f"NOT ({doc} IS JSON OBJECT)", "not a JSON object"),
-        (f"{checks.text(doc, '$.schema_version')} IS DISTINCT FROM '1'", "unsupported schema_version"),
-        (checks.missing(doc, "$.order_id"), "missing order_id"),
-        (checks.missing(doc, "$.customer_id"), "missing customer_id"),
-        (checks.not_matching(doc, "$.ts_ms", "^[0-9]{1,15}$"), "ts_ms is not a non-negative integer"),
+        *checks.envelope_rules(doc, ["order_id", "customer_id"]),
         (f"COALESCE(CARDINALITY({checks.array(doc, '$.items')}), 0) = 0", "items is not a non-empty array"),
         (checks.any_element_not_matching(doc, "$.items", "product_id", ID), "item without a valid product_id"),
         (checks.any_element_not_matching(doc, "$.items", "category", "|".join(CATEGORIES)), "item with an unknown category"),
