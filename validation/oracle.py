@@ -161,6 +161,28 @@ def _lesson14_views(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
+def lesson14_balance(bootstrap: str) -> dict[str, int]:
+    """How the input splits: forwarded + filtered + dead-lettered = produced, per stream."""
+    con = duckdb.connect()
+    load_topic(con, bootstrap, "clicks", "raw_clicks")
+    load_topic(con, bootstrap, "orders", "raw_orders")
+    _lesson14_views(con)
+    row = con.execute(
+        """SELECT (SELECT count(*) FROM raw_clicks),
+                  (SELECT count(*) FROM expected_clicks),
+                  (SELECT count(*) FROM clicks_judged WHERE reason IS NOT NULL),
+                  (SELECT count(*) FROM raw_orders),
+                  (SELECT count(*) FROM orders_judged WHERE reason IS NULL),
+                  (SELECT count(*) FROM orders_judged WHERE reason IS NOT NULL),
+                  (SELECT count(*) FROM expected_items)"""
+    ).fetchall()[0]
+    names = ["clicks_in", "clicks_forwarded", "clicks_dead", "orders_in", "orders_valid",
+             "orders_dead", "items"]
+    balance = dict(zip(names, row))
+    balance["clicks_bots"] = balance["clicks_in"] - balance["clicks_forwarded"] - balance["clicks_dead"]
+    return balance
+
+
 CLICK_COLUMNS = "key, event_id, user_id, page_type, path, product_id, device, ts_ms"
 ITEM_COLUMNS = (
     "key, order_id, line_no, customer_id, product_id, category, quantity, unit_price_cents,"

@@ -1,0 +1,22 @@
+"""`make demo`'s command end to end on the session platform, twice (the second reuses)."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import streamlab
+
+pytestmark = pytest.mark.platform
+
+
+def test_demo_reconciles_and_is_idempotent(platform):
+    first = streamlab(platform, "demo")
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert "generating 20000 events" in first.stdout
+    assert "RESULT: every output equals the oracle" in first.stdout
+    assert "dead-letter" in first.stdout and "bots filtered" in first.stdout
+
+    second = streamlab(platform, "demo")
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "reusing them" in second.stdout
+    assert "RESULT: every output equals the oracle" in second.stdout
