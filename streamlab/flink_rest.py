@@ -7,6 +7,10 @@ from typing import Any
 import httpx
 
 
+# States of a live job: not finished, cancelled, failed, suspended, or being cancelled.
+ACTIVE_STATES = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "FAILING"}
+
+
 class FlinkRest:
     def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
         self._client = httpx.Client(base_url=base_url, timeout=timeout_s)
@@ -27,7 +31,7 @@ class FlinkRest:
 
     def running_job(self, name: str) -> dict[str, Any] | None:
         for job in self.jobs():
-            if job["name"] == name and job["state"] in {"RUNNING", "CREATED", "RESTARTING", "INITIALIZING"}:
+            if job["name"] == name and job["state"] in ACTIVE_STATES:
                 return job
         return None
 
@@ -40,9 +44,3 @@ class FlinkRest:
     def last_completed_checkpoint(self, job_id: str) -> dict[str, Any] | None:
         latest = self.checkpoints(job_id).get("latest", {}) or {}
         return latest.get("completed")
-
-    def cancel(self, job_id: str) -> None:
-        self._client.patch(f"/jobs/{job_id}", params={"mode": "cancel"}).raise_for_status()
-
-    def taskmanagers(self) -> list[dict[str, Any]]:
-        return self._get("/taskmanagers")["taskmanagers"]
