@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 
 from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
@@ -13,6 +14,9 @@ from pydantic import ValidationError
 from streamlab import demo, deploy, generator, jars, kafka_io, platform, producer, status, topics
 from streamlab.config import Settings, load_settings
 from streamlab.errors import UserError
+
+
+HOUR_MS = 3_600_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +57,17 @@ def _non_negative(text: str) -> float:
     return value
 
 
+def _timestamp(text: str) -> int:
+    """An ISO-8601 time as epoch milliseconds (UTC unless it says otherwise)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an ISO time like 2026-01-01T08:00:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp() * 1000)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="streamlab",
@@ -76,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--rate", type=_non_negative, default=0.0,
                      help="records per second; 0 (default) produces as fast as possible")
     gen.add_argument("--seed", type=int, default=42, help="same seed, same events (default 42)")
+    gen.add_argument("--start", type=_timestamp, metavar="TIME",
+                     help="event time of the first event, e.g. 2026-01-01T08:00:00Z; default: the "
+                     "next whole hour after the newest event in the topics (or 2026-01-01T08:00Z)")
     gen.add_argument("--max-disorder-ms", type=int, default=generator.GeneratorSpec.max_disorder_ms,
                      help="largest random delay of an on-time event (out-of-order arrival)")
     gen.add_argument("--late-fraction", type=_fraction, default=generator.GeneratorSpec.late_fraction,
@@ -83,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--malformed-fraction", type=_fraction,
                      default=generator.GeneratorSpec.malformed_fraction,
                      help="fraction of events made malformed or invalid (dead-letter material)")
+    gen.add_argument("--no-heartbeat", action="store_true",
+                     help="do not end with heartbeats (windows then stay open until more data)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     dep = sub.add_parser("deploy", help="submit a job to the Flink session cluster (no-op if running)")
@@ -101,18 +121,25 @@ def _generate(settings: Settings, args: argparse.Namespace) -> None:
         raise UserError("--duration needs a --rate above 0 (count = duration x rate)")
     count = int(args.duration * args.rate) if args.duration is not None else (args.count or 10_000)
     kafka_io.require_broker(settings.bootstrap_servers)
+    start = args.start
+    if start is None:
+        newest = kafka_io.latest_event_time(settings.bootstrap_servers, sorted(generator.FACT_TOPICS))
+        start = generator.GeneratorSpec.start_ms if newest is None else (newest // HOUR_MS + 1) * HOUR_MS
     spec = generator.GeneratorSpec(
-        seed=args.seed, count=count, max_disorder_ms=args.max_disorder_ms,
+        seed=args.seed, count=count, start_ms=start, max_disorder_ms=args.max_disorder_ms,
         late_fraction=args.late_fraction, malformed_fraction=args.malformed_fraction,
+        heartbeat=not args.no_heartbeat,
     )
+    print(f"event time starts at {datetime.fromtimestamp(start / 1000, timezone.utc):%Y-%m-%dT%H:%M:%SZ}")
     produced = producer.produce(
         generator.generate(spec), settings.bootstrap_servers, rate=args.rate,
         progress=not args.no_progress,
     )
-    print(f"{'topic':12} {'records':>8} {'valid':>8} {'late':>6} {'malformed':>9}")
+    print(f"{'topic':12} {'records':>8} {'valid':>8} {'late':>6} {'malformed':>9} {'heartbeats':>10}")
     for topic in ["clicks", "orders", "payments", "customers", "products"]:
         print(f"{topic:12} {produced[topic]:>8} {produced[topic + ':valid']:>8} "
-              f"{produced[topic + ':late']:>6} {produced[topic + ':malformed']:>9}")
+              f"{produced[topic + ':late']:>6} {produced[topic + ':malformed']:>9} "
+              f"{produced[topic + ':heartbeat']:>10}")
 
 
 def _read(settings: Settings, args: argparse.Namespace) -> None:

@@ -1,67 +1,106 @@
-"""`make demo`: the platform, a fixed data set, Lesson 14 running, and proof it is exact."""
+"""`make demo`: the platform, a fixed data set, the lessons' jobs running, and proof that
+every output equals the oracle."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from streamlab import deploy, generator, jobwatch, kafka_io, platform, producer
 from streamlab.config import Settings
-from validation import oracle
+from validation import lesson14, lesson15_windows
+from validation.oracle import TopicCheck
 
 DEMO_SPEC = generator.GeneratorSpec(seed=14, count=20_000)
-INPUTS = ["clicks", "orders"]
+Echo = Callable[[str], None]
 
 
-def run(settings: Settings, echo: Callable[[str], None] = print) -> int:
+@dataclass(frozen=True)
+class DemoJob:
+    key: str
+    inputs: list[str]
+    check: Callable[[str], Sequence[TopicCheck]]
+    explain: Callable[[str], list[str]]  # how the input splits, in a few lines
+
+
+def _lesson14_lines(bootstrap: str) -> list[str]:
+    b = lesson14.balance(bootstrap)
+    return [
+        f"clicks {b['clicks_in']:>7} = {b['clicks_forwarded']} forwarded + {b['clicks_bots']} bots "
+        f"filtered + {b['clicks_dead']} dead-lettered",
+        f"orders {b['orders_in']:>7} = {b['orders_valid']} valid (-> {b['items']} line items) + "
+        f"{b['orders_dead']} dead-lettered",
+    ]
+
+
+def _windows_lines(bootstrap: str) -> list[str]:
+    t = lesson15_windows.reconcile(bootstrap)
+    return [
+        f"valid orders {t['orders_produced']}: {t['orders_late']} arrived after their window closed",
+        f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in windows + "
+        f"{t['revenue_late']} late",
+    ]
+
+
+JOBS = [
+    DemoJob("lesson14", ["clicks", "orders"], lesson14.check, _lesson14_lines),
+    DemoJob("lesson15-windows", ["clicks", "orders"], lesson15_windows.check, _windows_lines),
+]
+
+
+def run(settings: Settings, echo: Echo = print) -> int:
     """Run the demo end to end; return the exit code (non-zero when outputs do not reconcile)."""
     started = time.monotonic()
     platform.up(settings, echo)
-    existing = sum(kafka_io.end_offsets(settings.bootstrap_servers, ["clicks", "orders", "payments"]).values())
+    bootstrap = settings.bootstrap_servers
+    existing = sum(kafka_io.end_offsets(bootstrap, ["clicks", "orders", "payments"]).values())
     if existing:
         echo(f"-> raw topics already hold {existing} events: reusing them (`make clean` starts afresh)")
     else:
         echo(f"-> generating {DEMO_SPEC.count} events (seed {DEMO_SPEC.seed}) ...")
-        produced = producer.produce(generator.generate(DEMO_SPEC), settings.bootstrap_servers)
+        produced = producer.produce(generator.generate(DEMO_SPEC), bootstrap)
         echo("   " + ", ".join(f"{t} {n}" for t, n in sorted(produced.items()) if ":" not in t))
-    echo("-> deploying lesson14 ...")
-    deploy_started = time.monotonic()
-    job_id = deploy.deploy(settings, "lesson14")
-    echo(f"   running as Flink job {job_id} ({time.monotonic() - deploy_started:.1f}s)")
-    running_since = time.monotonic()
-    echo("-> waiting until all input is processed ...")
-    spec = deploy.job_spec("lesson14")
-    jobwatch.wait_caught_up(settings, spec.name, INPUTS, echo=echo)
-    processed_s = time.monotonic() - running_since
-    echo("-> reconciling every output topic with the DuckDB oracle ...")
-    checks = jobwatch.wait_exact(lambda: oracle.check_lesson14(settings.bootstrap_servers))
-    balance = oracle.lesson14_balance(settings.bootstrap_servers)
+    reports = [_run_job(settings, job, echo) for job in JOBS]
     echo("")
-    echo(summary(checks, balance, processed_s, time.monotonic() - started))
+    for report in reports:
+        echo(report.text)
+        echo("")
+    ok = all(report.ok for report in reports)
+    echo("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
+    echo(f"({time.monotonic() - started:.1f}s in all)")
     echo("")
     echo("Look further:  .venv/bin/streamlab status   |   Flink UI " + settings.flink_rest_url)
-    echo("Read a topic:  .venv/bin/streamlab read l14-items-electronics --limit 5")
-    return 0 if all(c.exact for c in checks) else 1
+    echo("Read a topic:  .venv/bin/streamlab read l15-revenue-1m --limit 5")
+    return 0 if ok else 1
 
 
-def summary(
-    checks: Sequence[oracle.TopicCheck], balance: dict[str, int], processed_s: float, total_s: float
-) -> str:
-    b = balance
-    rows = [
-        "Lesson 14 input",
-        f"  clicks {b['clicks_in']:>7} = {b['clicks_forwarded']} forwarded + {b['clicks_bots']} bots "
-        f"filtered + {b['clicks_dead']} dead-lettered",
-        f"  orders {b['orders_in']:>7} = {b['orders_valid']} valid (-> {b['items']} line items) + "
-        f"{b['orders_dead']} dead-lettered",
-        "",
-        f"{'Lesson 14 output':30} {'expected':>9} {'emitted':>9}  equals the oracle",
-    ]
+@dataclass(frozen=True)
+class JobReport:
+    ok: bool
+    text: str
+
+
+def _run_job(settings: Settings, job: DemoJob, echo: Echo) -> JobReport:
+    spec = deploy.job_spec(job.key)
+    echo(f"-> deploying {job.key} ({spec.summary}) ...")
+    deploy_started = time.monotonic()
+    job_id = deploy.deploy(settings, job.key)
+    echo(f"   running as Flink job {job_id} ({time.monotonic() - deploy_started:.1f}s)")
+    running_since = time.monotonic()
+    jobwatch.wait_caught_up(settings, spec.name, job.inputs, echo=echo)
+    processed_s = time.monotonic() - running_since
+    echo("   reconciling its outputs with the DuckDB oracle ...")
+    checks = jobwatch.wait_exact(lambda: job.check(settings.bootstrap_servers))
+    return JobReport(all(c.exact for c in checks),
+                     summary(job.key, checks, job.explain(settings.bootstrap_servers), processed_s))
+
+
+def summary(name: str, checks: Sequence[TopicCheck], explain: list[str], processed_s: float) -> str:
+    rows = [f"{name}: input", *(f"  {line}" for line in explain),
+            f"  {'output':40} {'expected':>9} {'emitted':>9}  equals the oracle"]
     for c in checks:
         verdict = "yes" if c.exact else f"NO ({c.missing} missing, {c.unexpected} unexpected)"
-        rows.append(f"  {c.topic:28} {c.expected:>9} {c.actual:>9}  {verdict}")
-    rows.append(f"  elapsed: {processed_s:.1f}s from job running to all input processed (committed at a "
-                f"checkpoint), {total_s:.1f}s in all")
-    ok = all(c.exact for c in checks)
-    rows.append("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
+        rows.append(f"  {c.topic:40} {c.expected:>9} {c.actual:>9}  {verdict}")
+    rows.append(f"  {processed_s:.1f}s from job running to all input processed (committed at a checkpoint)")
     return "\n".join(rows)

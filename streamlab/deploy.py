@@ -33,6 +33,12 @@ JOBS = {
             REPO_ROOT / "flink_jobs" / "lesson14_stateless" / "job.py",
             "stateless topology: filter, map, flatMap, branch, dead letter",
         ),
+        JobSpec(
+            "lesson15-windows",
+            "streamlab-lesson15-windows",
+            REPO_ROOT / "flink_jobs" / "lesson15_windows" / "job.py",
+            "tumbling, hopping and session windows with late data",
+        ),
     ]
 }
 
@@ -66,9 +72,18 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0) -> str:
             capture_output=True, text=True, timeout=timeout_s,
         )
         if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).splitlines()[-25:])
-            raise UserError(f"`flink run` failed for {key}:\n{tail}")
+            raise UserError(f"`flink run` failed for {key}: {_root_cause(result.stdout + result.stderr)}")
     return wait_running(rest, spec.name, timeout_s)
+
+
+def _root_cause(output: str) -> str:
+    """The most specific exception message in a Java/Python stack trace dump."""
+    causes = [
+        line.strip() for line in output.splitlines()
+        if ("Exception: " in line or "Error: " in line) and not line.lstrip().startswith("at ")
+        and "Python process exits" not in line and "ProgramAbortException" not in line
+    ]
+    return causes[-1] if causes else "\n".join(output.splitlines()[-20:])
 
 
 def wait_running(rest: FlinkRest, name: str, timeout_s: float) -> str:

@@ -31,6 +31,7 @@ class GeneratorSpec:
     late_delay_ms: tuple[int, int] = (5 * MINUTE_MS, 15 * MINUTE_MS)
     malformed_fraction: float = 0.02
     bot_session_fraction: float = 0.05
+    heartbeat: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,15 @@ class Record:
     key: bytes
     value: bytes
     arrival_ms: int
-    kind: str  # "valid", "late" or "malformed:<how>"
+    kind: str  # "valid", "late", "malformed:<how>" or "heartbeat"
+
+
+HEARTBEAT_HEADER = "streamlab-heartbeat"
+HEARTBEAT_AFTER_MS = 60 * 60_000
+
+
+def heartbeat_value(ts_ms: int) -> bytes:
+    return json.dumps({"heartbeat": True, "ts_ms": ts_ms}).encode()
 
 
 MALFORMATIONS = ["not-json", "missing-field", "wrong-type", "invalid-value", "bad-schema-version"]
@@ -85,9 +94,13 @@ class _World:
         self.cards = {cid: f"card-{i:04d}" for i, cid in enumerate(self.customers, start=1)}
 
 
-def _session(world: _World, spec: GeneratorSpec, n: int, start: int) -> list[ev.Event]:
-    """One visit: page views, maybe an order, maybe its payment, maybe a data change."""
+def _session(world: _World, spec: GeneratorSpec, number: int, start: int) -> list[ev.Event]:
+    """One visit: page views, maybe an order, maybe its payment, maybe a data change.
+
+    Ids carry the seed, so data sets of different seeds never share an id.
+    """
     rng = world.rng
+    n = f"{spec.seed}-{number}"
     customer = rng.choice(list(world.customers.values()))
     bot = rng.random() < spec.bot_session_fraction
     device = rng.choice(ev.DEVICES)
@@ -159,7 +172,13 @@ FACT_TOPICS = {"clicks", "orders", "payments"}
 
 def generate(spec: GeneratorSpec) -> Iterator[Record]:
     """Yield ``spec.count`` fact events (clicks, orders, payments) plus the reference data
-    they refer to, in arrival order."""
+    they refer to, in arrival order.
+
+    A bounded data set ends with one heartbeat per fact topic, an hour of event time after
+    the last event: the producer sends it to every partition (with the ``streamlab-heartbeat``
+    header), so event time advances everywhere and every window closes. Jobs never count or
+    dead-letter heartbeats; as in Kafka Streams, only new records move stream time.
+    """
     rng = random.Random(spec.seed)
     world = _World(spec, rng)
     pending: list[tuple[int, int, Record]] = []
@@ -198,5 +217,12 @@ def generate(spec: GeneratorSpec) -> Iterator[Record]:
         # Everything that arrives before the next session can start is final: emit it.
         while pending and pending[0][0] < session_start:
             yield heapq.heappop(pending)[2]
+    last_ts = spec.start_ms
     while pending:
-        yield heapq.heappop(pending)[2]
+        record = heapq.heappop(pending)[2]
+        last_ts = max(last_ts, record.arrival_ms)
+        yield record
+    if spec.heartbeat:
+        for topic in sorted(FACT_TOPICS):
+            yield Record(topic, b"", heartbeat_value(last_ts + HEARTBEAT_AFTER_MS),
+                         last_ts + HEARTBEAT_AFTER_MS, "heartbeat")

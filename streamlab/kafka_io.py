@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -111,5 +112,36 @@ def require_broker(bootstrap_servers: str, timeout_s: float = 5.0) -> None:
             f"no Kafka broker answers at {bootstrap_servers}: run `streamlab up` "
             "(or set STREAMLAB_HOST / STREAMLAB_KAFKA_PORT to your broker)"
         ) from None
+    finally:
+        consumer.close()
+
+
+def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50) -> int | None:
+    """The largest ``ts_ms`` among the last ``tail`` records of each partition (None if empty).
+
+    The tail suffices: records are produced in arrival order, so the newest event times are
+    at the end (a bounded data set even ends with heartbeats an hour past its last event).
+    """
+    consumer = _consumer(bootstrap_servers)
+    latest: int | None = None
+    try:
+        for topic in topics:
+            for p in partitions(bootstrap_servers, topic):
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                if high <= low:
+                    continue
+                consumer.assign([TopicPartition(topic, p, max(low, high - tail))])
+                done = False
+                while not done:
+                    for msg in consumer.consume(tail, timeout=1.0):
+                        if msg.error() is not None:
+                            done = msg.error().code() == KafkaError._PARTITION_EOF
+                            continue
+                        try:
+                            ts = int(json.loads(msg.value())["ts_ms"])
+                        except (ValueError, KeyError, TypeError):
+                            continue  # malformed records carry no usable event time
+                        latest = ts if latest is None else max(latest, ts)
+        return latest
     finally:
         consumer.close()

@@ -10,7 +10,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from tqdm import tqdm
 
 from streamlab.errors import UserError
-from streamlab.generator import Record
+from streamlab.generator import HEARTBEAT_HEADER, Record
 
 
 def make_producer(bootstrap_servers: str) -> Producer:
@@ -24,6 +24,19 @@ def make_producer(bootstrap_servers: str) -> Producer:
             "log_level": 0,
         }
     )
+
+
+def _partitions(producer: Producer, topic: str) -> list[int]:
+    return sorted(producer.list_topics(topic, timeout=10).topics[topic].partitions)
+
+
+def _send(producer: Producer, record: Record, on_delivery, **extra) -> None:
+    while True:
+        try:
+            producer.produce(record.topic, record.value, record.key, on_delivery=on_delivery, **extra)
+            return
+        except BufferError:
+            producer.poll(0.1)  # local queue full: let deliveries drain
 
 
 def produce(
@@ -53,15 +66,18 @@ def produce(
                 ahead = started + i / rate - time.monotonic()
                 if ahead > 0:
                     time.sleep(ahead)
-            while True:
-                try:
-                    producer.produce(record.topic, record.value, record.key, on_delivery=on_delivery)
-                    break
-                except BufferError:
-                    producer.poll(0.1)  # local queue full: let deliveries drain
+            if record.kind == "heartbeat":  # one to every partition: event time moves everywhere
+                partitions = _partitions(producer, record.topic)
+                for partition in partitions:
+                    _send(producer, record, on_delivery, partition=partition,
+                          headers=[(HEARTBEAT_HEADER, b"1")])
+                sent = len(partitions)
+            else:
+                _send(producer, record, on_delivery)
+                sent = 1
             producer.poll(0)
-            counts[record.topic] += 1
-            counts[f"{record.topic}:{record.kind.split(':')[0]}"] += 1
+            counts[record.topic] += sent
+            counts[f"{record.topic}:{record.kind.split(':')[0]}"] += sent
             bar.update()
             if failures:
                 break

@@ -56,13 +56,20 @@ LESSON14 = [
     ],
 ]
 
+LESSON15 = [
+    Topic("l15-revenue-1m", 3, "Orders, items and revenue per category per minute (tumbling window)."),
+    Topic("l15-revenue-10m", 3, "10-minute revenue per category, every minute (hopping window)."),
+    Topic("l15-sessions", 3, "Visits per user, closed after 30 idle minutes (session window)."),
+    Topic("l15-late", 1, "Events that arrived after their window closed, with the window they missed."),
+]
+
 DEAD_LETTER = Topic(
     "dead-letter", 1,
     "Malformed or invalid events: original key and bytes, reason and origin in headers.",
     retention_ms=30 * DAY_MS,
 )
 
-CATALOG: list[Topic] = [*RAW, *LESSON14, DEAD_LETTER]
+CATALOG: list[Topic] = [*RAW, *LESSON14, *LESSON15, DEAD_LETTER]
 
 
 def by_name(name: str) -> Topic:

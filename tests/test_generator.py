@@ -20,7 +20,7 @@ def test_same_seed_same_events_other_seed_other_events():
 
 def test_count_is_exact_and_reference_data_comes_first():
     records = list(generator.generate(SPEC))
-    facts = [r for r in records if r.topic in generator.FACT_TOPICS]
+    facts = [r for r in records if r.topic in generator.FACT_TOPICS and r.kind != "heartbeat"]
     assert len(facts) == SPEC.count
     first_fact = next(i for i, r in enumerate(records) if r.topic in generator.FACT_TOPICS)
     assert {r.topic for r in records[:first_fact]} == {"customers", "products"}
@@ -45,6 +45,8 @@ def test_every_malformation_kind_appears_and_valid_events_match_their_schema():
     schema = {cls.__name__: {f.name for f in fields(cls)} for cls in events.TOPIC_OF}
     topic_class = {topic: cls.__name__ for cls, topic in events.TOPIC_OF.items()}
     for record in generator.generate(SPEC):
+        if record.kind == "heartbeat":
+            continue
         if record.kind.startswith("malformed:"):
             kinds[record.kind.split(":")[1]] += 1
             continue
@@ -60,9 +62,22 @@ def test_money_is_integer_cents_and_payments_match_their_order():
     orders, payments = {}, {}
     for record in generator.generate(generator.GeneratorSpec(seed=3, count=5_000, malformed_fraction=0)):
         doc = json.loads(record.value)
+        if record.kind == "heartbeat":
+            continue
         if record.topic == "orders":
             orders[doc["order_id"]] = sum(i["quantity"] * i["unit_price_cents"] for i in doc["items"])
         elif record.topic == "payments":
             assert isinstance(doc["amount_cents"], int)
             payments[doc["order_id"]] = doc["amount_cents"]
     assert payments and all(orders[o] == amount for o, amount in payments.items() if o in orders)
+
+
+def test_a_bounded_run_ends_with_one_heartbeat_per_fact_topic_an_hour_later():
+    records = list(generator.generate(SPEC))
+    beats = records[-len(generator.FACT_TOPICS):]
+    assert {r.topic for r in beats} == generator.FACT_TOPICS
+    assert all(r.kind == "heartbeat" for r in beats)
+    last_event = max(json.loads(r.value)["ts_ms"] for r in records[:-3] if r.kind in ("valid", "late"))
+    assert all(json.loads(r.value)["ts_ms"] >= last_event + generator.HEARTBEAT_AFTER_MS for r in beats)
+    assert not any(r.kind == "heartbeat" for r in generator.generate(
+        generator.GeneratorSpec(seed=7, count=100, heartbeat=False)))

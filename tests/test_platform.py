@@ -60,3 +60,17 @@ def test_up_twice_and_down_stops_exactly_what_up_started():
     finally:
         streamlab(settings, "down")
         bystander.kill()
+
+
+def test_generate_continues_event_time_after_the_data_already_there(platform):
+    first = streamlab(platform, "generate", "--count", "50", "--no-progress")
+    assert first.returncode == 0, first.stderr
+    assert "heartbeats" in first.stdout
+    second = streamlab(platform, "generate", "--count", "50", "--no-progress")
+    assert second.returncode == 0, second.stderr
+    starts = [line.split()[-1] for result in (first, second) for line in result.stdout.splitlines()
+              if line.startswith("event time starts at")]
+    assert len(starts) == 2 and starts[1] > starts[0], starts
+    explicit = streamlab(platform, "generate", "--count", "5", "--start", "2030-01-01T00:00:00Z",
+                         "--no-progress")
+    assert "event time starts at 2030-01-01T00:00:00Z" in explicit.stdout

@@ -7,6 +7,8 @@ see a record only after the checkpoint that covers it completes (``read_committe
 
 from __future__ import annotations
 
+from streamlab.generator import HEARTBEAT_HEADER
+
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the
 # broker's transaction.max.timeout.ms (15 min by default).
 TRANSACTION_TIMEOUT_MS = 600_000
@@ -16,15 +18,43 @@ def _options(options: dict[str, str]) -> str:
     return ",\n  ".join(f"'{key}' = '{value}'" for key, value in options.items())
 
 
-def raw_source(table: str, topic: str, bootstrap_servers: str, group_id: str) -> str:
-    """A topic as (key, payload) bytes plus its origin, starting where the group left off."""
+def raw_source(
+    table: str, topic: str, bootstrap_servers: str, group_id: str, watermark_delay_s: int | None = None
+) -> str:
+    """A topic as (key, payload) bytes plus its origin, starting where the group left off.
+
+    ``heartbeat`` marks the generator's end-of-data records (see streamlab.generator):
+    jobs skip them; they exist only to move event time forward.
+
+    With ``watermark_delay_s`` the table gets an event-time column ``ts`` (from the payload's
+    ``ts_ms``; epoch 0 when unreadable, so a bad record can never hold event time back or push
+    it forward) and a watermark that trails the largest ``ts`` seen by that delay. Watermarks
+    are emitted on every event, not periodically: while draining a backlog a periodic
+    watermark would lag hours of event time behind and make lateness depend on timing.
+    """
+    event_time = ""
+    watermark_options: dict[str, str] = {}
+    if watermark_delay_s is not None:
+        ts_ms = "TRY_CAST(JSON_VALUE(CAST(payload AS STRING), '$.ts_ms') AS BIGINT)"
+        event_time = (
+            f",\n  ts AS COALESCE(TO_TIMESTAMP_LTZ({ts_ms}, 3), TO_TIMESTAMP_LTZ(0, 3)),"
+            f"\n  WATERMARK FOR ts AS ts - INTERVAL '{watermark_delay_s // 60}:{watermark_delay_s % 60:02d}'"
+            " MINUTE TO SECOND"
+        )
+        # The watermark is the minimum over partitions. Draining a backlog, the source reads
+        # one partition's fetched batch before the next, so only partitions read last see
+        # their late records as late; the others count them (correctly, as their windows are
+        # still open). Split alignment did not bound this here and made draining 8x slower.
+        watermark_options = {"scan.watermark.emit.strategy": "on-event"}
     return f"""
 CREATE TABLE {table} (
   k BYTES,
   payload BYTES,
   src_topic STRING METADATA FROM 'topic' VIRTUAL,
   src_partition INT METADATA FROM 'partition' VIRTUAL,
-  src_offset BIGINT METADATA FROM 'offset' VIRTUAL
+  src_offset BIGINT METADATA FROM 'offset' VIRTUAL,
+  src_headers MAP<STRING, BYTES> METADATA FROM 'headers' VIRTUAL,
+  heartbeat AS src_headers['{HEARTBEAT_HEADER}'] IS NOT NULL{event_time}
 ) WITH (
   {_options({
       "connector": "kafka",
@@ -38,6 +68,7 @@ CREATE TABLE {table} (
       "key.fields": "k",
       "value.format": "raw",
       "value.fields-include": "EXCEPT_KEY",
+      **watermark_options,
   })}
 )"""
 
@@ -89,10 +120,14 @@ CREATE TABLE {table} (
 )"""
 
 
-def dead_letter_select(source_view: str) -> str:
-    """Rows of ``source_view`` whose ``reason`` is set, shaped for ``dead_letter_sink``."""
+def dead_letter_select(source_view: str, job: str) -> str:
+    """Rows of ``source_view`` whose ``reason`` is set, shaped for ``dead_letter_sink``.
+
+    Each job dead-letters what *it* rejects, so ``dlq.job`` says which job that was.
+    """
     return f"""
 SELECT k, payload, MAP[
+    'dlq.job', CAST('{job}' AS BYTES),
     'dlq.reason', CAST(reason AS BYTES),
     'dlq.source.topic', CAST(src_topic AS BYTES),
     'dlq.source.partition', CAST(CAST(src_partition AS STRING) AS BYTES),

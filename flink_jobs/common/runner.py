@@ -37,6 +37,7 @@ def table_env(name: str) -> TableEnvironment:
     config.set("pipeline.name", name)
     config.set("table.exec.uid.generation", "ALWAYS")
     config.set("table.exec.sink.upsert-materialize", "NONE")
+    config.set("table.local-time-zone", "UTC")
     return env
 
 

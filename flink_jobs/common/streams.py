@@ -1,0 +1,121 @@
+"""The raw streams as every job sees them: validated, cleaned and flattened views.
+
+``create_checked_view`` gives each record a ``reason`` (the first rule it breaks, NULL when
+valid; heartbeats are skipped); ``create_clean_clicks_view`` and ``create_order_items_view``
+are the stateless steps of Lesson 14, shared by the jobs that build on them.
+"""
+
+from __future__ import annotations
+
+from pyflink.table import TableEnvironment
+
+from flink_jobs.common import checks
+from streamlab.events import CATEGORIES, DEVICES
+
+ID = "[A-Za-z0-9_-]+"
+
+
+def sql_list(values: list[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
+
+
+def click_rules(doc: str) -> list[tuple[str, str]]:
+    device = checks.text(doc, "$.device")
+    return [
+        *checks.envelope_rules(doc, ["event_id", "user_id"]),
+        (checks.not_matching(doc, "$.url", "^/.*"), "url does not start with /"),
+        (f"{device} IS NULL OR {device} NOT IN ({sql_list(DEVICES)})", "unknown device"),
+        (checks.missing(doc, "$.user_agent"), "missing user_agent"),
+    ]
+
+
+def order_rules(doc: str) -> list[tuple[str, str]]:
+    def every(field: str, regex: str) -> str:
+        return checks.any_element_not_matching(doc, "$.items", field, regex)
+
+    return [
+        *checks.envelope_rules(doc, ["order_id", "customer_id"]),
+        (f"COALESCE(CARDINALITY({checks.array(doc, '$.items')}), 0) = 0",
+         "items is not a non-empty array"),
+        (every("product_id", ID), "item without a valid product_id"),
+        (every("category", "|".join(CATEGORIES)), "item with an unknown category"),
+        (every("quantity", "[1-9][0-9]{0,2}"), "item quantity not in 1..999"),
+        (every("unit_price_cents", "[0-9]{1,12}"), "item unit_price_cents not a non-negative integer"),
+    ]
+
+
+RULES = {"clicks": click_rules, "orders": order_rules}
+
+
+def create_checked_view(env: TableEnvironment, stream: str) -> None:
+    """``<stream>_checked``: every non-heartbeat record of ``<stream>_raw`` with its ``reason``."""
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW {stream}_checked AS
+SELECT *, {checks.first_failure(RULES[stream]("doc"))} AS reason
+FROM (SELECT *, CAST(payload AS STRING) AS doc FROM {stream}_raw WHERE NOT heartbeat)""")
+
+
+def _extra(columns: list[str]) -> str:
+    return "".join(f", {column}" for column in columns)
+
+
+def create_clean_clicks_view(
+    env: TableEnvironment, name: str = "clicks_clean", keep: list[str] = []  # noqa: B006
+) -> None:
+    """filter (valid, no bots) + map (normalise the URL, derive page type and product).
+
+    ``keep`` names columns of ``clicks_checked`` to carry along (e.g. the event-time ``ts``).
+    """
+    text = checks.text
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW {name} AS
+SELECT event_id, user_id, page_type, path,
+       CASE WHEN page_type = 'product' THEN SUBSTRING(path FROM 10) END AS product_id,
+       device, ts_ms{_extra(keep)}
+FROM (
+  SELECT {text('doc', '$.event_id')} AS event_id,
+         {text('doc', '$.user_id')} AS user_id,
+         path,
+         CASE WHEN path = '/' THEN 'home'
+              WHEN path LIKE '/product/%' THEN 'product'
+              WHEN path LIKE '/category/%' THEN 'category'
+              WHEN path = '/cart' THEN 'cart'
+              WHEN path = '/search' THEN 'search'
+              ELSE 'other' END AS page_type,
+         {text('doc', '$.device')} AS device,
+         TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms{_extra(keep)}
+  FROM (
+    SELECT *, LOWER(REGEXP_EXTRACT({text('doc', '$.url')}, '^([^?#]*)', 1)) AS path
+    FROM clicks_checked
+    WHERE reason IS NULL
+      AND NOT REGEXP(LOWER({text('doc', '$.user_agent')}), 'bot|spider|crawler')
+  )
+)""")
+
+
+def create_order_items_view(
+    env: TableEnvironment, source: str = "orders_checked", name: str = "order_items",
+    keep: list[str] = [],  # noqa: B006
+) -> None:
+    """flatMap: one row per line item of each valid order, numbered from 1 as in the order.
+
+    ``source`` has ``doc`` and ``reason`` like ``orders_checked``; ``keep`` names its columns
+    to carry along (e.g. the event-time ``ts``).
+    """
+    text = checks.text
+    quantity = f"TRY_CAST({text('item', '$.quantity')} AS INT)"
+    price = f"TRY_CAST({text('item', '$.unit_price_cents')} AS BIGINT)"
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW {name} AS
+SELECT {text('doc', '$.order_id')} AS order_id,
+       CAST(line_no AS INT) AS line_no,
+       {text('doc', '$.customer_id')} AS customer_id,
+       {text('item', '$.product_id')} AS product_id,
+       {text('item', '$.category')} AS category,
+       {quantity} AS quantity,
+       {price} AS unit_price_cents,
+       {quantity} * {price} AS line_total_cents,
+       TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms{_extra(keep)}
+FROM {source}
+CROSS JOIN UNNEST({checks.array('doc', '$.items')}) WITH ORDINALITY AS t(item, line_no)
+WHERE reason IS NULL""")

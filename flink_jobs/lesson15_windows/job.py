@@ -1,0 +1,139 @@
+"""Lesson 15 — event-time windows with late data, in Flink SQL.
+
+    orders ─ validate ─ late? ─┬─ yes ──────────────────────────────────────────► l15-late
+                               └─ no ─ flatMap ─ TUMBLE 1 min by category ─┬───► l15-revenue-1m
+                                                                           └ HOP 10 min / 1 min ► l15-revenue-10m
+    clicks (human) + orders ─ late? ─┬─ yes ──────────────────────────────────► l15-late
+                                     └─ no ─ SESSION 30 min gap by user ─────► l15-sessions
+
+Kafka Streams' grace period is how long a window stays open after its end in stream time;
+with window TVFs that is the watermark delay (``WATERMARK_DELAY_S``): each window emits one
+final row when the watermark passes its end, as ``suppress(untilWindowCloses)`` would.
+Window TVFs drop late records silently, so the job routes them first: a record is late when
+its window has already fired at the current watermark (``CURRENT_WATERMARK``). The window
+operator's watermark can only trail the one seen before it, so every record counted on time
+really is counted, and counted + late = produced holds exactly.
+"""
+
+from __future__ import annotations
+
+from pyflink.table import StatementSet, TableEnvironment
+
+from flink_jobs.common import kafka_ddl, streams
+from flink_jobs.common.runner import JobArgs, run
+from streamlab import topics
+
+NAME = "streamlab-lesson15-windows"
+WATERMARK_DELAY_S = 120  # out-of-orderness bound plus grace: windows close 2 minutes after their end
+SESSION_GAP_MIN = 30
+
+
+def epoch_ms(column: str) -> str:
+    """Epoch milliseconds of a window bound (a UTC TIMESTAMP on a whole second)."""
+    return f"CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
+
+
+def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
+    bootstrap = args.bootstrap_servers
+    for stream in ("clicks", "orders"):
+        env.execute_sql(kafka_ddl.raw_source(
+            f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
+        streams.create_checked_view(env, stream)
+    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
+    env.execute_sql(kafka_ddl.json_sink(
+        "revenue_1m_out", "l15-revenue-1m",
+        "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT,"
+        " items BIGINT, revenue_cents BIGINT", "category", bootstrap, NAME))
+    env.execute_sql(kafka_ddl.json_sink(
+        "revenue_10m_out", "l15-revenue-10m",
+        "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT,"
+        " revenue_cents BIGINT, avg_order_cents DOUBLE", "category", bootstrap, NAME))
+    env.execute_sql(kafka_ddl.json_sink(
+        "sessions_out", "l15-sessions",
+        "user_id STRING, first_activity_ms BIGINT, last_activity_ms BIGINT, clicks BIGINT,"
+        " pages BIGINT, orders BIGINT, converted BOOLEAN", "user_id", bootstrap, NAME))
+    env.execute_sql(kafka_ddl.json_sink(
+        "late_out", "l15-late",
+        "origin STRING, id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT,"
+        " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT,"
+        " source_offset BIGINT", "id", bootstrap, NAME))
+
+    # Orders: late when their one-minute window has fired (its last millisecond <= watermark).
+    env.execute_sql("""
+CREATE TEMPORARY VIEW orders_timed AS
+SELECT *,
+       COALESCE(FLOOR(ts TO MINUTE) + INTERVAL '1' MINUTE - INTERVAL '0.001' SECOND
+                <= CURRENT_WATERMARK(ts), FALSE) AS late
+FROM orders_checked WHERE reason IS NULL""")
+    env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_timed WHERE NOT late")
+    streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
+
+    # Tumbling: one final row per category and minute.
+    env.execute_sql("""
+CREATE TEMPORARY VIEW revenue_1m AS
+SELECT category, window_start AS minute_start, window_end AS minute_end,
+       window_time AS minute_time, COUNT(DISTINCT order_id) AS orders, SUM(CAST(quantity AS BIGINT)) AS items,
+       SUM(line_total_cents) AS revenue_cents
+FROM TABLE(TUMBLE(TABLE items_on_time, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
+GROUP BY category, window_start, window_end, window_time""")
+
+    # Hopping, cascaded on the minute rows: 10-minute totals, every minute.
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW revenue_10m AS
+SELECT category, {epoch_ms('window_start')} AS window_start_ms, {epoch_ms('window_end')} AS window_end_ms,
+       SUM(orders) AS orders, SUM(revenue_cents) AS revenue_cents,
+       CAST(SUM(revenue_cents) AS DOUBLE) / SUM(orders) AS avg_order_cents
+FROM TABLE(HOP(TABLE revenue_1m, DESCRIPTOR(minute_time), INTERVAL '1' MINUTE, INTERVAL '10' MINUTE))
+GROUP BY category, window_start, window_end""")
+
+    # Sessions: a user's clicks and orders, closed after SESSION_GAP_MIN idle minutes. A record
+    # is late when even a session of its own would already have closed.
+    streams.create_clean_clicks_view(env, keep=["ts", "src_topic", "src_partition", "src_offset"])
+    gap = f"INTERVAL '{SESSION_GAP_MIN}' MINUTE"
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW activity AS
+SELECT user_id, event_id AS id, path, 0 AS is_order, ts, ts_ms, src_topic, src_partition,
+       src_offset,
+       COALESCE(ts + {gap} - INTERVAL '0.001' SECOND <= CURRENT_WATERMARK(ts), FALSE) AS late
+FROM clicks_clean
+UNION ALL
+SELECT JSON_VALUE(doc, '$.customer_id'), JSON_VALUE(doc, '$.order_id'), CAST(NULL AS STRING), 1,
+       ts, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT), src_topic, src_partition, src_offset,
+       COALESCE(ts + {gap} - INTERVAL '0.001' SECOND <= CURRENT_WATERMARK(ts), FALSE)
+FROM orders_checked WHERE reason IS NULL""")
+    env.execute_sql("CREATE TEMPORARY VIEW activity_on_time AS SELECT * FROM activity WHERE NOT late")
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW sessions AS
+SELECT user_id, MIN(ts_ms) AS first_activity_ms, MAX(ts_ms) AS last_activity_ms,
+       CAST(SUM(1 - is_order) AS BIGINT) AS clicks, COUNT(DISTINCT path) AS pages,
+       CAST(SUM(is_order) AS BIGINT) AS orders, SUM(is_order) > 0 AS converted
+FROM TABLE(SESSION(TABLE activity_on_time PARTITION BY user_id, DESCRIPTOR(ts), {gap}))
+GROUP BY user_id, window_start, window_end""")
+
+    statements = env.create_statement_set()
+    statements.add_insert_sql(f"""
+INSERT INTO revenue_1m_out
+SELECT category, {epoch_ms('minute_start')}, {epoch_ms('minute_end')}, orders, items, revenue_cents
+FROM revenue_1m""")
+    statements.add_insert_sql("INSERT INTO revenue_10m_out SELECT * FROM revenue_10m")
+    statements.add_insert_sql("INSERT INTO sessions_out SELECT * FROM sessions")
+    statements.add_insert_sql(f"""
+INSERT INTO late_out
+SELECT 'orders', JSON_VALUE(doc, '$.order_id'), ts_ms, ts_ms - MOD(ts_ms, 60000),
+       ts_ms - MOD(ts_ms, 60000) + 60000, src_topic, src_partition, src_offset
+FROM (SELECT *, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT) AS ts_ms FROM orders_timed WHERE late)
+UNION ALL
+SELECT 'session-' || CASE WHEN is_order = 1 THEN 'orders' ELSE 'clicks' END, id, ts_ms,
+       ts_ms, ts_ms + {SESSION_GAP_MIN * 60_000}, src_topic, src_partition, src_offset
+FROM activity WHERE late""")
+    statements.add_insert_sql(
+        "INSERT INTO dead_letter "
+        + kafka_ddl.dead_letter_select("clicks_checked", NAME)
+        + "\nUNION ALL"
+        + kafka_ddl.dead_letter_select("orders_checked", NAME)
+    )
+    return statements
+
+
+if __name__ == "__main__":
+    run(NAME, build)

@@ -1,0 +1,143 @@
+"""Lesson 15 windows' expected outputs, from the raw topics and the job's own late topic.
+
+Which record is late depends on the watermark, which depends on how the source interleaved
+partitions: it is the job's call. The oracle checks that call (late records are distinct,
+valid, and were behind their window), then recomputes every window from the rest. So counted
++ late = produced is checked row by row, not just in total.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from validation.oracle import TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic
+
+JOB = "streamlab-lesson15-windows"
+MINUTE_MS = 60_000
+SESSION_GAP_MS = 30 * MINUTE_MS
+
+
+def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
+    load_inputs(con, bootstrap)
+    for topic, table in [("l15-late", "out_late"), ("l15-revenue-1m", "out_1m"),
+                         ("l15-revenue-10m", "out_10m"), ("l15-sessions", "out_sessions")]:
+        load_topic(con, bootstrap, topic, table)
+    con.execute("CREATE OR REPLACE VIEW late AS " + actual_json("out_late", {
+        "origin": "VARCHAR", "id": "VARCHAR", "ts_ms": "BIGINT",
+        "missed_window_start_ms": "BIGINT", "missed_window_end_ms": "BIGINT",
+        "source_topic": "VARCHAR", "source_partition": "INTEGER", "source_offset": "BIGINT"}))
+    con.execute("""
+CREATE OR REPLACE VIEW activity AS
+SELECT user_id, event_id AS id, path, 0 AS is_order, ts_ms, src_topic, src_partition, src_offset
+FROM expected_clicks
+UNION ALL
+SELECT json_extract_string(doc, '$.customer_id'), json_extract_string(doc, '$.order_id'),
+       NULL, 1, CAST(json_extract_string(doc, '$.ts_ms') AS BIGINT), topic, "partition", "offset"
+FROM orders_judged WHERE reason IS NULL""")
+    # A record is identified by where it sits in Kafka: ids may repeat across data sets.
+    con.execute("""
+CREATE OR REPLACE VIEW late_orders AS
+SELECT source_topic AS src_topic, source_partition AS src_partition, source_offset AS src_offset
+FROM late WHERE origin = 'orders'""")
+    con.execute("""
+CREATE OR REPLACE VIEW late_activity AS
+SELECT source_topic AS src_topic, source_partition AS src_partition, source_offset AS src_offset
+FROM late WHERE origin LIKE 'session-%'""")
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_1m AS
+SELECT category, ts_ms - ts_ms % {MINUTE_MS} AS window_start_ms,
+       ts_ms - ts_ms % {MINUTE_MS} + {MINUTE_MS} AS window_end_ms,
+       count(DISTINCT order_id) AS orders, sum(quantity)::BIGINT AS items,
+       sum(line_total_cents)::BIGINT AS revenue_cents
+FROM expected_items ANTI JOIN late_orders USING (src_topic, src_partition, src_offset)
+GROUP BY ALL""")
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_10m AS
+SELECT category, window_start_ms - k * {MINUTE_MS} AS window_start_ms,
+       window_start_ms - k * {MINUTE_MS} + 10 * {MINUTE_MS} AS window_end_ms,
+       sum(orders)::BIGINT AS orders, sum(revenue_cents)::BIGINT AS revenue_cents,
+       round(sum(revenue_cents) / sum(orders), 6) AS avg_order_cents
+FROM expected_1m, range(10) AS r(k)
+GROUP BY ALL""")
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_sessions AS
+WITH counted AS (
+  SELECT * FROM activity ANTI JOIN late_activity USING (src_topic, src_partition, src_offset)
+), marked AS (
+  SELECT *, CASE WHEN ts_ms - lag(ts_ms) OVER w > {SESSION_GAP_MS} THEN 1 ELSE 0 END AS starts
+  FROM counted WINDOW w AS (PARTITION BY user_id ORDER BY ts_ms)
+), numbered AS (
+  SELECT *, sum(starts) OVER (PARTITION BY user_id ORDER BY ts_ms ROWS UNBOUNDED PRECEDING) AS n
+  FROM marked
+)
+SELECT user_id, min(ts_ms) AS first_activity_ms, max(ts_ms) AS last_activity_ms,
+       sum(1 - is_order)::BIGINT AS clicks, count(DISTINCT path) AS pages,
+       sum(is_order)::BIGINT AS orders, sum(is_order) > 0 AS converted
+FROM numbered GROUP BY user_id, n""")
+
+
+def late_problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What is wrong with the job's late calls: duplicates, unknown records, wrong windows."""
+    problems = []
+    # One record may miss its minute window and, much later, its session: two verdicts.
+    dupes = con.execute("""SELECT origin, source_topic, source_partition, source_offset, count(*)
+                           FROM late GROUP BY ALL HAVING count(*) > 1""").fetchall()
+    if dupes:
+        problems.append(f"late records written twice: {dupes[:3]}")
+    unknown = con.execute("""
+        SELECT * FROM late_orders EXCEPT SELECT topic, "partition", "offset" FROM orders_judged
+                                         WHERE reason IS NULL
+        UNION ALL
+        SELECT * FROM late_activity EXCEPT SELECT src_topic, src_partition, src_offset FROM activity
+        """).fetchall()
+    if unknown:
+        problems.append(f"late records that are not valid input: {unknown[:3]}")
+    wrong = con.execute(f"""
+        SELECT id FROM late WHERE origin = 'orders' AND
+          (missed_window_start_ms <> ts_ms - ts_ms % {MINUTE_MS}
+           OR missed_window_end_ms <> missed_window_start_ms + {MINUTE_MS})""").fetchall()
+    if wrong:
+        problems.append(f"late records naming the wrong window: {wrong[:3]}")
+    return problems
+
+
+WINDOW_COLUMNS = {"category": "VARCHAR", "window_start_ms": "BIGINT", "window_end_ms": "BIGINT",
+                  "orders": "BIGINT"}
+REVENUE_1M = {**WINDOW_COLUMNS, "items": "BIGINT", "revenue_cents": "BIGINT"}
+REVENUE_10M = {**WINDOW_COLUMNS, "revenue_cents": "BIGINT", "avg_order_cents": "DOUBLE"}
+SESSIONS = {"user_id": "VARCHAR", "first_activity_ms": "BIGINT", "last_activity_ms": "BIGINT",
+            "clicks": "BIGINT", "pages": "BIGINT", "orders": "BIGINT", "converted": "BOOLEAN"}
+
+
+def check(bootstrap: str) -> list[TopicCheck]:
+    """Every output of the windows job against the oracle (averages to 6 decimal places)."""
+    con = duckdb.connect()
+    _load(con, bootstrap)
+    problems = late_problems(con)
+    return [
+        TopicCheck("l15-late (consistency)", 0, len(problems), 0, len(problems), problems),
+        compare(con, "l15-revenue-1m", f"SELECT {', '.join(REVENUE_1M)} FROM expected_1m",
+                actual_json("out_1m", REVENUE_1M, with_key=False)),
+        compare(con, "l15-revenue-10m", f"SELECT {', '.join(REVENUE_10M)} FROM expected_10m",
+                f"""SELECT * REPLACE (round(avg_order_cents, 6) AS avg_order_cents)
+                    FROM ({actual_json("out_10m", REVENUE_10M, with_key=False)})"""),
+        compare(con, "l15-sessions", f"SELECT {', '.join(SESSIONS)} FROM expected_sessions",
+                actual_json("out_sessions", SESSIONS, with_key=False)),
+        compare_dead_letter(con, JOB),
+    ]
+
+
+def reconcile(bootstrap: str) -> dict[str, int]:
+    """counted + late = produced, in orders and revenue, from the raw input and the outputs."""
+    con = duckdb.connect()
+    _load(con, bootstrap)
+    row = con.execute(f"""
+        SELECT (SELECT count(*) FROM orders_judged WHERE reason IS NULL),
+               (SELECT sum(line_total_cents) FROM expected_items),
+               (SELECT count(*) FROM late_orders),
+               (SELECT coalesce(sum(line_total_cents), 0)
+                  FROM expected_items SEMI JOIN late_orders USING (src_topic, src_partition, src_offset)),
+               (SELECT coalesce(sum(revenue_cents), 0)
+                  FROM ({actual_json("out_1m", REVENUE_1M, with_key=False)}))""").fetchall()[0]
+    names = ["orders_produced", "revenue_produced", "orders_late", "revenue_late", "revenue_counted"]
+    return {name: int(value or 0) for name, value in zip(names, row)}
