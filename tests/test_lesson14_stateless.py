@@ -4,27 +4,21 @@ and still exact after the TaskManager is killed mid-run."""
 from __future__ import annotations
 
 import subprocess
-import time
 
 import pytest
 
-from streamlab import deploy, flink_cluster, generator, jars, jobwatch, kafka_io, processes, producer
-from streamlab.flink_rest import FlinkRest
+from conftest import assert_exact, kill_taskmanager_mid_run
+from streamlab import deploy, generator, jars, jobwatch, kafka_io, producer
 from validation import lesson14
 
 pytestmark = pytest.mark.platform
 
 JOB = deploy.job_spec("lesson14")
 INPUTS = ["clicks", "orders"]
-SPEC = generator.GeneratorSpec(seed=1414, count=6_000, malformed_fraction=0.05, late_fraction=0.05)
-
-
-def assert_exact(checks) -> None:
-    wrong = [c for c in checks if not c.exact]
-    assert not wrong, "\n".join(
-        f"{c.topic}: expected {c.expected}, got {c.actual}; {c.missing} missing, "
-        f"{c.unexpected} unexpected, e.g. {c.sample}" for c in wrong
-    )
+DAY_MS = 86_400_000
+# Each data set of the session starts a day after the one before, as a live store would.
+SPEC = generator.GeneratorSpec(seed=1414, count=6_000, start_ms=generator.GeneratorSpec.start_ms + DAY_MS,
+                               malformed_fraction=0.05, late_fraction=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -80,23 +74,7 @@ def test_another_client_reads_the_outputs(lesson14_run):
 
 def test_exact_after_taskmanager_kill(lesson14_run):
     settings, _ = lesson14_run
-    rest = FlinkRest(settings.flink_rest_url)
-    job_id = rest.running_job(JOB.name)["jid"]
-    before = kafka_io.committed_offsets(settings.bootstrap_servers, JOB.name, INPUTS)
-    more = generator.GeneratorSpec(seed=1415, count=20_000, malformed_fraction=0.05, late_fraction=0.05)
-    producer.produce(generator.generate(more), settings.bootstrap_servers, progress=False)
-    # Kill once the job is part-way through the new input, so state and open transactions are lost.
-    deadline = time.monotonic() + 120
-    while kafka_io.committed_offsets(settings.bootstrap_servers, JOB.name, INPUTS) == before:
-        assert time.monotonic() < deadline, "job made no progress on the new input"
-        time.sleep(0.2)
-    taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)
-    processes.kill(taskmanager)
-    while taskmanager.alive():
-        time.sleep(0.1)
-    flink_cluster.restart_taskmanager(settings)
-    jobwatch.wait_caught_up(settings, JOB.name, INPUTS, timeout_s=300)
+    more = generator.GeneratorSpec(seed=1415, count=20_000, start_ms=SPEC.start_ms + DAY_MS,
+                                   malformed_fraction=0.05, late_fraction=0.05)
+    kill_taskmanager_mid_run(settings, JOB.name, INPUTS, more)
     assert_exact(jobwatch.wait_exact(lambda: lesson14.check(settings.bootstrap_servers)))
-    # It really was a failover of the same job, not a fresh one.
-    assert rest.running_job(JOB.name)["jid"] == job_id
-    assert processes.running(settings.state, flink_cluster.TASKMANAGER).pid != taskmanager.pid

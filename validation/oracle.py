@@ -33,8 +33,12 @@ class TopicCheck:
 
 
 def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table: str) -> None:
-    """Load a topic as (topic, partition, offset, key, value, headers JSON) into ``table``,
-    without the generator's heartbeats (they only move event time)."""
+    """Load a topic as (topic, partition, offset, key, value, headers JSON, doc, stream_time_ms)
+    into ``table``, without the generator's heartbeats (they only move event time).
+
+    ``stream_time_ms`` is the largest event time in the partition up to and including the
+    record (heartbeats and all; 0 where a record has none), as Kafka Streams defines it.
+    """
     rows = [
         (m.topic, m.partition, m.offset, m.key, m.value,
          {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in m.headers.items()})
@@ -45,11 +49,19 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
     con.register("incoming", frame)
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS
-        SELECT topic, "partition"::INTEGER AS "partition", "offset"::BIGINT AS "offset",
-               key::BLOB AS key, value::BLOB AS value, headers::JSON AS headers,
-               try(decode(value::BLOB)) AS doc
-        FROM incoming
-        WHERE NOT coalesce(json_exists(headers::JSON, '$."{HEARTBEAT_HEADER}"'), false)"""
+        WITH typed AS (
+          SELECT topic, "partition"::INTEGER AS "partition", "offset"::BIGINT AS "offset",
+                 key::BLOB AS key, value::BLOB AS value, headers::JSON AS headers,
+                 try(decode(value::BLOB)) AS doc
+          FROM incoming
+        ), timed AS (
+          SELECT *, max(coalesce(try_cast(try(json_extract_string(doc, '$.ts_ms')) AS BIGINT), 0))
+                      OVER (PARTITION BY topic, "partition" ORDER BY "offset"
+                            ROWS UNBOUNDED PRECEDING) AS stream_time_ms
+          FROM typed
+        )
+        SELECT * FROM timed
+        WHERE NOT coalesce(json_exists(headers, '$."{HEARTBEAT_HEADER}"'), false)"""
     )
     con.unregister("incoming")
 
@@ -139,7 +151,8 @@ def create_judged_views(con: duckdb.DuckDBPyConnection) -> None:
                {_text('$.user_id')} AS user_id, page_type, path,
                CASE WHEN page_type = 'product' THEN path[10:] END AS product_id,
                {_text('$.device')} AS device, CAST({_text('$.ts_ms')} AS BIGINT) AS ts_ms,
-               topic AS src_topic, "partition" AS src_partition, "offset" AS src_offset
+               topic AS src_topic, "partition" AS src_partition, "offset" AS src_offset,
+               stream_time_ms
         FROM typed"""
     )
     con.execute(
@@ -153,7 +166,8 @@ def create_judged_views(con: duckdb.DuckDBPyConnection) -> None:
                CAST(json_extract_string(item, '$.quantity') AS BIGINT)
                  * CAST(json_extract_string(item, '$.unit_price_cents') AS BIGINT) AS line_total_cents,
                CAST({_text('$.ts_ms')} AS BIGINT) AS ts_ms,
-               topic AS src_topic, "partition" AS src_partition, "offset" AS src_offset
+               topic AS src_topic, "partition" AS src_partition, "offset" AS src_offset,
+               stream_time_ms
         FROM (SELECT *, unnest(items) AS item, unnest(range(1, len(items) + 1)) AS line_no
               FROM orders_judged WHERE reason IS NULL)"""
     )

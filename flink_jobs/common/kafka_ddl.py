@@ -14,6 +14,12 @@ from streamlab.generator import HEARTBEAT_HEADER
 TRANSACTION_TIMEOUT_MS = 600_000
 
 
+def interval(seconds: int) -> str:
+    """A SQL interval literal for any number of seconds (``INTERVAL '120' SECOND`` is refused:
+    the leading field holds two digits)."""
+    return f"INTERVAL '{seconds // 60}:{seconds % 60:02d}' MINUTE TO SECOND"
+
+
 def _options(options: dict[str, str]) -> str:
     return ",\n  ".join(f"'{key}' = '{value}'" for key, value in options.items())
 
@@ -28,7 +34,9 @@ def raw_source(
 
     With ``watermark_delay_s`` the table gets an event-time column ``ts`` (from the payload's
     ``ts_ms``; epoch 0 when unreadable, so a bad record can never hold event time back or push
-    it forward) and a watermark that trails the largest ``ts`` seen by that delay. Watermarks
+    it forward), a processing-time column ``proc`` (to order per-partition state, see
+    ``streams.create_stream_time_view``) and a watermark that trails the largest ``ts`` seen
+    by that delay. Watermarks
     are emitted on every event, not periodically: while draining a backlog a periodic
     watermark would lag hours of event time behind and make lateness depend on timing.
     """
@@ -38,8 +46,8 @@ def raw_source(
         ts_ms = "TRY_CAST(JSON_VALUE(CAST(payload AS STRING), '$.ts_ms') AS BIGINT)"
         event_time = (
             f",\n  ts AS COALESCE(TO_TIMESTAMP_LTZ({ts_ms}, 3), TO_TIMESTAMP_LTZ(0, 3)),"
-            f"\n  WATERMARK FOR ts AS ts - INTERVAL '{watermark_delay_s // 60}:{watermark_delay_s % 60:02d}'"
-            " MINUTE TO SECOND"
+            "\n  proc AS PROCTIME(),"
+            f"\n  WATERMARK FOR ts AS ts - {interval(watermark_delay_s)}"
         )
         # The watermark is the minimum over partitions. Draining a backlog, the source reads
         # one partition's fetched batch before the next, so only partitions read last see

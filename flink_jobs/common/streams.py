@@ -47,12 +47,28 @@ def order_rules(doc: str) -> list[tuple[str, str]]:
 RULES = {"clicks": click_rules, "orders": order_rules}
 
 
-def create_checked_view(env: TableEnvironment, stream: str) -> None:
-    """``<stream>_checked``: every non-heartbeat record of ``<stream>_raw`` with its ``reason``."""
+def create_checked_view(env: TableEnvironment, stream: str, source: str | None = None) -> None:
+    """``<stream>_checked``: every non-heartbeat record of ``source`` (default
+    ``<stream>_raw``) with its ``reason``."""
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW {stream}_checked AS
 SELECT *, {checks.first_failure(RULES[stream]("doc"))} AS reason
-FROM (SELECT *, CAST(payload AS STRING) AS doc FROM {stream}_raw WHERE NOT heartbeat)""")
+FROM (SELECT *, CAST(payload AS STRING) AS doc FROM {source or stream + '_raw'} WHERE NOT heartbeat)""")
+
+
+def create_stream_time_view(env: TableEnvironment, stream: str) -> None:
+    """``<stream>_timed``: ``<stream>_raw`` plus ``stream_time``, the largest event time seen so
+    far in the record's partition (heartbeats included), as Kafka Streams tracks it.
+
+    It is keyed state, so it survives a restore; Flink's watermark does not (it restarts from
+    nothing and would let records through for windows that already fired). Judging lateness
+    by it also makes the verdict independent of how the source interleaves partitions.
+    """
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW {stream}_timed AS
+SELECT *, MAX(ts) OVER (PARTITION BY src_partition ORDER BY proc
+                        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS stream_time
+FROM {stream}_raw""")
 
 
 def _extra(columns: list[str]) -> str:

@@ -10,9 +10,10 @@ Kafka Streams' grace period is how long a window stays open after its end in str
 with window TVFs that is the watermark delay (``WATERMARK_DELAY_S``): each window emits one
 final row when the watermark passes its end, as ``suppress(untilWindowCloses)`` would.
 Window TVFs drop late records silently, so the job routes them first: a record is late when
-its window has already fired at the current watermark (``CURRENT_WATERMARK``). The window
-operator's watermark can only trail the one seen before it, so every record counted on time
-really is counted, and counted + late = produced holds exactly.
+its window has closed in its partition's *stream time* (the largest event time seen there,
+kept in state). The watermark is the minimum over partitions of that, less the grace, so the
+window operator never drops a record judged on time: counted + late = produced, exactly,
+also after a restore (when Flink's watermark starts again from nothing).
 """
 
 from __future__ import annotations
@@ -33,12 +34,20 @@ def epoch_ms(column: str) -> str:
     return f"CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
 
 
+def closed(window_end: str) -> str:
+    """True when a window ending at ``window_end`` has closed: its last millisecond is at or
+    behind the partition's stream time minus the grace period."""
+    return (f"{window_end} - INTERVAL '0.001' SECOND"
+            f" <= stream_time - {kafka_ddl.interval(WATERMARK_DELAY_S)}")
+
+
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     for stream in ("clicks", "orders"):
         env.execute_sql(kafka_ddl.raw_source(
             f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
-        streams.create_checked_view(env, stream)
+        streams.create_stream_time_view(env, stream)
+        streams.create_checked_view(env, stream, source=f"{stream}_timed")
     env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
     env.execute_sql(kafka_ddl.json_sink(
         "revenue_1m_out", "l15-revenue-1m",
@@ -58,14 +67,12 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT,"
         " source_offset BIGINT", "id", bootstrap, NAME))
 
-    # Orders: late when their one-minute window has fired (its last millisecond <= watermark).
-    env.execute_sql("""
-CREATE TEMPORARY VIEW orders_timed AS
-SELECT *,
-       COALESCE(FLOOR(ts TO MINUTE) + INTERVAL '1' MINUTE - INTERVAL '0.001' SECOND
-                <= CURRENT_WATERMARK(ts), FALSE) AS late
+    # Orders: late when their one-minute window has closed in their partition's stream time.
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW orders_judged AS
+SELECT *, {closed("FLOOR(ts TO MINUTE) + INTERVAL '1' MINUTE")} AS late
 FROM orders_checked WHERE reason IS NULL""")
-    env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_timed WHERE NOT late")
+    env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
 
     # Tumbling: one final row per category and minute.
@@ -86,20 +93,22 @@ SELECT category, {epoch_ms('window_start')} AS window_start_ms, {epoch_ms('windo
 FROM TABLE(HOP(TABLE revenue_1m, DESCRIPTOR(minute_time), INTERVAL '1' MINUTE, INTERVAL '10' MINUTE))
 GROUP BY category, window_start, window_end""")
 
-    # Sessions: a user's clicks and orders, closed after SESSION_GAP_MIN idle minutes. A record
-    # is late when even a session of its own would already have closed.
-    streams.create_clean_clicks_view(env, keep=["ts", "src_topic", "src_partition", "src_offset"])
+    # Sessions: a user's clicks and orders, closed after SESSION_GAP_MIN idle minutes. Sessions
+    # merge, so a record behind the watermark could belong to a session that already closed:
+    # for sessions, a record is late as soon as its own time is behind its partition's.
+    streams.create_clean_clicks_view(
+        env, keep=["ts", "stream_time", "src_topic", "src_partition", "src_offset"])
     gap = f"INTERVAL '{SESSION_GAP_MIN}' MINUTE"
+    session_closed = closed("ts")
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW activity AS
 SELECT user_id, event_id AS id, path, 0 AS is_order, ts, ts_ms, src_topic, src_partition,
-       src_offset,
-       COALESCE(ts + {gap} - INTERVAL '0.001' SECOND <= CURRENT_WATERMARK(ts), FALSE) AS late
+       src_offset, {session_closed} AS late
 FROM clicks_clean
 UNION ALL
 SELECT JSON_VALUE(doc, '$.customer_id'), JSON_VALUE(doc, '$.order_id'), CAST(NULL AS STRING), 1,
        ts, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT), src_topic, src_partition, src_offset,
-       COALESCE(ts + {gap} - INTERVAL '0.001' SECOND <= CURRENT_WATERMARK(ts), FALSE)
+       {session_closed}
 FROM orders_checked WHERE reason IS NULL""")
     env.execute_sql("CREATE TEMPORARY VIEW activity_on_time AS SELECT * FROM activity WHERE NOT late")
     env.execute_sql(f"""
@@ -121,7 +130,7 @@ FROM revenue_1m""")
 INSERT INTO late_out
 SELECT 'orders', JSON_VALUE(doc, '$.order_id'), ts_ms, ts_ms - MOD(ts_ms, 60000),
        ts_ms - MOD(ts_ms, 60000) + 60000, src_topic, src_partition, src_offset
-FROM (SELECT *, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT) AS ts_ms FROM orders_timed WHERE late)
+FROM (SELECT *, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT) AS ts_ms FROM orders_judged WHERE late)
 UNION ALL
 SELECT 'session-' || CASE WHEN is_order = 1 THEN 'orders' ELSE 'clicks' END, id, ts_ms,
        ts_ms, ts_ms + {SESSION_GAP_MIN * 60_000}, src_topic, src_partition, src_offset
