@@ -143,3 +143,9 @@ SELECT k, payload, MAP[
   ]
 FROM {source_view}
 WHERE reason IS NOT NULL"""
+
+
+def dead_letter_insert(checked_views: list[str], job: str, table: str = "dead_letter") -> str:
+    """One INSERT that dead-letters the rejects of every view (one sink, one transaction)."""
+    selects = "\nUNION ALL".join(dead_letter_select(view, job) for view in checked_views)
+    return f"INSERT INTO {table} {selects}"

@@ -57,12 +57,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     statements.add_insert_sql(
         f"INSERT INTO items_other SELECT * FROM order_items WHERE category NOT IN ({streams.sql_list(NAMED_BRANCHES)})"
     )
-    statements.add_insert_sql(
-        "INSERT INTO dead_letter "
-        + kafka_ddl.dead_letter_select("clicks_checked", NAME)
-        + "\nUNION ALL"
-        + kafka_ddl.dead_letter_select("orders_checked", NAME)
-    )
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["clicks_checked", "orders_checked"], NAME))
     return statements
 
 

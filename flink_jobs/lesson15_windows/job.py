@@ -135,12 +135,7 @@ UNION ALL
 SELECT 'session-' || CASE WHEN is_order = 1 THEN 'orders' ELSE 'clicks' END, id, ts_ms,
        ts_ms, ts_ms + {SESSION_GAP_MIN * 60_000}, src_topic, src_partition, src_offset
 FROM activity WHERE late""")
-    statements.add_insert_sql(
-        "INSERT INTO dead_letter "
-        + kafka_ddl.dead_letter_select("clicks_checked", NAME)
-        + "\nUNION ALL"
-        + kafka_ddl.dead_letter_select("orders_checked", NAME)
-    )
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["clicks_checked", "orders_checked"], NAME))
     return statements
 
 
