@@ -6,7 +6,7 @@ export STREAMLAB_STATE_DIR ?= $(STATE)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup demo test up down status clean
+.PHONY: setup demo test bench up down status clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
@@ -22,6 +22,9 @@ demo: setup
 
 test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	@$(BIN)/python -m bench $(BENCH_ARGS)
 
 up down status: setup
 	@$(BIN)/streamlab $@

@@ -169,6 +169,20 @@ def require_free_port(host: str, port: int, what: str, env_var: str) -> None:
             ) from None
 
 
+def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
+    """``n`` distinct ports free right now (for an isolated platform: tests, benchmarks)."""
+    sockets = []
+    try:
+        for _ in range(n):
+            sock = socket.socket()
+            sock.bind((host, 0))
+            sockets.append(sock)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def tail(path: Path, lines: int = 20) -> str:
     if not path.exists():
         return f"(no log at {path})"

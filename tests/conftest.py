@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,25 +26,12 @@ STATE_ROOT = REPO / os.environ.get("STREAMLAB_STATE_DIR", ".streamlab")
 VENV_BIN = Path(sys.executable).parent
 
 
-def free_ports(n: int) -> list[int]:
-    sockets = []
-    try:
-        for _ in range(n):
-            sock = socket.socket()
-            sock.bind(("127.0.0.1", 0))
-            sockets.append(sock)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
-
-
 def fresh_settings(name: str) -> Settings:
     """Settings for an isolated platform under ``<state>/<name>`` on free ports."""
     state = STATE_ROOT / name
     if state.exists():
         shutil.rmtree(state)
-    kafka, controller, rest, rpc = free_ports(4)
+    kafka, controller, rest, rpc = processes.free_ports(4)
     return Settings(
         state_dir=state, jars_dir=STATE_ROOT / "jars", kafka_port=kafka,
         kafka_controller_port=controller, flink_rest_port=rest, flink_rpc_port=rpc,

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): how fast the jobs drain a backlog, against raw Kafka, in one run."""
