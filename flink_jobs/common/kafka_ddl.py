@@ -36,9 +36,7 @@ def raw_source(
     ``ts_ms``; epoch 0 when unreadable, so a bad record can never hold event time back or push
     it forward), a processing-time column ``proc`` (to order per-partition state, see
     ``streams.create_stream_time_view``) and a watermark that trails the largest ``ts`` seen
-    by that delay. Watermarks
-    are emitted on every event, not periodically: while draining a backlog a periodic
-    watermark would lag hours of event time behind and make lateness depend on timing.
+    by that delay, emitted on every event so windows fire as soon as they can.
     """
     event_time = ""
     watermark_options: dict[str, str] = {}
@@ -49,10 +47,9 @@ def raw_source(
             "\n  proc AS PROCTIME(),"
             f"\n  WATERMARK FOR ts AS ts - {interval(watermark_delay_s)}"
         )
-        # The watermark is the minimum over partitions. Draining a backlog, the source reads
-        # one partition's fetched batch before the next, so only partitions read last see
-        # their late records as late; the others count them (correctly, as their windows are
-        # still open). Split alignment did not bound this here and made draining 8x slower.
+        # The watermark is the minimum over partitions, and a backlog is read one partition's
+        # batch at a time, so it says little about a single record: jobs judge lateness on
+        # per-partition stream time instead. Split alignment did not help and drained 8x slower.
         watermark_options = {"scan.watermark.emit.strategy": "on-event"}
     return f"""
 CREATE TABLE {table} (
