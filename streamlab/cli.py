@@ -145,7 +145,7 @@ def _generate(settings: Settings, args: argparse.Namespace) -> None:
 def _read(settings: Settings, args: argparse.Namespace) -> None:
     topics.by_name(args.topic)
     kafka_io.require_broker(settings.bootstrap_servers)
-    for message in kafka_io.read_all(settings.bootstrap_servers, args.topic)[: args.limit]:
+    for message in kafka_io.read_all(settings.bootstrap_servers, args.topic, limit=args.limit):
         print(json.dumps({
             "partition": message.partition, "offset": message.offset,
             "key": message.key.decode("utf-8", "replace") if message.key else None,

@@ -48,8 +48,11 @@ def partitions(bootstrap_servers: str, topic: str) -> list[int]:
         consumer.close()
 
 
-def read_all(bootstrap_servers: str, topic: str, timeout_s: float = 60.0) -> list[Message]:
-    """Every committed record of ``topic`` from the beginning to its current end."""
+def read_all(
+    bootstrap_servers: str, topic: str, timeout_s: float = 60.0, limit: int | None = None
+) -> list[Message]:
+    """Every committed record of ``topic`` from the beginning to its current end (or the
+    first ``limit`` records read, across partitions)."""
     consumer = _consumer(bootstrap_servers)
     try:
         parts = partitions(bootstrap_servers, topic)
@@ -57,7 +60,7 @@ def read_all(bootstrap_servers: str, topic: str, timeout_s: float = 60.0) -> lis
         done: set[int] = set()
         out: list[Message] = []
         deadline = time.monotonic() + timeout_s
-        while len(done) < len(parts):
+        while len(done) < len(parts) and (limit is None or len(out) < limit):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"reading {topic} did not reach its end in {timeout_s}s")
             for msg in consumer.consume(1000, timeout=0.2):
@@ -73,7 +76,7 @@ def read_all(bootstrap_servers: str, topic: str, timeout_s: float = 60.0) -> lis
                         {k: v for k, v in (msg.headers() or [])},
                     )
                 )
-        return out
+        return out[:limit]
     finally:
         consumer.close()
 

@@ -3,6 +3,7 @@ exactly what up started."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import psutil
@@ -74,3 +75,14 @@ def test_generate_continues_event_time_after_the_data_already_there(platform):
     explicit = streamlab(platform, "generate", "--count", "5", "--start", "2030-01-01T00:00:00Z",
                          "--no-progress")
     assert "event time starts at 2030-01-01T00:00:00Z" in explicit.stdout
+
+
+def test_read_prints_committed_records_as_json_lines(platform):
+    assert streamlab(platform, "generate", "--count", "20", "--no-progress").returncode == 0
+    result = streamlab(platform, "read", "clicks", "--limit", "2")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2
+    assert all(line["key"] and line["value"] and isinstance(line["headers"], dict) for line in lines)
+    unknown = streamlab(platform, "read", "no-such-topic")
+    assert unknown.returncode != 0 and "unknown topic 'no-such-topic'" in unknown.stderr
