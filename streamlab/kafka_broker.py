@@ -84,14 +84,21 @@ def _java_argv(settings: Settings, main: str, *args: str) -> list[str]:
     ]
 
 
+def _cluster_id(value: uuid.UUID) -> str:
+    """A KRaft cluster id: the UUID in URL-safe base64 without padding."""
+    return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
+
+
 def _format_storage(settings: Settings, props: Path) -> None:
     """Format the log dir once; a formatted dir keeps its cluster id across restarts."""
     data = _dir(settings) / "data"
     if (data / "meta.properties").exists():
         return
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    cluster_id = _cluster_id(uuid.uuid4())
     result = subprocess.run(
-        _java_argv(settings, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props)),
+        # "=" form: a random id may start with "-" and would otherwise read as an option.
+        _java_argv(settings, "kafka.tools.StorageTool", "format",
+                   f"--cluster-id={cluster_id}", f"--config={props}"),
         capture_output=True,
         text=True,
     )

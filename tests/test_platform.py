@@ -86,3 +86,20 @@ def test_read_prints_committed_records_as_json_lines(platform):
     assert all(line["key"] and line["value"] and isinstance(line["headers"], dict) for line in lines)
     unknown = streamlab(platform, "read", "no-such-topic")
     assert unknown.returncode != 0 and "unknown topic 'no-such-topic'" in unknown.stderr
+
+
+def test_storage_format_takes_an_id_that_starts_with_a_dash(monkeypatch):
+    """A random cluster id is base64 and may start with "-" (seen failing once in CI)."""
+    import uuid
+
+    from streamlab import kafka_broker
+
+    settings = fresh_settings("test-format")
+    settings.state.joinpath("kafka").mkdir(parents=True)
+    props = settings.state / "kafka" / "server.properties"
+    props.write_text(kafka_broker.server_properties(settings))
+    dash_first = next(u for u in (uuid.UUID(int=i << 120) for i in range(256))
+                      if kafka_broker._cluster_id(u).startswith("-"))
+    monkeypatch.setattr(kafka_broker.uuid, "uuid4", lambda: dash_first)
+    kafka_broker._format_storage(settings, props)
+    assert (settings.state / "kafka" / "data" / "meta.properties").exists()
