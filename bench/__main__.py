@@ -22,7 +22,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 
 from streamlab import deploy, generator, jobwatch, kafka_io, processes, producer
 from streamlab import platform as platform_lib
-from streamlab.config import Settings, load_settings
+from streamlab.config import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 JOBS = {"lesson14": ["clicks", "orders"], "lesson15-windows": ["clicks", "orders"]}
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000, help="fact events to pre-load (default 100000)")
     parser.add_argument("--job", choices=sorted(JOBS), action="append", help="only these jobs (repeatable)")
     args = parser.parse_args()
-    base = load_settings()
+    base = Settings()
     rows = [bench_job(base, key, args.events, print) for key in (args.job or list(JOBS))]
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     RESULTS.mkdir(exist_ok=True)

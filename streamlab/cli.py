@@ -12,7 +12,7 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import demo, deploy, generator, jars, kafka_io, platform, producer, status, topics
-from streamlab.config import Settings, load_settings
+from streamlab.config import Settings
 from streamlab.errors import UserError
 
 
@@ -157,7 +157,7 @@ def _read(settings: Settings, args: argparse.Namespace) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = load_settings()
+        settings = Settings()
     except ValidationError as err:
         first = err.errors()[0]
         field = "STREAMLAB_" + str(first["loc"][0]).upper()

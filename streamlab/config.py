@@ -52,8 +52,3 @@ class Settings(BaseSettings):
     @property
     def flink_rest_url(self) -> str:
         return f"http://{self.host}:{self.flink_rest_port}"
-
-
-def load_settings(**overrides: object) -> Settings:
-    """Settings from the environment, with explicit overrides (used by tests and the CLI)."""
-    return Settings(**overrides)  # type: ignore[arg-type]

@@ -21,26 +21,28 @@ class DemoJob:
     key: str
     inputs: list[str]
     check: Callable[[str], Sequence[TopicCheck]]
-    explain: Callable[[str], list[str]]  # how the input splits, in a few lines
+    explain: Callable[[str], tuple[list[str], bool]]  # how the input split; whether it balances
 
 
-def _lesson14_lines(bootstrap: str) -> list[str]:
+def _lesson14_lines(bootstrap: str) -> tuple[list[str], bool]:
     b = lesson14.balance(bootstrap)
     return [
         f"clicks {b['clicks_in']:>7} = {b['clicks_forwarded']} forwarded + {b['clicks_bots']} bots "
         f"filtered + {b['clicks_dead']} dead-lettered",
-        f"orders {b['orders_in']:>7} = {b['orders_valid']} valid (-> {b['items']} line items) + "
+        f"orders {b['orders_in']:>7} = {b['orders_forwarded']} forwarded (-> {b['items']} line items) + "
         f"{b['orders_dead']} dead-lettered",
-    ]
+        "input and outputs balance" if b["balanced"] else "input and outputs DO NOT balance",
+    ], bool(b["balanced"])
 
 
-def _windows_lines(bootstrap: str) -> list[str]:
+def _windows_lines(bootstrap: str) -> tuple[list[str], bool]:
     t = lesson15_windows.reconcile(bootstrap)
+    balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
     return [
         f"valid orders {t['orders_produced']}: {t['orders_late']} arrived after their window closed",
         f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in windows + "
-        f"{t['revenue_late']} late",
-    ]
+        f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)"),
+    ], balanced
 
 
 JOBS = [
@@ -92,8 +94,9 @@ def _run_job(settings: Settings, job: DemoJob, echo: Echo) -> JobReport:
     processed_s = time.monotonic() - running_since
     echo("   reconciling its outputs with the DuckDB oracle ...")
     checks = jobwatch.wait_exact(lambda: job.check(settings.bootstrap_servers))
-    return JobReport(all(c.exact for c in checks),
-                     summary(job.key, checks, job.explain(settings.bootstrap_servers), processed_s))
+    lines, balanced = job.explain(settings.bootstrap_servers)
+    return JobReport(balanced and all(c.exact for c in checks),
+                     summary(job.key, checks, lines, processed_s))
 
 
 def summary(name: str, checks: Sequence[TopicCheck], explain: list[str], processed_s: float) -> str:

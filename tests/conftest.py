@@ -82,6 +82,9 @@ def kill_taskmanager_mid_run(settings: Settings, job_name: str, inputs: list[str
         time.sleep(0.2)
     taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)
     processes.kill(taskmanager)
+    committed = kafka_io.committed_offsets(settings.bootstrap_servers, job_name, inputs)
+    ends = kafka_io.end_offsets(settings.bootstrap_servers, inputs)
+    assert sum(committed.values()) < sum(ends.values()), "killed after the job had finished"
     while taskmanager.alive():
         time.sleep(0.1)
     flink_cluster.restart_taskmanager(settings)

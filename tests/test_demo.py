@@ -15,6 +15,8 @@ def test_demo_reconciles_and_is_idempotent(platform):
     assert "generating 20000 events" in first.stdout
     assert "RESULT: every output equals the oracle" in first.stdout
     assert "dead-letter" in first.stdout and "bots filtered" in first.stdout
+    assert first.stdout.count("input and outputs balance") == 1  # lesson14's split adds up
+    assert "DOES NOT balance" not in first.stdout
 
     second = streamlab(platform, "demo")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]

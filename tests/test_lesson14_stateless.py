@@ -60,6 +60,7 @@ def test_another_client_reads_the_outputs(lesson14_run):
     settings, _ = lesson14_run
     topic = "l14-items-electronics"
     ours = kafka_io.read_all(settings.bootstrap_servers, topic)
+    assert ours, f"{topic} is empty: nothing to compare"
     result = subprocess.run(
         [jars.require_java(), "-cp", jars.kafka_classpath(settings.jars),
          "org.apache.kafka.tools.consumer.ConsoleConsumer",

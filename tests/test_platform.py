@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import uuid
 
 import psutil
 import pytest
 from confluent_kafka.admin import AdminClient
 
 from conftest import fresh_settings, streamlab
-from streamlab import processes, topics
+from streamlab import kafka_broker, processes, topics
 
 pytestmark = pytest.mark.platform
 
@@ -90,10 +91,6 @@ def test_read_prints_committed_records_as_json_lines(platform):
 
 def test_storage_format_takes_an_id_that_starts_with_a_dash(monkeypatch):
     """A random cluster id is base64 and may start with "-" (seen failing once in CI)."""
-    import uuid
-
-    from streamlab import kafka_broker
-
     settings = fresh_settings("test-format")
     settings.state.joinpath("kafka").mkdir(parents=True)
     props = settings.state / "kafka" / "server.properties"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import socket
+
+import pytest
 
 from conftest import STATE_ROOT
 from streamlab import processes
+from streamlab.errors import UserError
 
 
 def test_spawn_record_and_stop(tmp_path):
@@ -34,12 +38,6 @@ def test_recycled_pid_is_not_ours(tmp_path):
 
 
 def test_port_in_use_is_a_user_error():
-    import socket
-
-    import pytest
-
-    from streamlab.errors import UserError
-
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()

@@ -5,65 +5,70 @@ from __future__ import annotations
 import duckdb
 
 from streamlab import topics
-from validation.oracle import (
-    TopicCheck, actual_json, compare, compare_dead_letter, create_judged_views, load_inputs,
-    load_topic,
-)
+from validation.oracle import TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic
 
 JOB = "streamlab-lesson14"
+NAMED_BRANCHES = [b for b in topics.ITEM_BRANCHES if b != "other"]
 
 CLICK_COLUMNS = "key, event_id, user_id, page_type, path, product_id, device, ts_ms"
+CLICK_TYPES = {"event_id": "VARCHAR", "user_id": "VARCHAR", "page_type": "VARCHAR", "path": "VARCHAR",
+               "product_id": "VARCHAR", "device": "VARCHAR", "ts_ms": "BIGINT"}
 ITEM_COLUMNS = (
     "key, order_id, line_no, customer_id, product_id, category, quantity, unit_price_cents,"
     " line_total_cents, ts_ms"
 )
+ITEM_TYPES = {"order_id": "VARCHAR", "line_no": "INTEGER", "customer_id": "VARCHAR",
+              "product_id": "VARCHAR", "category": "VARCHAR", "quantity": "INTEGER",
+              "unit_price_cents": "BIGINT", "line_total_cents": "BIGINT", "ts_ms": "BIGINT"}
+
+
+def _load(bootstrap: str) -> duckdb.DuckDBPyConnection:
+    """The raw input, judged, and every Lesson 14 output topic as it is now."""
+    con = duckdb.connect()
+    load_inputs(con, bootstrap)
+    load_topic(con, bootstrap, "l14-clicks", "out_clicks")
+    for branch in topics.ITEM_BRANCHES:
+        load_topic(con, bootstrap, f"l14-items-{branch}", f"out_items_{branch}")
+    return con
 
 
 def check(bootstrap: str) -> list[TopicCheck]:
     """Compare every Lesson 14 output topic with the oracle's expectation."""
-    con = duckdb.connect()
-    load_inputs(con, bootstrap)
-    results = []
-    click_types = {"event_id": "VARCHAR", "user_id": "VARCHAR", "page_type": "VARCHAR", "path": "VARCHAR",
-                   "product_id": "VARCHAR", "device": "VARCHAR", "ts_ms": "BIGINT"}
-    load_topic(con, bootstrap, "l14-clicks", "out_clicks")
-    results.append(compare(con, "l14-clicks", f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
-                            actual_json("out_clicks", click_types)))
-    item_types = {"order_id": "VARCHAR", "line_no": "INTEGER", "customer_id": "VARCHAR",
-                  "product_id": "VARCHAR", "category": "VARCHAR", "quantity": "INTEGER",
-                  "unit_price_cents": "BIGINT", "line_total_cents": "BIGINT", "ts_ms": "BIGINT"}
-    named = [b for b in topics.ITEM_BRANCHES if b != "other"]
+    con = _load(bootstrap)
+    results = [compare(con, "l14-clicks", f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
+                       actual_json("out_clicks", CLICK_TYPES))]
     for branch in topics.ITEM_BRANCHES:
-        topic = f"l14-items-{branch}"
-        table = f"out_items_{branch}"
-        load_topic(con, bootstrap, topic, table)
         where = (f"category = '{branch}'" if branch != "other"
-                 else "category NOT IN (" + ", ".join(f"'{b}'" for b in named) + ")")
-        results.append(compare(con, topic, f"SELECT {ITEM_COLUMNS} FROM expected_items WHERE {where}",
-                                actual_json(table, item_types)))
+                 else "category NOT IN (" + ", ".join(f"'{b}'" for b in NAMED_BRANCHES) + ")")
+        results.append(compare(con, f"l14-items-{branch}",
+                               f"SELECT {ITEM_COLUMNS} FROM expected_items WHERE {where}",
+                               actual_json(f"out_items_{branch}", ITEM_TYPES)))
     results.append(compare_dead_letter(con, JOB))
     return results
 
 
 def balance(bootstrap: str) -> dict[str, int]:
-    """How the input splits: forwarded + filtered + dead-lettered = produced, per stream."""
-    con = duckdb.connect()
-    load_topic(con, bootstrap, "clicks", "raw_clicks")
-    load_topic(con, bootstrap, "orders", "raw_orders")
-    create_judged_views(con)
-    row = con.execute(
-        """SELECT (SELECT count(*) FROM raw_clicks),
-                  (SELECT count(*) FROM expected_clicks),
-                  (SELECT count(*) FROM clicks_judged WHERE reason IS NOT NULL),
-                  (SELECT count(*) FROM raw_orders),
-                  (SELECT count(*) FROM orders_judged WHERE reason IS NULL),
-                  (SELECT count(*) FROM orders_judged WHERE reason IS NOT NULL),
-                  (SELECT count(*) FROM expected_items)"""
-    ).fetchall()[0]
-    names = ["clicks_in", "clicks_forwarded", "clicks_dead", "orders_in", "orders_valid",
-             "orders_dead", "items"]
-    balance = dict(zip(names, row))
-    balance["clicks_bots"] = balance["clicks_in"] - balance["clicks_forwarded"] - balance["clicks_dead"]
-    return balance
-
-
+    """How the input split, in the job's *actual* output counts, beside the bots the oracle
+    says it filtered: forwarded + bots + dead-lettered must equal what came in
+    (``balanced`` is 1 when it does, for clicks and for orders)."""
+    con = _load(bootstrap)
+    dead = f"SELECT count(*) FROM out_dead_letter WHERE headers->>'dlq.job' = '{JOB}'"
+    items = " + ".join(f"(SELECT count(*) FROM out_items_{b})" for b in topics.ITEM_BRANCHES)
+    row = con.execute(f"""
+        SELECT (SELECT count(*) FROM clicks_judged),
+               (SELECT count(*) FROM out_clicks),
+               (SELECT count(*) FROM bot_clicks),
+               ({dead} AND headers->>'dlq.source.topic' = 'clicks'),
+               (SELECT count(*) FROM orders_judged),
+               (SELECT count(DISTINCT json_extract_string(doc, '$.order_id')) FROM (
+                  {" UNION ALL ".join(f"SELECT doc FROM out_items_{b}" for b in topics.ITEM_BRANCHES)})),
+               ({dead} AND headers->>'dlq.source.topic' = 'orders'),
+               ({items})""").fetchall()[0]
+    names = ["clicks_in", "clicks_forwarded", "clicks_bots", "clicks_dead",
+             "orders_in", "orders_forwarded", "orders_dead", "items"]
+    result = dict(zip(names, row))
+    result["balanced"] = int(
+        result["clicks_in"] == result["clicks_forwarded"] + result["clicks_bots"] + result["clicks_dead"]
+        and result["orders_in"] == result["orders_forwarded"] + result["orders_dead"]
+    )
+    return result

@@ -105,15 +105,20 @@ SESSIONS = {"user_id": "VARCHAR", "first_activity_ms": "BIGINT", "last_activity_
             "clicks": "BIGINT", "pages": "BIGINT", "orders": "BIGINT", "converted": "BOOLEAN"}
 
 
+def _actual_views(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE OR REPLACE VIEW actual_late AS {actual_json('out_late', LATE, with_key=False)}")
+    con.execute(f"CREATE OR REPLACE VIEW actual_1m AS {actual_json('out_1m', REVENUE_1M, with_key=False)}")
+
+
 def check(bootstrap: str) -> list[TopicCheck]:
     """Every output of the windows job against the oracle (averages to 6 decimal places)."""
     con = duckdb.connect()
     _load(con, bootstrap)
+    _actual_views(con)
     return [
-        compare(con, "l15-late", f"SELECT {', '.join(LATE)} FROM expected_late",
-                actual_json("out_late", LATE, with_key=False)),
+        compare(con, "l15-late", f"SELECT {', '.join(LATE)} FROM expected_late", "SELECT * FROM actual_late"),
         compare(con, "l15-revenue-1m", f"SELECT {', '.join(REVENUE_1M)} FROM expected_1m",
-                actual_json("out_1m", REVENUE_1M, with_key=False)),
+                "SELECT * FROM actual_1m"),
         compare(con, "l15-revenue-10m", f"SELECT {', '.join(REVENUE_10M)} FROM expected_10m",
                 f"""SELECT * REPLACE (round(avg_order_cents, 6) AS avg_order_cents)
                     FROM ({actual_json("out_10m", REVENUE_10M, with_key=False)})"""),
@@ -127,18 +132,17 @@ def reconcile(bootstrap: str) -> dict[str, int]:
     """counted + late = produced, in orders and revenue, from the raw input and the outputs."""
     con = duckdb.connect()
     _load(con, bootstrap)
-    row = con.execute(f"""
+    _actual_views(con)
+    row = con.execute("""
         SELECT (SELECT count(*) FROM orders_judged WHERE reason IS NULL),
                (SELECT sum(line_total_cents) FROM expected_items),
-               (SELECT count(*) FROM ({actual_json("out_late", LATE, with_key=False)})
-                 WHERE origin = 'orders'),
+               (SELECT count(*) FROM actual_late WHERE origin = 'orders'),
                (SELECT coalesce(sum(line_total_cents), 0)
                   FROM expected_items SEMI JOIN (
                     SELECT source_topic AS src_topic, source_partition AS src_partition,
                            source_offset AS src_offset
-                    FROM ({actual_json("out_late", LATE, with_key=False)}) WHERE origin = 'orders'
+                    FROM actual_late WHERE origin = 'orders'
                   ) USING (src_topic, src_partition, src_offset)),
-               (SELECT coalesce(sum(revenue_cents), 0)
-                  FROM ({actual_json("out_1m", REVENUE_1M, with_key=False)}))""").fetchall()[0]
+               (SELECT coalesce(sum(revenue_cents), 0) FROM actual_1m)""").fetchall()[0]
     names = ["orders_produced", "revenue_produced", "orders_late", "revenue_late", "revenue_counted"]
     return {name: int(value or 0) for name, value in zip(names, row)}

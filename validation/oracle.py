@@ -119,8 +119,8 @@ END"""
 
 
 def create_judged_views(con: duckdb.DuckDBPyConnection) -> None:
-    """From ``raw_clicks`` and ``raw_orders``: each record judged (``reason``), the clicks a
-    stateless cleaning keeps (``expected_clicks``), the line items of valid orders
+    """From ``raw_clicks`` and ``raw_orders``: each record judged (``reason``), the valid clicks
+    a bot made (``bot_clicks``), the clicks a stateless cleaning keeps (``expected_clicks``), the line items of valid orders
     (``expected_items``) and what must be dead-lettered (``expected_dead_letter``)."""
     con.execute(f"CREATE OR REPLACE VIEW clicks_judged AS SELECT *, {CLICK_REASON} AS reason FROM raw_clicks")
     con.execute(
@@ -132,6 +132,7 @@ def create_judged_views(con: duckdb.DuckDBPyConnection) -> None:
         )"""
     )
     bots = " OR ".join(f"contains(lower({_text('$.user_agent')}), '{w}')" for w in ("bot", "spider", "crawler"))
+    con.execute(f"CREATE OR REPLACE VIEW bot_clicks AS SELECT * FROM clicks_judged WHERE reason IS NULL AND ({bots})")
     con.execute(
         f"""CREATE OR REPLACE VIEW expected_clicks AS
         WITH human AS (

@@ -29,6 +29,21 @@ WATERMARK_DELAY_S = 120  # out-of-orderness bound plus grace: windows close 2 mi
 SESSION_GAP_MIN = 30
 
 
+WINDOW = "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT"
+SINKS = {  # table: (topic, key, columns)
+    "revenue_1m_out": ("l15-revenue-1m", "category", f"{WINDOW}, items BIGINT, revenue_cents BIGINT"),
+    "revenue_10m_out": ("l15-revenue-10m", "category",
+                        f"{WINDOW}, revenue_cents BIGINT, avg_order_cents DOUBLE"),
+    "sessions_out": ("l15-sessions", "user_id",
+                     "user_id STRING, first_activity_ms BIGINT, last_activity_ms BIGINT,"
+                     " clicks BIGINT, pages BIGINT, orders BIGINT, converted BOOLEAN"),
+    "late_out": ("l15-late", "id",
+                 "origin STRING, id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT,"
+                 " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT,"
+                 " source_offset BIGINT"),
+}
+
+
 def epoch_ms(column: str) -> str:
     """Epoch milliseconds of a window bound (a UTC TIMESTAMP on a whole second)."""
     return f"CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
@@ -49,23 +64,8 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         streams.create_stream_time_view(env, stream)
         streams.create_checked_view(env, stream, source=f"{stream}_timed")
     env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
-    env.execute_sql(kafka_ddl.json_sink(
-        "revenue_1m_out", "l15-revenue-1m",
-        "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT,"
-        " items BIGINT, revenue_cents BIGINT", "category", bootstrap, NAME))
-    env.execute_sql(kafka_ddl.json_sink(
-        "revenue_10m_out", "l15-revenue-10m",
-        "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT,"
-        " revenue_cents BIGINT, avg_order_cents DOUBLE", "category", bootstrap, NAME))
-    env.execute_sql(kafka_ddl.json_sink(
-        "sessions_out", "l15-sessions",
-        "user_id STRING, first_activity_ms BIGINT, last_activity_ms BIGINT, clicks BIGINT,"
-        " pages BIGINT, orders BIGINT, converted BOOLEAN", "user_id", bootstrap, NAME))
-    env.execute_sql(kafka_ddl.json_sink(
-        "late_out", "l15-late",
-        "origin STRING, id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT,"
-        " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT,"
-        " source_offset BIGINT", "id", bootstrap, NAME))
+    for table, (topic, key, columns) in SINKS.items():
+        env.execute_sql(kafka_ddl.json_sink(table, topic, columns, key, bootstrap, NAME))
 
     # Orders: late when their one-minute window has closed in their partition's stream time.
     env.execute_sql(f"""
