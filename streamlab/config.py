@@ -28,8 +28,10 @@ class Settings(BaseSettings):
 
     flink_rest_port: int = Field(8081, ge=1, le=65535, description="Flink REST API and web UI.")
     flink_rpc_port: int = Field(6123, ge=1, le=65535, description="JobManager RPC.")
-    flink_taskmanager_slots: int = Field(2, ge=1, description="Slots per TaskManager.")
-    flink_taskmanager_memory: str = Field("1728m", description="TaskManager process size.")
+    flink_taskmanager_slots: int = Field(
+        8, ge=1, description="Slots per TaskManager: each job runs at parallelism 1 in one slot."
+    )
+    flink_taskmanager_memory: str = Field("3072m", description="TaskManager process size.")
     flink_jobmanager_memory: str = Field("1024m", description="JobManager process size.")
     checkpoint_interval_ms: int = Field(
         2000, ge=100, description="Checkpoint interval; also how often exactly-once output commits."

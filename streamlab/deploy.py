@@ -39,6 +39,18 @@ JOBS = {
             REPO_ROOT / "flink_jobs" / "lesson15_windows" / "job.py",
             "tumbling, hopping and session windows with late data",
         ),
+        JobSpec(
+            "lesson15-joins",
+            "streamlab-lesson15-joins",
+            REPO_ROOT / "flink_jobs" / "lesson15_joins" / "job.py",
+            "interval join (paid / unpaid orders), temporal joins with customers and products",
+        ),
+        JobSpec(
+            "lesson15-aggregations",
+            "streamlab-lesson15-aggregations",
+            REPO_ROOT / "flink_jobs" / "lesson15_aggregations" / "job.py",
+            "statistics, a top-3 UDAF and a CUBE over category x region x tier in windows",
+        ),
     ]
 }
 

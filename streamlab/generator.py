@@ -168,15 +168,17 @@ def _malform(value: bytes, how: str, rng: random.Random) -> bytes:
 
 
 FACT_TOPICS = {"clicks", "orders", "payments"}
+ALL_TOPICS = set(ev.TOPIC_OF.values())
 
 
 def generate(spec: GeneratorSpec) -> Iterator[Record]:
     """Yield ``spec.count`` fact events (clicks, orders, payments) plus the reference data
     they refer to, in arrival order.
 
-    A bounded data set ends with one heartbeat per fact topic, an hour of event time after
-    the last event: the producer sends it to every partition (with the ``streamlab-heartbeat``
-    header), so event time advances everywhere and every window closes. Jobs never count or
+    A bounded data set ends with one heartbeat per topic, an hour of event time after the last
+    event: the producer sends it to every partition (with the ``streamlab-heartbeat`` header),
+    so event time advances everywhere, every window closes and every temporal join (whose
+    table side needs event time too) emits. Jobs never count or
     dead-letter heartbeats; as in Kafka Streams, only new records move stream time.
     """
     rng = random.Random(spec.seed)
@@ -223,6 +225,6 @@ def generate(spec: GeneratorSpec) -> Iterator[Record]:
         last_ts = max(last_ts, record.arrival_ms)
         yield record
     if spec.heartbeat:
-        for topic in sorted(FACT_TOPICS):
+        for topic in sorted(ALL_TOPICS):
             yield Record(topic, b"", heartbeat_value(last_ts + HEARTBEAT_AFTER_MS),
                          last_ts + HEARTBEAT_AFTER_MS, "heartbeat")

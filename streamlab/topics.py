@@ -61,6 +61,15 @@ LESSON15 = [
     Topic("l15-revenue-10m", 3, "10-minute revenue per category, every minute (hopping window)."),
     Topic("l15-sessions", 3, "Visits per user, closed after 30 idle minutes (session window)."),
     Topic("l15-late", 1, "Events that arrived after their window closed, with the window they missed."),
+    Topic("l15-paid-orders", 3, "Orders with the payment that came within 15 minutes (interval join)."),
+    Topic("l15-unpaid-orders", 3, "Orders with no payment within 15 minutes (outer interval join)."),
+    Topic("l15-orders-enriched", 3, "Orders with the customer as of the order's time (temporal join)."),
+    Topic("l15-items-enriched", 3, "Line items with the product as listed at the order's time (temporal join)."),
+    Topic("l15-joins-late", 1, "Orders and payments too late to join, kept with their origin."),
+    Topic("l15-category-stats", 3, "Per category and 5 minutes: count, sum, min, max, mean, stddev."),
+    Topic("l15-top-products", 3, "Per category and 5 minutes: the top-3 products by revenue (UDAF)."),
+    Topic("l15-revenue-cube", 3, "Revenue over CUBE(category, region, tier) per 5 minutes."),
+    Topic("l15-aggregations-late", 1, "Orders too late for their 5-minute window."),
 ]
 
 DEAD_LETTER = Topic(

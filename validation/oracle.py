@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from streamlab import kafka_io, topics
+from streamlab import events, kafka_io, topics
 from streamlab.generator import HEARTBEAT_HEADER
 
 
@@ -118,11 +118,44 @@ CASE
 END"""
 
 
-def create_judged_views(con: duckdb.DuckDBPyConnection) -> None:
-    """From ``raw_clicks`` and ``raw_orders``: each record judged (``reason``), the valid clicks
-    a bot made (``bot_clicks``), the clicks a stateless cleaning keeps (``expected_clicks``), the line items of valid orders
-    (``expected_items``) and what must be dead-lettered (``expected_dead_letter``)."""
-    con.execute(f"CREATE OR REPLACE VIEW clicks_judged AS SELECT *, {CLICK_REASON} AS reason FROM raw_clicks")
+def _one_of(path: str, values: list[str]) -> str:
+    listed = ", ".join(f"'{v}'" for v in values)
+    return f"{_text(path)} IS NULL OR {_text(path)} NOT IN ({listed})"
+
+
+PAYMENT_REASON = f"""
+CASE
+  {_envelope('payment_id', 'order_id', 'card_id')}
+  WHEN {_one_of('$.country', list(events.COUNTRY_REGION))} THEN 'unknown country'
+  WHEN NOT {_digits('$.amount_cents', '[0-9]{1,12}')} THEN 'amount_cents is not a non-negative integer'
+END"""
+
+CUSTOMER_REASON = f"""
+CASE
+  {_envelope('customer_id', 'name', 'country')}
+  WHEN {_one_of('$.tier', events.TIERS)} THEN 'unknown tier'
+  WHEN {_one_of('$.region', sorted(set(events.COUNTRY_REGION.values())))} THEN 'unknown region'
+END"""
+
+PRODUCT_REASON = f"""
+CASE
+  {_envelope('product_id', 'name')}
+  WHEN {_one_of('$.category', events.CATEGORIES)} THEN 'unknown category'
+  WHEN NOT {_digits('$.price_cents', '[0-9]{1,12}')} THEN 'price_cents is not a non-negative integer'
+END"""
+
+REASONS = {"clicks": CLICK_REASON, "payments": PAYMENT_REASON, "customers": CUSTOMER_REASON,
+           "products": PRODUCT_REASON}
+
+
+def create_judged_views(con: duckdb.DuckDBPyConnection, extra: tuple[str, ...] = ()) -> None:
+    """From ``raw_clicks``, ``raw_orders`` (and ``raw_<stream>`` of each ``extra`` stream): each
+    record judged (``<stream>_judged`` with its ``reason``), the valid clicks a bot made
+    (``bot_clicks``), the clicks a stateless cleaning keeps (``expected_clicks``), the line
+    items of valid orders (``expected_items``) and what must be dead-lettered
+    (``expected_dead_letter``, with the ``stream`` it came from)."""
+    for stream in ("clicks", *extra):
+        con.execute(f"CREATE OR REPLACE VIEW {stream}_judged AS SELECT *, {REASONS[stream]} AS reason FROM raw_{stream}")
     con.execute(
         f"""CREATE OR REPLACE VIEW orders_judged AS
         SELECT * EXCLUDE (items), {ORDER_REASON} AS reason, items FROM (
@@ -172,15 +205,30 @@ def create_judged_views(con: duckdb.DuckDBPyConnection) -> None:
         FROM (SELECT *, unnest(items) AS item, unnest(range(1, len(items) + 1)) AS line_no
               FROM orders_judged WHERE reason IS NULL)"""
     )
-    con.execute(
-        """CREATE OR REPLACE VIEW expected_dead_letter AS
-        SELECT key, value, reason, topic AS source_topic, "partition" AS source_partition,
-               "offset" AS source_offset
-        FROM clicks_judged WHERE reason IS NOT NULL
-        UNION ALL
-        SELECT key, value, reason, topic, "partition", "offset"
-        FROM orders_judged WHERE reason IS NOT NULL"""
-    )
+    rejects = "\nUNION ALL\n".join(
+        f"""SELECT key, value, reason, topic AS source_topic, "partition" AS source_partition,
+                   "offset" AS source_offset
+            FROM {stream}_judged WHERE reason IS NOT NULL"""
+        for stream in ("clicks", "orders", *extra))
+    con.execute(f"CREATE OR REPLACE VIEW expected_dead_letter AS {rejects}")
+
+
+def field(name: str, sql_type: str = "VARCHAR", doc: str = "doc") -> str:
+    return f"CAST(json_extract_string({doc}, '$.{name}') AS {sql_type})"
+
+
+def versions_view(table: str, key: str, fields: dict[str, str]) -> str:
+    """``<table>_versions``: valid versions of reference data (``version_ms`` their event time);
+    of two with the same time the later record wins."""
+    columns = ", ".join(f"{field(name, sql_type)} AS {name}" for name, sql_type in fields.items())
+    return f"""
+CREATE OR REPLACE VIEW {table}_versions AS
+SELECT * EXCLUDE (row_num) FROM (
+  SELECT {field(key)} AS {key}, {columns}, {field('ts_ms', 'BIGINT')} AS version_ms,
+         row_number() OVER (PARTITION BY {field(key)}, {field('ts_ms', 'BIGINT')}
+                            ORDER BY "partition", "offset" DESC) AS row_num
+  FROM {table}_judged WHERE reason IS NULL
+) WHERE row_num = 1"""
 
 
 def actual_json(table: str, columns: dict[str, str], with_key: bool = True) -> str:
@@ -194,11 +242,12 @@ def actual_json(table: str, columns: dict[str, str], with_key: bool = True) -> s
     return "SELECT " + ",\n  ".join(fields) + f"\nFROM {table}"
 
 
-def compare_dead_letter(con: duckdb.DuckDBPyConnection, job: str) -> TopicCheck:
-    """``job``'s records in the loaded ``out_dead_letter`` against ``expected_dead_letter``."""
+def compare_dead_letter(con: duckdb.DuckDBPyConnection, job: str, inputs: tuple[str, ...]) -> TopicCheck:
+    """``job``'s records in the loaded ``out_dead_letter`` against the rejects of its ``inputs``."""
     return compare(
         con, f"{topics.DEAD_LETTER.name} ({job})",
-        "SELECT key, value, reason, source_topic, source_partition, source_offset FROM expected_dead_letter",
+        f"""SELECT key, value, reason, source_topic, source_partition, source_offset
+            FROM expected_dead_letter WHERE source_topic IN ({', '.join(f"'{i}'" for i in inputs)})""",
         f"""SELECT key, value, headers->>'dlq.reason',
                   headers->>'dlq.source.topic',
                   CAST(headers->>'dlq.source.partition' AS INTEGER),
@@ -215,11 +264,9 @@ def compare(con: duckdb.DuckDBPyConnection, topic: str, expected_sql: str, actua
     return TopicCheck(topic, expected, actual, len(missing), len(extra), (missing + extra)[:3])
 
 
-
-
-def load_inputs(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
-    """Raw clicks and orders, judged; and the dead letter as it is now."""
-    load_topic(con, bootstrap, "clicks", "raw_clicks")
-    load_topic(con, bootstrap, "orders", "raw_orders")
-    create_judged_views(con)
+def load_inputs(con: duckdb.DuckDBPyConnection, bootstrap: str, extra: tuple[str, ...] = ()) -> None:
+    """Raw clicks, orders and the ``extra`` input streams, judged; and the dead letter as it is now."""
+    for stream in ("clicks", "orders", *extra):
+        load_topic(con, bootstrap, stream, f"raw_{stream}")
+    create_judged_views(con, extra)
     load_topic(con, bootstrap, topics.DEAD_LETTER.name, "out_dead_letter")

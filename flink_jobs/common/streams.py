@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pyflink.table import TableEnvironment
 
-from flink_jobs.common import checks
-from streamlab.events import CATEGORIES, DEVICES
+from flink_jobs.common import checks, kafka_ddl
+from streamlab.events import CATEGORIES, COUNTRY_REGION, DEVICES, TIERS
 
 ID = "[A-Za-z0-9_-]+"
 
@@ -44,7 +44,39 @@ def order_rules(doc: str) -> list[tuple[str, str]]:
     ]
 
 
-RULES = {"clicks": click_rules, "orders": order_rules}
+def payment_rules(doc: str) -> list[tuple[str, str]]:
+    country = checks.text(doc, "$.country")
+    return [
+        *checks.envelope_rules(doc, ["payment_id", "order_id", "card_id"]),
+        (f"{country} IS NULL OR {country} NOT IN ({sql_list(list(COUNTRY_REGION))})", "unknown country"),
+        (checks.not_matching(doc, "$.amount_cents", "^[0-9]{1,12}$"),
+         "amount_cents is not a non-negative integer"),
+    ]
+
+
+def customer_rules(doc: str) -> list[tuple[str, str]]:
+    tier = checks.text(doc, "$.tier")
+    region = checks.text(doc, "$.region")
+    return [
+        *checks.envelope_rules(doc, ["customer_id", "name", "country"]),
+        (f"{tier} IS NULL OR {tier} NOT IN ({sql_list(TIERS)})", "unknown tier"),
+        (f"{region} IS NULL OR {region} NOT IN ({sql_list(sorted(set(COUNTRY_REGION.values())))})",
+         "unknown region"),
+    ]
+
+
+def product_rules(doc: str) -> list[tuple[str, str]]:
+    category = checks.text(doc, "$.category")
+    return [
+        *checks.envelope_rules(doc, ["product_id", "name"]),
+        (f"{category} IS NULL OR {category} NOT IN ({sql_list(CATEGORIES)})", "unknown category"),
+        (checks.not_matching(doc, "$.price_cents", "^[0-9]{1,12}$"),
+         "price_cents is not a non-negative integer"),
+    ]
+
+
+RULES = {"clicks": click_rules, "orders": order_rules, "payments": payment_rules,
+         "customers": customer_rules, "products": product_rules}
 
 
 def create_checked_view(env: TableEnvironment, stream: str, source: str | None = None) -> None:
@@ -69,6 +101,37 @@ CREATE TEMPORARY VIEW {stream}_timed AS
 SELECT *, MAX(ts) OVER (PARTITION BY src_partition ORDER BY proc
                         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS stream_time
 FROM {stream}_raw""")
+
+
+def behind(time: str, delay_s: int) -> str:
+    """True when ``time`` is at or behind the record's partition stream time less ``delay_s``.
+
+    Sources' watermarks trail stream time by the same delay, so a record for which this is
+    false is never behind the watermark of any operator downstream: judged on time, it is
+    treated as on time everywhere, whatever the partition interleaving or a restore did.
+    """
+    return f"{time} <= stream_time - {kafka_ddl.interval(delay_s)}"
+
+
+def epoch_ms(column: str) -> str:
+    """Epoch milliseconds of a window bound (window TVFs give a UTC TIMESTAMP on a whole second)."""
+    return f"CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
+
+
+def create_versioned_view(env: TableEnvironment, table: str, key: str, columns: list[str]) -> None:
+    """``<table>_versions``: the valid records of ``<table>_checked`` as a versioned table
+    keyed by ``key`` (Flink infers it from a keep-last deduplication on the event time), the
+    table side of an event-time temporal join. ``columns`` are payload fields, as text, plus
+    ``version_ms`` (the version's ``ts_ms``) and ``ts``."""
+    text = checks.text
+    fields = ", ".join(f"{text('doc', '$.' + column)} AS {column}" for column in [key, *columns])
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW {table}_versions AS
+SELECT {key}, {', '.join(columns)}, version_ms, ts FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY {key} ORDER BY ts DESC) AS row_num
+  FROM (SELECT {fields}, TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS version_ms, ts
+        FROM {table}_checked WHERE reason IS NULL)
+) WHERE row_num = 1""")
 
 
 def _extra(columns: list[str]) -> str:

@@ -44,16 +44,10 @@ SINKS = {  # table: (topic, key, columns)
 }
 
 
-def epoch_ms(column: str) -> str:
-    """Epoch milliseconds of a window bound (a UTC TIMESTAMP on a whole second)."""
-    return f"CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
-
-
 def closed(window_end: str) -> str:
     """True when a window ending at ``window_end`` has closed: its last millisecond is at or
     behind the partition's stream time minus the grace period."""
-    return (f"{window_end} - INTERVAL '0.001' SECOND"
-            f" <= stream_time - {kafka_ddl.interval(WATERMARK_DELAY_S)}")
+    return streams.behind(f"{window_end} - INTERVAL '0.001' SECOND", WATERMARK_DELAY_S)
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
@@ -87,7 +81,7 @@ GROUP BY category, window_start, window_end, window_time""")
     # Hopping, cascaded on the minute rows: 10-minute totals, every minute.
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW revenue_10m AS
-SELECT category, {epoch_ms('window_start')} AS window_start_ms, {epoch_ms('window_end')} AS window_end_ms,
+SELECT category, {streams.epoch_ms('window_start')} AS window_start_ms, {streams.epoch_ms('window_end')} AS window_end_ms,
        SUM(orders) AS orders, SUM(revenue_cents) AS revenue_cents,
        CAST(SUM(revenue_cents) AS DOUBLE) / SUM(orders) AS avg_order_cents
 FROM TABLE(HOP(TABLE revenue_1m, DESCRIPTOR(minute_time), INTERVAL '1' MINUTE, INTERVAL '10' MINUTE))
@@ -122,7 +116,7 @@ GROUP BY user_id, window_start, window_end""")
     statements = env.create_statement_set()
     statements.add_insert_sql(f"""
 INSERT INTO revenue_1m_out
-SELECT category, {epoch_ms('minute_start')}, {epoch_ms('minute_end')}, orders, items, revenue_cents
+SELECT category, {streams.epoch_ms('minute_start')}, {streams.epoch_ms('minute_end')}, orders, items, revenue_cents
 FROM revenue_1m""")
     statements.add_insert_sql("INSERT INTO revenue_10m_out SELECT * FROM revenue_10m")
     statements.add_insert_sql("INSERT INTO sessions_out SELECT * FROM sessions")

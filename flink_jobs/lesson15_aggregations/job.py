@@ -1,0 +1,114 @@
+"""Lesson 15 — aggregations: statistics, a custom aggregate and a cube, in 5-minute windows.
+
+    orders ─ validate ─ late? ─┬─ yes ──────────────────────────────────────► l15-aggregations-late
+                               └─ no ─ flatMap ─ ⟕ customers AS OF order time
+                                    ├─ TUMBLE 5 min by category: count, sum, min, max, mean, stddev ─► l15-category-stats
+                                    ├─ TUMBLE 5 min by category: top-3 products (Python UDAF) ───────► l15-top-products
+                                    └─ TUMBLE 5 min, CUBE(category, region, tier) ──────────────────► l15-revenue-cube
+
+Line items are judged late as in the windows job: when their window has closed in their
+partition's stream time (more than the watermark delay behind), so counted + late = produced.
+"""
+
+from __future__ import annotations
+
+from pyflink.table import StatementSet, TableEnvironment
+
+from flink_jobs.common import checks, kafka_ddl, streams
+from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson15_aggregations.top_products import top_products
+from streamlab import topics
+
+NAME = "streamlab-lesson15-aggregations"
+WATERMARK_DELAY_S = 120
+WINDOW_MIN = 5
+WINDOW_MS = WINDOW_MIN * 60_000
+
+WINDOW = "window_start_ms BIGINT, window_end_ms BIGINT"
+SINKS = {  # table: (topic, key, columns)
+    "stats_out": ("l15-category-stats", "category",
+                  f"category STRING, {WINDOW}, items BIGINT, revenue_cents BIGINT,"
+                  " min_line_cents BIGINT, max_line_cents BIGINT, mean_line_cents DOUBLE,"
+                  " stddev_line_cents DOUBLE"),
+    "top_out": ("l15-top-products", "category",
+                f"category STRING, {WINDOW},"
+                " top_products ARRAY<ROW<product_id STRING, revenue_cents BIGINT>>"),
+    "cube_out": ("l15-revenue-cube", "cell",
+                 f"cell STRING, category STRING, region STRING, tier STRING, {WINDOW},"
+                 " orders BIGINT, customers BIGINT, revenue_cents BIGINT"),
+    "late_out": ("l15-aggregations-late", "id",
+                 "id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT, missed_window_end_ms BIGINT,"
+                 " source_topic STRING, source_partition INT, source_offset BIGINT"),
+}
+
+
+def all_or(column: str) -> str:
+    """A cube dimension's value, or ``*`` in the rows that aggregate over all of its values."""
+    return f"CASE WHEN GROUPING({column}) = 1 THEN '*' ELSE COALESCE({column}, 'unknown') END"
+
+
+def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
+    bootstrap = args.bootstrap_servers
+    text = checks.text
+    env.create_temporary_function("top_products", top_products)
+    for stream in ("orders", "customers"):
+        env.execute_sql(kafka_ddl.raw_source(
+            f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
+    streams.create_stream_time_view(env, "orders")
+    streams.create_checked_view(env, "orders", source="orders_timed")
+    streams.create_checked_view(env, "customers")
+    streams.create_versioned_view(env, "customers", "customer_id", ["tier", "region"])
+    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
+    for table, (topic, key, columns) in SINKS.items():
+        env.execute_sql(kafka_ddl.json_sink(table, topic, columns, key, bootstrap, NAME))
+
+    ts_ms = f"TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT)"
+    window_end = f"{ts_ms} - MOD({ts_ms}, {WINDOW_MS}) + {WINDOW_MS}"
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW orders_judged AS
+SELECT *, {streams.behind(f"TO_TIMESTAMP_LTZ({window_end} - 1, 3)", WATERMARK_DELAY_S)} AS late
+FROM orders_checked WHERE reason IS NULL""")
+    env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
+    streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
+    env.execute_sql("""
+CREATE TEMPORARY VIEW items_enriched AS
+SELECT i.*, c.tier, c.region
+FROM items_on_time AS i
+LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF i.ts AS c ON i.customer_id = c.customer_id""")
+
+    window = f"TABLE(TUMBLE(TABLE items_enriched, DESCRIPTOR(ts), INTERVAL '{WINDOW_MIN}' MINUTE))"
+    bounds = f"{streams.epoch_ms('window_start')}, {streams.epoch_ms('window_end')}"
+    line = "CAST(line_total_cents AS DOUBLE)"  # AVG and STDDEV of a BIGINT are BIGINT in SQL
+    statements = env.create_statement_set()
+    statements.add_insert_sql(f"""
+INSERT INTO stats_out
+SELECT category, {bounds}, COUNT(*), SUM(line_total_cents), MIN(line_total_cents),
+       MAX(line_total_cents), AVG({line}), STDDEV_POP({line})
+FROM {window}
+GROUP BY category, window_start, window_end""")
+    # Python aggregates run in group windows only (window TVFs take JVM aggregates).
+    size = f"ts, INTERVAL '{WINDOW_MIN}' MINUTE"
+    statements.add_insert_sql(f"""
+INSERT INTO top_out
+SELECT category, {streams.epoch_ms(f'TUMBLE_START({size})')}, {streams.epoch_ms(f'TUMBLE_END({size})')},
+       top_products(product_id, line_total_cents)
+FROM items_enriched
+GROUP BY category, TUMBLE({size})""")
+    statements.add_insert_sql(f"""
+INSERT INTO cube_out
+SELECT {all_or('category')} || '/' || {all_or('region')} || '/' || {all_or('tier')},
+       {all_or('category')}, {all_or('region')}, {all_or('tier')}, {bounds},
+       COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id), SUM(line_total_cents)
+FROM {window}
+GROUP BY window_start, window_end, CUBE (category, region, tier)""")
+    statements.add_insert_sql(f"""
+INSERT INTO late_out
+SELECT {text('doc', '$.order_id')}, ts_ms, window_end - {WINDOW_MS}, window_end,
+       src_topic, src_partition, src_offset
+FROM (SELECT *, {ts_ms} AS ts_ms, {window_end} AS window_end FROM orders_judged WHERE late)""")
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked", "customers_checked"], NAME))
+    return statements
+
+
+if __name__ == "__main__":
+    run(NAME, build)

@@ -1,0 +1,125 @@
+"""Lesson 15 — joins: stream-stream (interval), stream-table and global-table (temporal), in SQL.
+
+    orders ───┬─ late? ─ yes ─────────────────────────────────────────────► l15-joins-late
+    payments ─┤
+              └─ on time ─ orders ⟕ payments within 15 min ─┬─ matched ────► l15-paid-orders
+                                                            └─ no payment ─► l15-unpaid-orders
+    orders (on time) ⟕ customers FOR SYSTEM_TIME AS OF order time ───────────► l15-orders-enriched
+    line items (on time) ⟕ products FOR SYSTEM_TIME AS OF order time ────────► l15-items-enriched
+
+Every join is in event time, so its result depends on the data alone: the customer (and the
+product price) *as it was when the order was placed*, not whatever happened to be loaded when
+the record came by. Records behind their partition's stream time by more than the watermark
+delay go to ``l15-joins-late`` instead: an interval or temporal join would otherwise drop or
+mis-join them depending on how the source happened to interleave partitions.
+"""
+
+from __future__ import annotations
+
+from pyflink.table import StatementSet, TableEnvironment
+
+from flink_jobs.common import checks, kafka_ddl, streams
+from flink_jobs.common.runner import JobArgs, run
+from streamlab import topics
+
+NAME = "streamlab-lesson15-joins"
+WATERMARK_DELAY_S = 120  # the generator's disorder (20 s) with room to spare
+PAYMENT_WITHIN_MIN = 15
+
+SINKS = {  # table: (topic, key, columns)
+    "paid_out": ("l15-paid-orders", "order_id",
+                 "order_id STRING, customer_id STRING, order_ts_ms BIGINT, payment_id STRING,"
+                 " card_id STRING, payment_country STRING, amount_cents BIGINT, paid_after_ms BIGINT"),
+    "unpaid_out": ("l15-unpaid-orders", "order_id",
+                   "order_id STRING, customer_id STRING, order_ts_ms BIGINT, deadline_ms BIGINT"),
+    "orders_enriched_out": ("l15-orders-enriched", "order_id",
+                            "order_id STRING, customer_id STRING, ts_ms BIGINT, customer_name STRING,"
+                            " tier STRING, country STRING, region STRING, customer_version_ms BIGINT"),
+    "items_enriched_out": ("l15-items-enriched", "order_id",
+                           "order_id STRING, line_no INT, product_id STRING, category STRING,"
+                           " quantity INT, unit_price_cents BIGINT, line_total_cents BIGINT,"
+                           " ts_ms BIGINT, product_name STRING, list_price_cents BIGINT,"
+                           " product_version_ms BIGINT"),
+    "late_out": ("l15-joins-late", "id",
+                 "origin STRING, id STRING, ts_ms BIGINT, source_topic STRING,"
+                 " source_partition INT, source_offset BIGINT"),
+}
+FACTS = {"orders": "order_id", "payments": "payment_id"}  # stream: the id a late record is known by
+
+
+def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
+    bootstrap = args.bootstrap_servers
+    text = checks.text
+    for stream in [*FACTS, "customers", "products"]:
+        env.execute_sql(kafka_ddl.raw_source(
+            f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
+    for stream in FACTS:
+        streams.create_stream_time_view(env, stream)
+        streams.create_checked_view(env, stream, source=f"{stream}_timed")
+        env.execute_sql(f"""
+CREATE TEMPORARY VIEW {stream}_judged AS
+SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late,
+       TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms
+FROM {stream}_checked WHERE reason IS NULL""")
+        env.execute_sql(f"CREATE TEMPORARY VIEW {stream}_on_time AS SELECT * FROM {stream}_judged WHERE NOT late")
+    for table in ("customers", "products"):
+        streams.create_checked_view(env, table)
+    streams.create_versioned_view(env, "customers", "customer_id", ["name", "tier", "country", "region"])
+    streams.create_versioned_view(env, "products", "product_id", ["name", "price_cents"])
+    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
+    for table, (topic, key, columns) in SINKS.items():
+        env.execute_sql(kafka_ddl.json_sink(table, topic, columns, key, bootstrap, NAME))
+
+    # KStream-KStream join with JoinWindows(15 min), left outer: a payment within 15 minutes
+    # of its order pays it; an order the payments' watermark passes unmatched is unpaid.
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW payment_matches AS
+SELECT {text('o.doc', '$.order_id')} AS order_id, {text('o.doc', '$.customer_id')} AS customer_id,
+       o.ts_ms AS order_ts_ms, {text('p.doc', '$.payment_id')} AS payment_id,
+       {text('p.doc', '$.card_id')} AS card_id, {text('p.doc', '$.country')} AS payment_country,
+       TRY_CAST({text('p.doc', '$.amount_cents')} AS BIGINT) AS amount_cents,
+       p.ts_ms - o.ts_ms AS paid_after_ms
+FROM orders_on_time AS o
+LEFT JOIN payments_on_time AS p
+  ON {text('o.doc', '$.order_id')} = {text('p.doc', '$.order_id')}
+ AND p.ts BETWEEN o.ts AND o.ts + INTERVAL '{PAYMENT_WITHIN_MIN}' MINUTE""")
+
+    # KStream-KTable join: the customer version valid at the order's event time.
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW orders_enriched AS
+SELECT {text('o.doc', '$.order_id')}, {text('o.doc', '$.customer_id')}, o.ts_ms,
+       c.name, c.tier, c.country, c.region, c.version_ms
+FROM (SELECT *, {text('doc', '$.customer_id')} AS customer_id FROM orders_on_time) AS o
+LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF o.ts AS c
+  ON o.customer_id = c.customer_id""")
+
+    # KStream-GlobalKTable join, in event time: the product as listed when the order was placed.
+    streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
+    env.execute_sql("""
+CREATE TEMPORARY VIEW items_enriched AS
+SELECT i.order_id, i.line_no, i.product_id, i.category, i.quantity, i.unit_price_cents,
+       i.line_total_cents, i.ts_ms, p.name, TRY_CAST(p.price_cents AS BIGINT), p.version_ms
+FROM items_on_time AS i
+LEFT JOIN products_versions FOR SYSTEM_TIME AS OF i.ts AS p
+  ON i.product_id = p.product_id""")
+
+    statements = env.create_statement_set()
+    statements.add_insert_sql("INSERT INTO paid_out SELECT * FROM payment_matches WHERE payment_id IS NOT NULL")
+    statements.add_insert_sql(f"""
+INSERT INTO unpaid_out
+SELECT order_id, customer_id, order_ts_ms, order_ts_ms + {PAYMENT_WITHIN_MIN * 60_000}
+FROM payment_matches WHERE payment_id IS NULL""")
+    statements.add_insert_sql("INSERT INTO orders_enriched_out SELECT * FROM orders_enriched")
+    statements.add_insert_sql("INSERT INTO items_enriched_out SELECT * FROM items_enriched")
+    late = "\nUNION ALL\n".join(
+        f"SELECT '{stream}', {text('doc', '$.' + id_field)}, ts_ms, src_topic, src_partition, src_offset"
+        f" FROM {stream}_judged WHERE late"
+        for stream, id_field in FACTS.items())
+    statements.add_insert_sql(f"INSERT INTO late_out {late}")
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert(
+        [f"{stream}_checked" for stream in [*FACTS, "customers", "products"]], NAME))
+    return statements
+
+
+if __name__ == "__main__":
+    run(NAME, build)

@@ -1,0 +1,107 @@
+"""Lesson 15 joins' expected outputs, recomputed from the raw topics alone.
+
+Orders and payments behind their partition's stream time by more than the watermark delay
+are late (and not joined); the rest join as the lesson defines: a payment pays an order when
+it comes within 15 minutes of it; an order takes the customer and product versions valid at
+its event time (DuckDB's ASOF join: the latest version at or before the order).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from validation.oracle import (
+    TopicCheck, actual_json, compare, compare_dead_letter, field, load_inputs, load_topic, versions_view,
+)
+
+JOB = "streamlab-lesson15-joins"
+INPUTS = ("orders", "payments", "customers", "products")
+DELAY_MS = 120_000
+PAYMENT_WITHIN_MS = 15 * 60_000
+
+PAID = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_ts_ms": "BIGINT",
+        "payment_id": "VARCHAR", "card_id": "VARCHAR", "payment_country": "VARCHAR",
+        "amount_cents": "BIGINT", "paid_after_ms": "BIGINT"}
+UNPAID = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_ts_ms": "BIGINT", "deadline_ms": "BIGINT"}
+ORDERS_ENRICHED = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "ts_ms": "BIGINT",
+                   "customer_name": "VARCHAR", "tier": "VARCHAR", "country": "VARCHAR",
+                   "region": "VARCHAR", "customer_version_ms": "BIGINT"}
+ITEMS_ENRICHED = {"order_id": "VARCHAR", "line_no": "INTEGER", "product_id": "VARCHAR",
+                  "category": "VARCHAR", "quantity": "INTEGER", "unit_price_cents": "BIGINT",
+                  "line_total_cents": "BIGINT", "ts_ms": "BIGINT", "product_name": "VARCHAR",
+                  "list_price_cents": "BIGINT", "product_version_ms": "BIGINT"}
+LATE = {"origin": "VARCHAR", "id": "VARCHAR", "ts_ms": "BIGINT", "source_topic": "VARCHAR",
+        "source_partition": "INTEGER", "source_offset": "BIGINT"}
+OUTPUTS = {  # topic: (loaded table, expected view, columns)
+    "l15-paid-orders": ("out_paid", "expected_paid", PAID),
+    "l15-unpaid-orders": ("out_unpaid", "expected_unpaid", UNPAID),
+    "l15-orders-enriched": ("out_orders_enriched", "expected_orders_enriched", ORDERS_ENRICHED),
+    "l15-items-enriched": ("out_items_enriched", "expected_items_enriched", ITEMS_ENRICHED),
+    "l15-joins-late": ("out_joins_late", "expected_joins_late", LATE),
+}
+
+
+def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
+    load_inputs(con, bootstrap, extra=("payments", "customers", "products"))
+    for topic, (table, _, _) in OUTPUTS.items():
+        load_topic(con, bootstrap, topic, table)
+    for stream, id_field in (("orders", "order_id"), ("payments", "payment_id")):
+        con.execute(f"""
+CREATE OR REPLACE VIEW {stream}_timed AS
+SELECT *, {field(id_field)} AS id, {field('ts_ms', 'BIGINT')} AS ts_ms,
+       {field('ts_ms', 'BIGINT')} <= stream_time_ms - {DELAY_MS} AS late
+FROM {stream}_judged WHERE reason IS NULL""")
+    con.execute(versions_view("customers", "customer_id",
+                          {"name": "VARCHAR", "tier": "VARCHAR", "country": "VARCHAR", "region": "VARCHAR"}))
+    con.execute(versions_view("products", "product_id", {"name": "VARCHAR", "price_cents": "BIGINT"}))
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_joins_late AS
+SELECT stream AS origin, id, ts_ms, topic AS source_topic, "partition" AS source_partition,
+       "offset" AS source_offset
+FROM (SELECT 'orders' AS stream, * FROM orders_timed UNION ALL BY NAME
+      SELECT 'payments' AS stream, * FROM payments_timed)
+WHERE late""")
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_paid AS
+SELECT o.id AS order_id, {field('customer_id', doc='o.doc')} AS customer_id, o.ts_ms AS order_ts_ms,
+       p.id AS payment_id, {field('card_id', doc='p.doc')} AS card_id,
+       {field('country', doc='p.doc')} AS payment_country,
+       {field('amount_cents', 'BIGINT', 'p.doc')} AS amount_cents, p.ts_ms - o.ts_ms AS paid_after_ms
+FROM orders_timed AS o JOIN payments_timed AS p
+  ON o.id = {field('order_id', doc='p.doc')} AND p.ts_ms BETWEEN o.ts_ms AND o.ts_ms + {PAYMENT_WITHIN_MS}
+WHERE NOT o.late AND NOT p.late""")
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_unpaid AS
+SELECT id AS order_id, {field('customer_id')} AS customer_id, ts_ms AS order_ts_ms,
+       ts_ms + {PAYMENT_WITHIN_MS} AS deadline_ms
+FROM orders_timed WHERE NOT late AND id NOT IN (SELECT order_id FROM expected_paid)""")
+    con.execute("""
+CREATE OR REPLACE VIEW expected_orders_enriched AS
+SELECT o.id AS order_id, o.customer_id, o.ts_ms, c.name AS customer_name, c.tier, c.country,
+       c.region, c.version_ms AS customer_version_ms
+FROM (SELECT *, json_extract_string(doc, '$.customer_id') AS customer_id
+      FROM orders_timed WHERE NOT late) AS o
+ASOF LEFT JOIN customers_versions AS c
+  ON o.customer_id = c.customer_id AND o.ts_ms >= c.version_ms""")
+    con.execute("""
+CREATE OR REPLACE VIEW expected_items_enriched AS
+SELECT i.order_id, i.line_no, i.product_id, i.category, i.quantity, i.unit_price_cents,
+       i.line_total_cents, i.ts_ms, p.name AS product_name, p.price_cents AS list_price_cents,
+       p.version_ms AS product_version_ms
+FROM (expected_items SEMI JOIN (SELECT topic AS src_topic, "partition" AS src_partition,
+                                       "offset" AS src_offset FROM orders_timed WHERE NOT late)
+      USING (src_topic, src_partition, src_offset)) AS i
+ASOF LEFT JOIN products_versions AS p
+  ON i.product_id = p.product_id AND i.ts_ms >= p.version_ms""")
+
+
+def check(bootstrap: str) -> list[TopicCheck]:
+    """Every output of the joins job against the oracle."""
+    con = duckdb.connect()
+    _load(con, bootstrap)
+    results = [
+        compare(con, topic, f"SELECT {', '.join(columns)} FROM {expected}",
+                actual_json(table, columns, with_key=False))
+        for topic, (table, expected, columns) in OUTPUTS.items()
+    ]
+    return [*results, compare_dead_letter(con, JOB, INPUTS)]
