@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--malformed-fraction", type=_fraction,
                      default=generator.GeneratorSpec.malformed_fraction,
                      help="fraction of events made malformed or invalid (dead-letter material)")
+    gen.add_argument("--fraud-fraction", type=_fraction, default=generator.GeneratorSpec.fraud_fraction,
+                     help="fraction of visits replaced by a fraud burst (card testing from abroad)")
     gen.add_argument("--no-heartbeat", action="store_true",
                      help="do not end with heartbeats (windows then stay open until more data)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -128,6 +130,7 @@ def _generate(settings: Settings, args: argparse.Namespace) -> None:
     spec = generator.GeneratorSpec(
         seed=args.seed, count=count, start_ms=start, max_disorder_ms=args.max_disorder_ms,
         late_fraction=args.late_fraction, malformed_fraction=args.malformed_fraction,
+        fraud_fraction=args.fraud_fraction,
         heartbeat=not args.no_heartbeat,
     )
     print(f"event time starts at {datetime.fromtimestamp(start / 1000, timezone.utc):%Y-%m-%dT%H:%M:%SZ}")

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 
 from streamlab import deploy, generator, jobwatch, kafka_io, platform, producer
 from streamlab.config import Settings
-from validation import lesson14, lesson15_windows
+from validation import lesson14, lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods, lesson15_windows
 from validation.oracle import TopicCheck
 
-DEMO_SPEC = generator.GeneratorSpec(seed=14, count=20_000)
+# From 10:00 UTC the data set runs past the store's closing time, so a trading period closes.
+DEMO_SPEC = generator.GeneratorSpec(seed=14, count=20_000, start_ms=1_767_261_600_000)  # 2026-01-01T10:00Z
 Echo = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class DemoJob:
     key: str
-    inputs: list[str]
     check: Callable[[str], Sequence[TopicCheck]]
     explain: Callable[[str], tuple[list[str], bool]]  # how the input split; whether it balances
 
@@ -45,9 +45,53 @@ def _windows_lines(bootstrap: str) -> tuple[list[str], bool]:
     ], balanced
 
 
+def _joins_lines(bootstrap: str) -> tuple[list[str], bool]:
+    b = lesson15_joins.balance(bootstrap)
+    balanced = b["paid"] + b["unpaid"] + b["late"] == b["orders"] == b["enriched_orders"] + b["late"]
+    return [
+        f"valid orders {b['orders']} = {b['paid']} paid within 15 min + {b['unpaid']} unpaid + "
+        f"{b['late']} too late to join" + ("" if balanced else "  (DOES NOT balance)"),
+        f"{b['enriched_orders']} orders enriched with the customer as of their time, "
+        f"{b['enriched_items']} line items with the product",
+    ], balanced
+
+
+def _aggregations_lines(bootstrap: str) -> tuple[list[str], bool]:
+    t = lesson15_aggregations.reconcile(bootstrap)
+    balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
+    return [f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in 5-minute windows + "
+            f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)")], balanced
+
+
+def _trading_lines(bootstrap: str) -> tuple[list[str], bool]:
+    c = lesson15_trading_periods.counts(bootstrap)
+    balanced = c["revenue_counted"] + c["revenue_late"] + c["revenue_open"] == c["revenue_produced"]
+    return [
+        f"{c['periods']} closed trading periods ({c['open_periods']} open-hours, the rest closed-hours)",
+        f"revenue {c['revenue_produced']} cents = {c['revenue_counted']} in closed periods + "
+        f"{c['revenue_open']} in the period still running + {c['revenue_late']} late"
+        + ("" if balanced else "  (DOES NOT balance)"),
+    ], balanced
+
+
+def _alerts_lines(bootstrap: str) -> tuple[list[str], bool]:
+    c = lesson15_alerts.counts(bootstrap)
+    rules = ["two-countries", "rapid-payments", "amount-spike"]
+    every_rule = all(c.get(rule, 0) > 0 for rule in rules)
+    return [
+        f"valid payments {c['payments']}: {c['late']} too late to put in order",
+        "alerts: " + ", ".join(f"{rule} {c.get(rule, 0)}" for rule in rules)
+        + ("" if every_rule else "  (a rule never fired on the planted fraud)"),
+    ], every_rule
+
+
 JOBS = [
-    DemoJob("lesson14", ["clicks", "orders"], lesson14.check, _lesson14_lines),
-    DemoJob("lesson15-windows", ["clicks", "orders"], lesson15_windows.check, _windows_lines),
+    DemoJob("lesson14", lesson14.check, _lesson14_lines),
+    DemoJob("lesson15-windows", lesson15_windows.check, _windows_lines),
+    DemoJob("lesson15-joins", lesson15_joins.check, _joins_lines),
+    DemoJob("lesson15-aggregations", lesson15_aggregations.check, _aggregations_lines),
+    DemoJob("lesson15-trading-periods", lesson15_trading_periods.check, _trading_lines),
+    DemoJob("lesson15-alerts", lesson15_alerts.check, _alerts_lines),
 ]
 
 
@@ -90,7 +134,7 @@ def _run_job(settings: Settings, job: DemoJob, echo: Echo) -> JobReport:
     job_id = deploy.deploy(settings, job.key)
     echo(f"   running as Flink job {job_id} ({time.monotonic() - deploy_started:.1f}s)")
     running_since = time.monotonic()
-    jobwatch.wait_caught_up(settings, spec.name, job.inputs, echo=echo)
+    jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), echo=echo)
     processed_s = time.monotonic() - running_since
     echo("   reconciling its outputs with the DuckDB oracle ...")
     checks = jobwatch.wait_exact(lambda: job.check(settings.bootstrap_servers))

@@ -22,6 +22,7 @@ class JobSpec:
     name: str  # the Flink job name (pipeline.name)
     script: Path
     summary: str
+    inputs: tuple[str, ...]  # the topics it consumes (its consumer group commits offsets on them)
 
 
 JOBS = {
@@ -32,24 +33,42 @@ JOBS = {
             "streamlab-lesson14",
             REPO_ROOT / "flink_jobs" / "lesson14_stateless" / "job.py",
             "stateless topology: filter, map, flatMap, branch, dead letter",
+            ("clicks", "orders"),
         ),
         JobSpec(
             "lesson15-windows",
             "streamlab-lesson15-windows",
             REPO_ROOT / "flink_jobs" / "lesson15_windows" / "job.py",
             "tumbling, hopping and session windows with late data",
+            ("clicks", "orders"),
         ),
         JobSpec(
             "lesson15-joins",
             "streamlab-lesson15-joins",
             REPO_ROOT / "flink_jobs" / "lesson15_joins" / "job.py",
             "interval join (paid / unpaid orders), temporal joins with customers and products",
+            ("orders", "payments", "customers", "products"),
         ),
         JobSpec(
             "lesson15-aggregations",
             "streamlab-lesson15-aggregations",
             REPO_ROOT / "flink_jobs" / "lesson15_aggregations" / "job.py",
             "statistics, a top-3 UDAF and a CUBE over category x region x tier in windows",
+            ("orders", "customers"),
+        ),
+        JobSpec(
+            "lesson15-trading-periods",
+            "streamlab-lesson15-trading-periods",
+            REPO_ROOT / "flink_jobs" / "lesson15_trading_periods" / "job.py",
+            "custom window: revenue per category and trading period of the store",
+            ("orders",),
+        ),
+        JobSpec(
+            "lesson15-alerts",
+            "streamlab-lesson15-alerts",
+            REPO_ROOT / "flink_jobs" / "lesson15_alerts" / "job.py",
+            "fraud alerts: two countries, rapid payments (MATCH_RECOGNIZE), amount spikes",
+            ("payments",),
         ),
     ]
 }

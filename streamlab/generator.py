@@ -31,6 +31,7 @@ class GeneratorSpec:
     late_delay_ms: tuple[int, int] = (5 * MINUTE_MS, 15 * MINUTE_MS)
     malformed_fraction: float = 0.02
     bot_session_fraction: float = 0.05
+    fraud_fraction: float = 0.01
     heartbeat: bool = True
 
 
@@ -94,13 +95,40 @@ class _World:
         self.cards = {cid: f"card-{i:04d}" for i, cid in enumerate(self.customers, start=1)}
 
 
+def _fraud(world: _World, n: str, start: int) -> list[ev.Event]:
+    """Card testing with a stolen card: a few cheap orders paid seconds apart, the first from
+    the card's home country and the rest from abroad, then one dear order — the patterns the
+    fraud alerts look for."""
+    rng = world.rng
+    customer = rng.choice(list(world.customers.values()))
+    abroad = rng.choice([c for c in ev.COUNTRY_REGION if c != customer.country])
+    by_price = sorted(world.products.values(), key=lambda p: p.price_cents)
+    out: list[ev.Event] = []
+    t = start
+    count = rng.randint(3, 5)
+    for i in range(count):
+        product, quantity = (by_price[-1], rng.randint(5, 10)) if i == count - 1 else (by_price[0], 1)
+        order = ev.Order(f"o-{n}-f{i}", customer.customer_id,
+                         [ev.LineItem(product.product_id, product.category, quantity, product.price_cents)],
+                         "EUR", t)
+        out.append(order)
+        out.append(ev.Payment(f"pay-{n}-f{i}", order.order_id, world.cards[customer.customer_id],
+                              customer.country if i == 0 else abroad, quantity * product.price_cents,
+                              t + rng.randint(1_000, 5_000)))
+        t += rng.randint(5_000, 30_000)
+    return out
+
+
 def _session(world: _World, spec: GeneratorSpec, number: int, start: int) -> list[ev.Event]:
-    """One visit: page views, maybe an order, maybe its payment, maybe a data change.
+    """One visit: page views, maybe an order, maybe its payment, maybe a data change — or,
+    now and then, a fraud burst.
 
     Ids carry the seed, so data sets of different seeds never share an id.
     """
     rng = world.rng
     n = f"{spec.seed}-{number}"
+    if rng.random() < spec.fraud_fraction:
+        return _fraud(world, n, start)
     customer = rng.choice(list(world.customers.values()))
     bot = rng.random() < spec.bot_session_fraction
     device = rng.choice(ev.DEVICES)

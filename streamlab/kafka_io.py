@@ -20,6 +20,7 @@ class Message:
     key: bytes | None
     value: bytes | None
     headers: dict[str, bytes]
+    timestamp_ms: int = 0  # the record's Kafka timestamp (producer's create time by default)
 
 
 def _consumer(bootstrap_servers: str, **extra: object) -> Consumer:
@@ -73,7 +74,7 @@ def read_all(
                 out.append(
                     Message(
                         msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value(),
-                        {k: v for k, v in (msg.headers() or [])},
+                        {k: v for k, v in (msg.headers() or [])}, msg.timestamp()[1],
                     )
                 )
         return out[:limit]

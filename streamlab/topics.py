@@ -70,6 +70,10 @@ LESSON15 = [
     Topic("l15-top-products", 3, "Per category and 5 minutes: the top-3 products by revenue (UDAF)."),
     Topic("l15-revenue-cube", 3, "Revenue over CUBE(category, region, tier) per 5 minutes."),
     Topic("l15-aggregations-late", 1, "Orders too late for their 5-minute window."),
+    Topic("l15-trading-periods", 3, "Revenue per category and trading period (custom window: store hours)."),
+    Topic("l15-trading-late", 1, "Orders too late for their trading period."),
+    Topic("alerts", 3, "Fraud alerts per card: rule, severity, evidence (keyed by card_id)."),
+    Topic("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns."),
 ]
 
 DEAD_LETTER = Topic(

@@ -17,6 +17,8 @@ def test_demo_reconciles_and_is_idempotent(platform):
     assert "dead-letter" in first.stdout and "bots filtered" in first.stdout
     assert first.stdout.count("input and outputs balance") == 1  # lesson14's split adds up
     assert "DOES NOT balance" not in first.stdout
+    assert "paid within 15 min" in first.stdout and "alerts: two-countries" in first.stdout
+    assert "never fired" not in first.stdout
 
     second = streamlab(platform, "demo")
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from conftest import assert_exact, kill_taskmanager_mid_run
+from conftest import assert_exact
 from streamlab import deploy, generator, jobwatch, producer
 from validation import lesson15_joins
 
@@ -45,10 +45,3 @@ def test_the_data_set_makes_event_time_joins_matter(joins_run):
                (SELECT count(*) FROM expected_items_enriched WHERE product_version_ms >= {SPEC.start_ms})
         """).fetchall()
     assert changed_later > 10 and changed_before > 10 and repriced > 0
-
-
-def test_exact_after_taskmanager_kill(joins_run):
-    more = generator.GeneratorSpec(seed=1502, count=12_000, start_ms=SPEC.start_ms + 86_400_000,
-                                   late_fraction=0.05, malformed_fraction=0.03)
-    kill_taskmanager_mid_run(joins_run, JOB.name, INPUTS, more)
-    assert_exact(jobwatch.wait_exact(lambda: lesson15_joins.check(joins_run.bootstrap_servers)))

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import assert_exact, kill_taskmanager_mid_run
+from conftest import assert_exact
 from streamlab import deploy, generator, jobwatch, kafka_io, producer
 from validation import lesson15_windows
 
@@ -32,16 +32,6 @@ def test_windows_equal_the_oracle(windows_run):
     checks = jobwatch.wait_exact(lambda: lesson15_windows.check(settings.bootstrap_servers))
     assert_exact(checks)
     assert all(c.expected > 0 for c in checks)
-
-
-def test_exact_after_taskmanager_kill(windows_run):
-    """After a restore Flink's watermark starts from nothing; lateness judged on stream time
-    kept in state must still send the same records to the late topic."""
-    settings, _ = windows_run
-    more = generator.GeneratorSpec(seed=1516, count=12_000, start_ms=SPEC.start_ms + 86_400_000,
-                                   late_fraction=0.05, malformed_fraction=0.03)
-    kill_taskmanager_mid_run(settings, JOB.name, ["clicks", "orders"], more)
-    assert_exact(jobwatch.wait_exact(lambda: lesson15_windows.check(settings.bootstrap_servers)))
 
 
 def test_counted_plus_late_equals_produced(windows_run):

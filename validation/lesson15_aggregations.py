@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from validation.oracle import (
-    TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic, versions_view,
+    TopicCheck, actual_json, compare, compare_dead_letter, late_revenue, load_inputs, load_topic, output_sum, versions_view,
 )
 
 JOB = "streamlab-lesson15-aggregations"
@@ -43,7 +43,7 @@ SELECT *, ts_ms - ts_ms % {WINDOW_MS} AS window_start_ms,
        ts_ms - ts_ms % {WINDOW_MS} + {WINDOW_MS} AS window_end_ms,
        ts_ms - ts_ms % {WINDOW_MS} + {WINDOW_MS} - 1 <= stream_time_ms - {GRACE_MS} AS late
 FROM expected_items""")
-    con.execute(f"""
+    con.execute("""
 CREATE OR REPLACE VIEW expected_late AS
 SELECT DISTINCT order_id AS id, ts_ms, window_start_ms AS missed_window_start_ms,
        window_end_ms AS missed_window_end_ms, src_topic AS source_topic,
@@ -113,12 +113,7 @@ def reconcile(bootstrap: str) -> dict[str, int]:
     """counted + late = produced, in line-item revenue."""
     con = duckdb.connect()
     _load(con, bootstrap)
-    row = con.execute("""
-        SELECT (SELECT sum(line_total_cents) FROM expected_items),
-               (SELECT coalesce(sum(CAST(json_extract_string(doc, '$.revenue_cents') AS BIGINT)), 0) FROM out_stats),
-               (SELECT coalesce(sum(line_total_cents), 0) FROM expected_items SEMI JOIN (
-                  SELECT CAST(json_extract_string(doc, '$.source_topic') AS VARCHAR) AS src_topic,
-                         CAST(json_extract_string(doc, '$.source_partition') AS INTEGER) AS src_partition,
-                         CAST(json_extract_string(doc, '$.source_offset') AS BIGINT) AS src_offset
-                  FROM out_late) USING (src_topic, src_partition, src_offset))""").fetchall()[0]
+    row = con.execute(f"""
+        SELECT (SELECT sum(line_total_cents) FROM expected_items), {output_sum('out_stats', 'revenue_cents')},
+               {late_revenue('out_late')}""").fetchall()[0]
     return dict(zip(["revenue_produced", "revenue_counted", "revenue_late"], (int(v or 0) for v in row)))

@@ -54,7 +54,7 @@ FROM {stream}_judged WHERE reason IS NULL""")
     con.execute(versions_view("customers", "customer_id",
                           {"name": "VARCHAR", "tier": "VARCHAR", "country": "VARCHAR", "region": "VARCHAR"}))
     con.execute(versions_view("products", "product_id", {"name": "VARCHAR", "price_cents": "BIGINT"}))
-    con.execute(f"""
+    con.execute("""
 CREATE OR REPLACE VIEW expected_joins_late AS
 SELECT stream AS origin, id, ts_ms, topic AS source_topic, "partition" AS source_partition,
        "offset" AS source_offset
@@ -105,3 +105,16 @@ def check(bootstrap: str) -> list[TopicCheck]:
         for topic, (table, expected, columns) in OUTPUTS.items()
     ]
     return [*results, compare_dead_letter(con, JOB, INPUTS)]
+
+
+def balance(bootstrap: str) -> dict[str, int]:
+    """Valid orders = paid + unpaid + late, counted in the job's actual outputs."""
+    con = duckdb.connect()
+    _load(con, bootstrap)
+    row = con.execute("""
+        SELECT (SELECT count(*) FROM orders_timed), (SELECT count(*) FROM out_paid),
+               (SELECT count(*) FROM out_unpaid),
+               (SELECT count(*) FROM out_joins_late WHERE json_extract_string(doc, '$.origin') = 'orders'),
+               (SELECT count(*) FROM out_orders_enriched), (SELECT count(*) FROM out_items_enriched)
+        """).fetchall()[0]
+    return dict(zip(["orders", "paid", "unpaid", "late", "enriched_orders", "enriched_items"], row))

@@ -34,7 +34,8 @@ class TopicCheck:
 
 def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table: str) -> None:
     """Load a topic as (topic, partition, offset, key, value, headers JSON, doc, stream_time_ms)
-    into ``table``, without the generator's heartbeats (they only move event time).
+    into ``table``, without the generator's heartbeats (they only move event time), and each
+    partition's final stream time (heartbeats included) into ``<table>_partitions``.
 
     ``stream_time_ms`` is the largest event time in the partition up to and including the
     record (heartbeats and all; 0 where a record has none), as Kafka Streams defines it.
@@ -62,6 +63,13 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
         )
         SELECT * FROM timed
         WHERE NOT coalesce(json_exists(headers, '$."{HEARTBEAT_HEADER}"'), false)"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TABLE {table}_partitions AS
+        SELECT "partition"::INTEGER AS "partition",
+               max(coalesce(try_cast(try(json_extract_string(try(decode(value::BLOB)), '$.ts_ms')) AS BIGINT), 0))
+                 AS stream_time_ms
+        FROM incoming GROUP BY ALL"""
     )
     con.unregister("incoming")
 
@@ -229,6 +237,20 @@ SELECT * EXCLUDE (row_num) FROM (
                             ORDER BY "partition", "offset" DESC) AS row_num
   FROM {table}_judged WHERE reason IS NULL
 ) WHERE row_num = 1"""
+
+
+def output_sum(table: str, name: str) -> str:
+    """SQL for the sum of a loaded output topic's integer field ``name``."""
+    return f"(SELECT coalesce(sum({field(name, 'BIGINT')}), 0) FROM {table})"
+
+
+def late_revenue(late_table: str) -> str:
+    """SQL for the revenue of the line items of the orders in a loaded late topic (records
+    that name their ``source_topic``, ``source_partition`` and ``source_offset``)."""
+    return f"""(SELECT coalesce(sum(line_total_cents), 0) FROM expected_items SEMI JOIN (
+        SELECT {field('source_topic')} AS src_topic, {field('source_partition', 'INTEGER')} AS src_partition,
+               {field('source_offset', 'BIGINT')} AS src_offset
+        FROM {late_table}) USING (src_topic, src_partition, src_offset))"""
 
 
 def actual_json(table: str, columns: dict[str, str], with_key: bool = True) -> str:

@@ -7,7 +7,10 @@ see a record only after the checkpoint that covers it completes (``read_committe
 
 from __future__ import annotations
 
+from pyflink.table import TableEnvironment
+
 from streamlab.generator import HEARTBEAT_HEADER
+from streamlab.topics import DEAD_LETTER
 
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the
 # broker's transaction.max.timeout.ms (15 min by default).
@@ -146,3 +149,11 @@ def dead_letter_insert(checked_views: list[str], job: str, table: str = "dead_le
     """One INSERT that dead-letters the rejects of every view (one sink, one transaction)."""
     selects = "\nUNION ALL".join(dead_letter_select(view, job) for view in checked_views)
     return f"INSERT INTO {table} {selects}"
+
+
+def create_sinks(env: TableEnvironment, sinks: dict[str, tuple[str, str, str]], bootstrap_servers: str,
+                 job: str) -> None:
+    """The job's JSON sinks (``table: (topic, key field, columns)``) and ``dead_letter``."""
+    env.execute_sql(dead_letter_sink("dead_letter", DEAD_LETTER.name, bootstrap_servers, job))
+    for table, (topic, key, columns) in sinks.items():
+        env.execute_sql(json_sink(table, topic, columns, key, bootstrap_servers, job))

@@ -11,7 +11,8 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
+from pyflink.datastream import StreamExecutionEnvironment
+from pyflink.table import EnvironmentSettings, StatementSet, StreamTableEnvironment, TableEnvironment
 
 
 @dataclass(frozen=True)
@@ -31,8 +32,7 @@ def parse_args(name: str, argv: list[str] | None = None) -> JobArgs:
     return JobArgs(name=name, bootstrap_servers=args.bootstrap_servers)
 
 
-def table_env(name: str) -> TableEnvironment:
-    env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
+def _configure(env: TableEnvironment, name: str) -> TableEnvironment:
     config = env.get_config()
     config.set("pipeline.name", name)
     config.set("table.exec.uid.generation", "ALWAYS")
@@ -41,8 +41,24 @@ def table_env(name: str) -> TableEnvironment:
     return env
 
 
+def table_env(name: str) -> TableEnvironment:
+    return _configure(TableEnvironment.create(EnvironmentSettings.in_streaming_mode()), name)
+
+
 def run(name: str, build: Callable[[TableEnvironment, JobArgs], StatementSet]) -> None:
     """Parse arguments, build the job's statement set and submit it (detached under `flink run -d`)."""
     args = parse_args(name)
     env = table_env(name)
     build(env, args).execute()
+
+
+def run_with_datastream(
+    name: str, build: Callable[[StreamExecutionEnvironment, StreamTableEnvironment, JobArgs], StatementSet]
+) -> None:
+    """As ``run``, for a job that leaves SQL for the DataStream API somewhere in the middle
+    (every DataStream operator then needs its own ``uid``)."""
+    args = parse_args(name)
+    stream_env = StreamExecutionEnvironment.get_execution_environment()
+    table_env_ = _configure(StreamTableEnvironment.create(stream_env), name)
+    build(stream_env, table_env_, args).attach_as_datastream()
+    stream_env.execute(name)

@@ -88,6 +88,17 @@ SELECT *, {checks.first_failure(RULES[stream]("doc"))} AS reason
 FROM (SELECT *, CAST(payload AS STRING) AS doc FROM {source or stream + '_raw'} WHERE NOT heartbeat)""")
 
 
+def create_event_time_source(
+    env: TableEnvironment, stream: str, bootstrap_servers: str, group_id: str, delay_s: int
+) -> None:
+    """``<stream>_raw`` with event time and a watermark ``delay_s`` behind, ``<stream>_timed``
+    (plus stream time) and ``<stream>_checked`` (plus the reason, on the timed rows)."""
+    env.execute_sql(kafka_ddl.raw_source(
+        f"{stream}_raw", stream, bootstrap_servers, group_id, watermark_delay_s=delay_s))
+    create_stream_time_view(env, stream)
+    create_checked_view(env, stream, source=f"{stream}_timed")
+
+
 def create_stream_time_view(env: TableEnvironment, stream: str) -> None:
     """``<stream>_timed``: ``<stream>_raw`` plus ``stream_time``, the largest event time seen so
     far in the record's partition (heartbeats included), as Kafka Streams tracks it.
@@ -111,6 +122,18 @@ def behind(time: str, delay_s: int) -> str:
     treated as on time everywhere, whatever the partition interleaving or a restore did.
     """
     return f"{time} <= stream_time - {kafka_ddl.interval(delay_s)}"
+
+
+def create_reference_table(
+    env: TableEnvironment, table: str, bootstrap_servers: str, group_id: str, delay_s: int,
+    key: str, columns: list[str],
+) -> None:
+    """``<table>_versions`` (see ``create_versioned_view``) from the ``table`` topic, with
+    ``<table>_checked`` for its dead letters."""
+    env.execute_sql(kafka_ddl.raw_source(
+        f"{table}_raw", table, bootstrap_servers, group_id, watermark_delay_s=delay_s))
+    create_checked_view(env, table)
+    create_versioned_view(env, table, key, columns)
 
 
 def epoch_ms(column: str) -> str:

@@ -17,7 +17,6 @@ from pyflink.table import StatementSet, TableEnvironment
 from flink_jobs.common import checks, kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
 from flink_jobs.lesson15_aggregations.top_products import top_products
-from streamlab import topics
 
 NAME = "streamlab-lesson15-aggregations"
 WATERMARK_DELAY_S = 120
@@ -51,16 +50,10 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     text = checks.text
     env.create_temporary_function("top_products", top_products)
-    for stream in ("orders", "customers"):
-        env.execute_sql(kafka_ddl.raw_source(
-            f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
-    streams.create_stream_time_view(env, "orders")
-    streams.create_checked_view(env, "orders", source="orders_timed")
-    streams.create_checked_view(env, "customers")
-    streams.create_versioned_view(env, "customers", "customer_id", ["tier", "region"])
-    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
-    for table, (topic, key, columns) in SINKS.items():
-        env.execute_sql(kafka_ddl.json_sink(table, topic, columns, key, bootstrap, NAME))
+    streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
+    streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
+                                   "customer_id", ["tier", "region"])
+    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
 
     ts_ms = f"TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT)"
     window_end = f"{ts_ms} - MOD({ts_ms}, {WINDOW_MS}) + {WINDOW_MS}"

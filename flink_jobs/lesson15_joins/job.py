@@ -20,7 +20,6 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import checks, kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
-from streamlab import topics
 
 NAME = "streamlab-lesson15-joins"
 WATERMARK_DELAY_S = 120  # the generator's disorder (20 s) with room to spare
@@ -50,25 +49,19 @@ FACTS = {"orders": "order_id", "payments": "payment_id"}  # stream: the id a lat
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     text = checks.text
-    for stream in [*FACTS, "customers", "products"]:
-        env.execute_sql(kafka_ddl.raw_source(
-            f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
     for stream in FACTS:
-        streams.create_stream_time_view(env, stream)
-        streams.create_checked_view(env, stream, source=f"{stream}_timed")
+        streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
         env.execute_sql(f"""
 CREATE TEMPORARY VIEW {stream}_judged AS
 SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late,
        TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms
 FROM {stream}_checked WHERE reason IS NULL""")
         env.execute_sql(f"CREATE TEMPORARY VIEW {stream}_on_time AS SELECT * FROM {stream}_judged WHERE NOT late")
-    for table in ("customers", "products"):
-        streams.create_checked_view(env, table)
-    streams.create_versioned_view(env, "customers", "customer_id", ["name", "tier", "country", "region"])
-    streams.create_versioned_view(env, "products", "product_id", ["name", "price_cents"])
-    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
-    for table, (topic, key, columns) in SINKS.items():
-        env.execute_sql(kafka_ddl.json_sink(table, topic, columns, key, bootstrap, NAME))
+    streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
+                                   "customer_id", ["name", "tier", "country", "region"])
+    streams.create_reference_table(env, "products", bootstrap, args.group_id, WATERMARK_DELAY_S,
+                                   "product_id", ["name", "price_cents"])
+    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
 
     # KStream-KStream join with JoinWindows(15 min), left outer: a payment within 15 minutes
     # of its order pays it; an order the payments' watermark passes unmatched is unpaid.

@@ -22,7 +22,6 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
-from streamlab import topics
 
 NAME = "streamlab-lesson15-windows"
 WATERMARK_DELAY_S = 120  # out-of-orderness bound plus grace: windows close 2 minutes after their end
@@ -53,13 +52,8 @@ def closed(window_end: str) -> str:
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     for stream in ("clicks", "orders"):
-        env.execute_sql(kafka_ddl.raw_source(
-            f"{stream}_raw", stream, bootstrap, args.group_id, watermark_delay_s=WATERMARK_DELAY_S))
-        streams.create_stream_time_view(env, stream)
-        streams.create_checked_view(env, stream, source=f"{stream}_timed")
-    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
-    for table, (topic, key, columns) in SINKS.items():
-        env.execute_sql(kafka_ddl.json_sink(table, topic, columns, key, bootstrap, NAME))
+        streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
+    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
 
     # Orders: late when their one-minute window has closed in their partition's stream time.
     env.execute_sql(f"""

@@ -1,0 +1,112 @@
+"""Lesson 15 — cross-stream correlation: fraud alerts from the payments of each card.
+
+    payments ─ validate ─ late? ─┬─ yes ─────────────────────────────────────────► l15-alerts-late
+                                 └─ no ─┬─ MATCH_RECOGNIZE (A B), B abroad of A, < 10 min ─┐
+                                        ├─ MATCH_RECOGNIZE (A B C) < 2 min ────────────────┼─► alerts
+                                        └─ OVER: amount > 5 x the card's running mean ─────┘
+
+Patterns run per card in event-time order (MATCH_RECOGNIZE sorts by the watermark), so a
+pattern sees payments in the order they were made, not the order they arrived. Payments
+behind their partition's stream time by more than the watermark delay cannot be sorted in and
+go to ``l15-alerts-late``.
+"""
+
+from __future__ import annotations
+
+from pyflink.table import StatementSet, TableEnvironment
+
+from flink_jobs.common import checks, kafka_ddl, streams
+from flink_jobs.common.runner import JobArgs, run
+
+NAME = "streamlab-lesson15-alerts"
+WATERMARK_DELAY_S = 120
+TWO_COUNTRIES_WITHIN_MIN = 10
+RAPID_COUNT, RAPID_WITHIN_MIN = 3, 2
+SPIKE_FACTOR, SPIKE_MIN_HISTORY = 5, 3
+STATE_TTL = "90 d"
+
+SINKS = {  # table: (topic, key, columns)
+    "alerts_out": ("alerts", "card_id",
+                   "alert_id STRING, rule STRING, severity STRING, card_id STRING, ts_ms BIGINT,"
+                   " payment_ids ARRAY<STRING>, countries ARRAY<STRING>, amount_cents BIGINT,"
+                   " detail STRING"),
+    "late_out": ("l15-alerts-late", "id",
+                 "id STRING, ts_ms BIGINT, source_topic STRING, source_partition INT, source_offset BIGINT"),
+}
+
+
+def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
+    bootstrap = args.bootstrap_servers
+    text = checks.text
+    # The running mean keeps a sum and a count for every card ever seen: forget a card that
+    # has not paid for STATE_TTL (it starts a fresh history), so state does not grow forever.
+    env.get_config().set("table.exec.state.ttl", STATE_TTL)
+    streams.create_event_time_source(env, "payments", bootstrap, args.group_id, WATERMARK_DELAY_S)
+    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW payments_judged AS
+SELECT {text('doc', '$.payment_id')} AS payment_id, {text('doc', '$.card_id')} AS card_id,
+       {text('doc', '$.country')} AS country,
+       TRY_CAST({text('doc', '$.amount_cents')} AS BIGINT) AS amount_cents,
+       TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms, ts,
+       {streams.behind("ts", WATERMARK_DELAY_S)} AS late, src_topic, src_partition, src_offset
+FROM payments_checked WHERE reason IS NULL""")
+    env.execute_sql("CREATE TEMPORARY VIEW payments_on_time AS SELECT * FROM payments_judged WHERE NOT late")
+
+    # Kafka Streams would keep each card's recent payments in a window store and scan it in a
+    # processor; MATCH_RECOGNIZE (Flink CEP) states the pattern and keeps the partial matches.
+    two_countries = f"""
+SELECT 'two-countries:' || b_id, 'two-countries', 'high', card_id, b_ts,
+       ARRAY[a_id, b_id], ARRAY[a_country, b_country], b_amount,
+       'paid from ' || a_country || ' then ' || b_country || ' within {TWO_COUNTRIES_WITHIN_MIN} minutes'
+FROM payments_on_time
+MATCH_RECOGNIZE (
+  PARTITION BY card_id ORDER BY ts
+  MEASURES A.payment_id AS a_id, A.country AS a_country, B.payment_id AS b_id,
+           B.country AS b_country, B.ts_ms AS b_ts, B.amount_cents AS b_amount
+  AFTER MATCH SKIP TO NEXT ROW
+  PATTERN (A B) WITHIN INTERVAL '{TWO_COUNTRIES_WITHIN_MIN}' MINUTE
+  DEFINE B AS B.country <> A.country
+)"""
+    rapid = f"""
+SELECT 'rapid-payments:' || c_id, 'rapid-payments', 'medium', card_id, c_ts,
+       ARRAY[a_id, b_id, c_id], ARRAY[a_country, b_country, c_country], c_amount,
+       '{RAPID_COUNT} payments within {RAPID_WITHIN_MIN} minutes'
+FROM payments_on_time
+MATCH_RECOGNIZE (
+  PARTITION BY card_id ORDER BY ts
+  MEASURES A.payment_id AS a_id, B.payment_id AS b_id, C.payment_id AS c_id,
+           A.country AS a_country, B.country AS b_country, C.country AS c_country,
+           C.ts_ms AS c_ts, C.amount_cents AS c_amount
+  AFTER MATCH SKIP TO NEXT ROW
+  PATTERN (A B C) WITHIN INTERVAL '{RAPID_WITHIN_MIN}' MINUTE
+  DEFINE C AS TRUE
+)"""
+    # The running mean of the card's *earlier* payments: Flink's OVER frame must end at the
+    # current row, so the current payment is taken out of the running sum and count again.
+    spike = f"""
+SELECT 'amount-spike:' || payment_id, 'amount-spike', 'high', card_id, ts_ms,
+       ARRAY[payment_id], ARRAY[country], amount_cents,
+       'amount ' || CAST(amount_cents AS STRING) || ' is over {SPIKE_FACTOR} x the mean of '
+         || CAST(earlier AS STRING) || ' earlier payments (' || CAST(earlier_sum / earlier AS STRING) || ')'
+FROM (
+  SELECT *, total - amount_cents AS earlier_sum, payments - 1 AS earlier
+  FROM (
+    SELECT *, SUM(amount_cents) OVER w AS total, COUNT(*) OVER w AS payments
+    FROM payments_on_time
+    WINDOW w AS (PARTITION BY card_id ORDER BY ts ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+  )
+)
+WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR} * earlier_sum"""
+
+    statements = env.create_statement_set()
+    statements.add_insert_sql(f"INSERT INTO alerts_out {two_countries} UNION ALL {rapid} UNION ALL {spike}")
+    statements.add_insert_sql("""
+INSERT INTO late_out
+SELECT payment_id, ts_ms, src_topic, src_partition, src_offset FROM payments_judged WHERE late""")
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["payments_checked"], NAME))
+    return statements
+
+
+if __name__ == "__main__":
+    run(NAME, build)

@@ -1,0 +1,52 @@
+"""Lesson 15 fraud alerts against the oracle: two countries, rapid payments, amount spikes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import assert_exact
+from streamlab import deploy, generator, jobwatch, kafka_io, producer
+from validation import lesson15_alerts
+
+pytestmark = pytest.mark.platform
+
+JOB = deploy.job_spec("lesson15-alerts")
+# Event time after the data sets of the modules before this one, before those after it.
+SPEC = generator.GeneratorSpec(seed=1541, count=12_000, start_ms=1_773_532_800_000,  # 2026-03-15
+                               late_fraction=0.05, malformed_fraction=0.03, fraud_fraction=0.02)
+
+
+@pytest.fixture(scope="module")
+def alerts_run(platform):
+    records = list(generator.generate(SPEC))
+    producer.produce(records, platform.bootstrap_servers, progress=False)
+    deploy.deploy(platform, "lesson15-alerts")
+    jobwatch.wait_caught_up(platform, JOB.name, ["payments"], timeout_s=600)
+    return platform, records
+
+
+def test_alerts_equal_the_oracle(alerts_run):
+    settings, _ = alerts_run
+    checks = jobwatch.wait_exact(lambda: lesson15_alerts.check(settings.bootstrap_servers))
+    assert_exact(checks)
+    assert all(c.expected > 0 for c in checks)
+
+
+def test_every_rule_fires_on_a_planted_fraud_burst(alerts_run):
+    """A fraud burst the generator planted (ids ending in -f<n>) on time raises all three rules."""
+    settings, records = alerts_run
+    bursts: dict[str, set[str]] = {}
+    for record in records:
+        if record.topic == "payments" and record.kind == "valid":
+            doc = json.loads(record.value)
+            if "-f" in doc["payment_id"]:
+                bursts.setdefault(doc["card_id"], set()).add(doc["payment_id"])
+    rules_by_card: dict[str, set[str]] = {}
+    for message in kafka_io.read_all(settings.bootstrap_servers, "alerts"):
+        alert = json.loads(message.value)
+        if set(alert["payment_ids"]) & bursts.get(alert["card_id"], set()):
+            rules_by_card.setdefault(alert["card_id"], set()).add(alert["rule"])
+    assert bursts and any(rules == {"two-countries", "rapid-payments", "amount-spike"}
+                          for rules in rules_by_card.values()), rules_by_card
