@@ -7,11 +7,12 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
-from streamlab import demo, deploy, generator, jars, kafka_io, platform, producer, status, topics
+from streamlab import demo, deploy, generator, jars, kafka_io, lifecycle, platform, producer, status, topics
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
@@ -109,12 +110,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     dep = sub.add_parser("deploy", help="submit a job to the Flink session cluster (no-op if running)")
     dep.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+    for name, text in [("savepoint", "take a canonical savepoint of a running job (it keeps running)"),
+                       ("stop", "stop a running job with a final savepoint"),
+                       ("cancel", "cancel a running job (no savepoint; retained checkpoints stay)")]:
+        op = sub.add_parser(name, help=text)
+        op.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+    res = sub.add_parser("restore", help="start a stopped job from a savepoint or retained checkpoint")
+    res.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+    res.add_argument("--from", dest="path", type=Path, metavar="PATH",
+                     help="a savepoint or checkpoint directory; default: the job's newest savepoint")
 
     read = sub.add_parser("read", help="print a topic's committed records as JSON lines")
     read.add_argument("topic", help="topic name (see `streamlab topics`)")
     read.add_argument("--limit", type=_positive_int, default=10, help="at most this many (default 10)")
 
-    sub.add_parser("demo", help="up, generate, deploy Lesson 14, wait, reconcile with the oracle")
+    sub.add_parser("demo", help="up, generate, deploy the Lesson 14-15 jobs, wait, reconcile with the oracle")
     return parser
 
 
@@ -190,6 +200,18 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "deploy":
             job_id = deploy.deploy(settings, args.job)
             print(f"{args.job} running as Flink job {job_id}")
+        case "savepoint" | "stop":
+            take = lifecycle.savepoint if args.command == "savepoint" else lifecycle.stop_with_savepoint
+            point = take(settings, args.job)
+            print(f"{args.job}: savepoint {point.path} ({point.size_bytes:,} bytes, {point.duration_s:.1f}s)"
+                  + (", job stopped" if args.command == "stop" else ""))
+        case "cancel":
+            lifecycle.cancel(settings, args.job)
+            print(f"{args.job}: cancelled")
+        case "restore":
+            path = args.path or lifecycle.newest_savepoint(settings, args.job)
+            job_id = lifecycle.restore(settings, args.job, path.resolve())
+            print(f"{args.job} running as Flink job {job_id}, restored from {path}")
         case "read":
             _read(settings, args)
         case "demo":

@@ -80,8 +80,9 @@ def job_spec(key: str) -> JobSpec:
     return JOBS[key]
 
 
-def deploy(settings: Settings, key: str, timeout_s: float = 180.0) -> str:
-    """Submit the job unless it already runs; return its Flink job id once it is RUNNING."""
+def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Path | None = None) -> str:
+    """Submit the job unless it already runs (from a savepoint or retained checkpoint when
+    ``from_path`` is given); return its Flink job id once it is RUNNING."""
     spec = job_spec(key)
     rest = FlinkRest(settings.flink_rest_url)
     try:
@@ -93,6 +94,7 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0) -> str:
     if running is None:
         argv = [
             str(flink_cluster.FLINK_HOME / "bin" / "flink"), "run", "-d",
+            *(["-s", str(from_path)] if from_path else []),
             "-py", str(spec.script),
             "-pyclientexec", sys.executable,
             "-pyexec", sys.executable,

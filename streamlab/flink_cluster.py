@@ -25,12 +25,12 @@ TASKMANAGER = "flink-taskmanager"
 FLINK_HOME = Path(pyflink.__file__).resolve().parent
 
 
-def _dir(settings: Settings) -> Path:
+def flink_dir(settings: Settings) -> Path:
     return settings.state / "flink"
 
 
 def flink_config(settings: Settings) -> dict[str, object]:
-    fdir = _dir(settings)
+    fdir = flink_dir(settings)
     host = settings.host
     return {
         "jobmanager.rpc.address": host,
@@ -82,7 +82,7 @@ def _java_opts() -> str:
 
 def flink_env(settings: Settings) -> dict[str, str]:
     """Environment for the distribution's scripts (cluster and `flink` CLI) to use our dirs."""
-    fdir = _dir(settings)
+    fdir = flink_dir(settings)
     env = dict(os.environ)
     env.update(
         FLINK_HOME=str(FLINK_HOME),
@@ -95,7 +95,7 @@ def flink_env(settings: Settings) -> dict[str, str]:
 
 
 def write_layout(settings: Settings) -> None:
-    fdir = _dir(settings)
+    fdir = flink_dir(settings)
     for sub in ("conf", "lib", "tmp", "web-tmp", "web-upload", "pids", "checkpoints", "savepoints"):
         (fdir / sub).mkdir(parents=True, exist_ok=True)
     (settings.state / "logs").mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def _start_daemon(settings: Settings, name: str, script: str) -> processes.Manag
         ["bash", str(FLINK_HOME / "bin" / script), "start-foreground"],
         flink_env(settings),
         settings.state / "logs" / f"{name}.out",
-        cwd=_dir(settings),
+        cwd=flink_dir(settings),
     )
 
 
@@ -145,7 +145,7 @@ def start(settings: Settings) -> None:
 
 
 def wait_ready(settings: Settings) -> None:
-    rest = FlinkRest(settings.flink_rest_url)
+    rest = FlinkRest(settings.flink_rest_url, retries=0)  # this loop is the retry
     deadline = time.monotonic() + settings.startup_timeout_s
     while time.monotonic() < deadline:
         for name in (JOBMANAGER, TASKMANAGER):

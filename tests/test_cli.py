@@ -7,7 +7,8 @@ import pytest
 
 from conftest import VENV_BIN, fresh_settings, streamlab
 
-SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "read", "demo"]
+SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "savepoint", "stop",
+               "cancel", "restore", "read", "demo"]
 
 
 def assert_one_line_error(result, *fragments: str) -> None:
@@ -78,3 +79,17 @@ def test_java_missing(offline):
 
 def test_deploy_without_cluster(offline):
     assert_one_line_error(streamlab(offline, "deploy", "lesson14"), "no Flink cluster", "streamlab up")
+
+
+def test_savepoint_without_cluster(offline):
+    assert_one_line_error(streamlab(offline, "savepoint", "lesson14"), "no Flink cluster answers", "streamlab up")
+
+
+def test_restore_without_a_savepoint(offline):
+    assert_one_line_error(streamlab(offline, "restore", "lesson14"), "no savepoint of lesson14",
+                          "streamlab savepoint lesson14")
+
+
+def test_restore_from_a_directory_that_is_not_a_savepoint(offline, tmp_path):
+    result = streamlab(offline, "restore", "lesson14", "--from", str(tmp_path))
+    assert_one_line_error(result, "not a savepoint or checkpoint", "_metadata")
