@@ -67,7 +67,8 @@ def _trading_lines(bootstrap: str) -> tuple[list[str], bool]:
     c = lesson15_trading_periods.counts(bootstrap)
     balanced = c["revenue_counted"] + c["revenue_late"] + c["revenue_open"] == c["revenue_produced"]
     return [
-        f"{c['periods']} closed trading periods ({c['open_periods']} open-hours, the rest closed-hours)",
+        f"{c['periods']} closed trading periods: {c['open_periods']} open-hours, "
+        f"{c['periods'] - c['open_periods']} closed-hours",
         f"revenue {c['revenue_produced']} cents = {c['revenue_counted']} in closed periods + "
         f"{c['revenue_open']} in the period still running + {c['revenue_late']} late"
         + ("" if balanced else "  (DOES NOT balance)"),
@@ -145,9 +146,9 @@ def _run_job(settings: Settings, job: DemoJob, echo: Echo) -> JobReport:
 
 def summary(name: str, checks: Sequence[TopicCheck], explain: list[str], processed_s: float) -> str:
     rows = [f"{name}: input", *(f"  {line}" for line in explain),
-            f"  {'output':40} {'expected':>9} {'emitted':>9}  equals the oracle"]
+            f"  {'output':48} {'expected':>9} {'emitted':>9}  equals the oracle"]
     for c in checks:
         verdict = "yes" if c.exact else f"NO ({c.missing} missing, {c.unexpected} unexpected)"
-        rows.append(f"  {c.topic:40} {c.expected:>9} {c.actual:>9}  {verdict}")
+        rows.append(f"  {c.topic:48} {c.expected:>9} {c.actual:>9}  {verdict}")
     rows.append(f"  {processed_s:.1f}s from job running to all input processed (committed at a checkpoint)")
     return "\n".join(rows)
