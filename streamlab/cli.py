@@ -12,7 +12,9 @@ from pathlib import Path
 from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
-from streamlab import demo, deploy, generator, jars, kafka_io, lifecycle, platform, producer, status, topics
+from streamlab import (
+    demo, deploy, generator, jars, kafka_io, lifecycle, ops, platform, producer, status, topics,
+)
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
@@ -203,6 +205,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "savepoint" | "stop":
             take = lifecycle.savepoint if args.command == "savepoint" else lifecycle.stop_with_savepoint
             point = take(settings, args.job)
+            ops.record_savepoint(settings, point)
             print(f"{args.job}: savepoint {point.path} ({point.size_bytes:,} bytes, {point.duration_s:.1f}s)"
                   + (", job stopped" if args.command == "stop" else ""))
         case "cancel":

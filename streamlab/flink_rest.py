@@ -90,6 +90,13 @@ class FlinkRest:
         """``{"status": {"id": "IN_PROGRESS"|"COMPLETED"}, "operation": {"location"|"failure-cause"}}``."""
         return self._get(f"/jobs/{job_id}/savepoints/{trigger_id}")
 
+    def dispose_savepoint(self, path: str) -> str:
+        """Ask Flink to delete a savepoint and its state; poll with ``disposal_status``."""
+        return self._request("POST", "/savepoint-disposal", {"savepoint-path": path})["request-id"]
+
+    def disposal_status(self, trigger_id: str) -> dict[str, Any]:
+        return self._get(f"/savepoint-disposal/{trigger_id}")
+
     def cancel(self, job_id: str) -> None:
         self._request("PATCH", f"/jobs/{job_id}?mode=cancel")
 

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import time
 
-from streamlab import flink_cluster, kafka_broker, kafka_io, processes, topics
+import duckdb
+
+from streamlab import flink_cluster, kafka_broker, kafka_io, ops, processes, topics
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
 
 
 def _age(ms: int) -> str:
     return f"{max(0.0, time.time() - ms / 1000):.0f}s ago"
+
+
+def _savepoint_lines(settings: Settings) -> list[str]:
+    try:
+        latest = ops.latest_savepoints(settings)
+    except duckdb.Error as err:  # a loader holds the write lock: say so, do not wait
+        return [f"Savepoints  catalog busy ({str(err).splitlines()[0]})"]
+    if not latest:
+        return ["Savepoints  none yet (`streamlab savepoint JOB` or the savepoint_backup DAG)"]
+    lines = ["Savepoints  newest per job (ops.savepoints)"]
+    for job, row in sorted(latest.items()):
+        lines.append(f"  {job:28} {row['size_bytes']:>12,} bytes  "
+                     f"{_age(int(row['taken_at'].timestamp() * 1000))}  {row['path']}")
+    return lines
 
 
 def report(settings: Settings) -> str:
@@ -45,4 +61,5 @@ def report(settings: Settings) -> str:
                              f"last checkpoint {checkpoint}")
         except Exception as err:  # noqa: BLE001 - status reports, it does not fail
             lines.append(f"  REST API not answering: {err}")
+    lines.extend(_savepoint_lines(settings))
     return "\n".join(lines)

@@ -1,0 +1,152 @@
+"""The operations catalog: savepoints taken, in DuckDB's ``ops`` schema, and their retention.
+
+The catalog lives in the warehouse file analysts query (``<state>/warehouse/streamlab.duckdb``).
+Each write is one short transaction, so a reader waits at most that long; the file is created
+readable by the 1.x ``duckdb`` CLI as well.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+
+from streamlab import deploy, lifecycle
+from streamlab.config import Settings
+from streamlab.errors import UserError
+from streamlab.lifecycle import Savepoint
+
+SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE TABLE IF NOT EXISTS ops.savepoints (
+  job VARCHAR NOT NULL,
+  job_id VARCHAR NOT NULL,
+  path VARCHAR NOT NULL PRIMARY KEY,
+  size_bytes BIGINT NOT NULL,
+  duration_s DOUBLE NOT NULL,
+  trigger VARCHAR NOT NULL,          -- 'savepoint' (backup) or 'stop' (upgrade)
+  status VARCHAR NOT NULL,           -- 'COMPLETED' or 'DISPOSED'
+  taken_at TIMESTAMPTZ NOT NULL,
+  disposed_at TIMESTAMPTZ
+);
+"""
+
+
+@dataclass(frozen=True)
+class Retention:
+    max_count: int = 5  # per job
+    max_age: timedelta = timedelta(days=7)
+
+
+def warehouse_path(settings: Settings) -> Path:
+    return settings.state / "warehouse" / "streamlab.duckdb"
+
+
+def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
+    path = warehouse_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), config={"storage_compatibility_version": "v1.0.0"})
+    con.execute(SCHEMA)
+    return con
+
+
+def record_savepoint(settings: Settings, point: Savepoint, taken_at: datetime | None = None) -> None:
+    with connect(settings) as con:
+        con.execute(
+            "INSERT INTO ops.savepoints VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', ?, NULL)",
+            [point.job, point.job_id, str(point.path), point.size_bytes, point.duration_s,
+             point.trigger, taken_at or datetime.now(timezone.utc)],
+        )
+
+
+def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLETED") -> list[dict]:
+    """Catalogued savepoints, newest first."""
+    with connect(settings) as con:
+        rows = con.execute(
+            "SELECT job, path, size_bytes, duration_s, trigger, taken_at FROM ops.savepoints"
+            " WHERE status = ? AND (? IS NULL OR job = ?) ORDER BY taken_at DESC",
+            [status, job, job],
+        ).fetchall()
+    names = ["job", "path", "size_bytes", "duration_s", "trigger", "taken_at"]
+    return [dict(zip(names, row)) for row in rows]
+
+
+def latest_savepoints(settings: Settings) -> dict[str, dict]:
+    """Each job's newest catalogued savepoint, read without taking the writer's lock (empty
+    when there is no catalog yet)."""
+    path = warehouse_path(settings)
+    if not path.exists():
+        return {}
+    with duckdb.connect(str(path), read_only=True) as con:
+        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops'"
+                           " AND table_name = 'savepoints'").fetchall()[0][0]:
+            return {}
+        rows = con.execute("""
+            SELECT job, path, size_bytes, taken_at FROM ops.savepoints WHERE status = 'COMPLETED'
+            QUALIFY row_number() OVER (PARTITION BY job ORDER BY taken_at DESC) = 1""").fetchall()
+    return {job: {"path": p, "size_bytes": size, "taken_at": at} for job, p, size, at in rows}
+
+
+def expired(catalog: list[dict], retention: Retention, now: datetime) -> list[str]:
+    """Paths to dispose of, per job: savepoints without their ``_metadata`` (unusable), and good
+    ones beyond ``max_count`` or older than ``max_age`` — but never the newest good one, the
+    one a restore would use."""
+    out = []
+    for job in {row["job"] for row in catalog}:
+        rows = sorted((r for r in catalog if r["job"] == job), key=lambda r: r["taken_at"], reverse=True)
+        good = [r for r in rows if (Path(r["path"]) / "_metadata").is_file()]
+        out += [r["path"] for r in rows if r not in good]
+        out += [r["path"] for index, r in enumerate(good)
+                if index > 0 and (index >= retention.max_count or now - r["taken_at"] > retention.max_age)]
+    return sorted(out)
+
+
+def dispose(settings: Settings, path: str, timeout_s: float = 120.0) -> None:
+    """Delete a savepoint through Flink (which knows its state files) and mark it disposed; one
+    without ``_metadata`` Flink cannot read, so its directory is simply removed."""
+    if not (Path(path) / "_metadata").is_file():
+        shutil.rmtree(path, ignore_errors=True)
+        _mark_disposed(settings, path)
+        return
+    client = lifecycle.rest(settings)
+    trigger_id = client.dispose_savepoint(Path(path).as_uri())
+    deadline = time.monotonic() + timeout_s
+    while client.disposal_status(trigger_id)["status"]["id"] != "COMPLETED":
+        if time.monotonic() > deadline:
+            raise UserError(f"disposing of {path} did not finish within {timeout_s:.0f}s")
+        time.sleep(0.5)
+    failure = client.disposal_status(trigger_id).get("operation", {}).get("failure-cause")
+    if failure:
+        raise UserError(f"disposing of {path} failed: {failure.get('stack-trace', '').strip().splitlines()[0]}")
+    _mark_disposed(settings, path)
+
+
+def _mark_disposed(settings: Settings, path: str) -> None:
+    with connect(settings) as con:
+        con.execute("UPDATE ops.savepoints SET status = 'DISPOSED', disposed_at = ? WHERE path = ?",
+                    [datetime.now(timezone.utc), path])
+
+
+def running_jobs(settings: Settings) -> list[str]:
+    """Keys of the catalog's jobs that run now."""
+    client = lifecycle.rest(settings)
+    return [key for key, spec in deploy.JOBS.items() if client.running_job(spec.name) is not None]
+
+
+def backup(settings: Settings, key: str) -> Savepoint:
+    """A savepoint of one running job, verified (``_metadata``) and recorded in the catalog."""
+    point = lifecycle.savepoint(settings, key)
+    record_savepoint(settings, point)
+    return point
+
+
+def enforce_retention(settings: Settings, retention: Retention) -> list[str]:
+    """Dispose of every expired savepoint; returns their paths."""
+    gone = expired(savepoints(settings), retention, datetime.now(timezone.utc))
+    for path in gone:
+        dispose(settings, path)
+    return gone
