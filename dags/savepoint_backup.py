@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 
@@ -12,10 +12,7 @@ from streamlab.config import Settings
 
 @dag(
     schedule="@hourly",
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
-    max_active_runs=1,
-    tags=["streamlab", "operations"],
+    **ops.DAG_DEFAULTS,
     params={
         "max_count": Param(5, type="integer", minimum=1, description="savepoints kept per job"),
         "max_age_hours": Param(168, type="integer", minimum=1, description="older ones are disposed of"),

@@ -13,7 +13,7 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import (
-    demo, deploy, generator, jars, kafka_io, lifecycle, ops, platform, producer, status, topics,
+    demo, deploy, drills, generator, jars, kafka_io, lifecycle, ops, platform, producer, status, topics,
 )
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -122,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--from", dest="path", type=Path, metavar="PATH",
                      help="a savepoint or checkpoint directory; default: the job's newest savepoint")
 
+    drill = sub.add_parser("drill", help="inject a fault mid-stream, measure recovery, reconcile with the oracle")
+    drill.add_argument("scenario", choices=list(drills.FAULTS), help="which fault")
+    drill.add_argument("--events", type=_positive_int, default=15_000,
+                       help="fact events produced for the drill (default 15000)")
+    drill.add_argument("--max-recovery-s", type=_positive_int, default=180,
+                       help="fail when recovery takes longer (default 180)")
+
     read = sub.add_parser("read", help="print a topic's committed records as JSON lines")
     read.add_argument("topic", help="topic name (see `streamlab topics`)")
     read.add_argument("--limit", type=_positive_int, default=10, help="at most this many (default 10)")
@@ -215,6 +222,15 @@ def run(argv: Sequence[str] | None = None) -> int:
             path = args.path or lifecycle.newest_savepoint(settings, args.job)
             job_id = lifecycle.restore(settings, args.job, path.resolve())
             print(f"{args.job} running as Flink job {job_id}, restored from {path}")
+        case "drill":
+            print(f"drill {args.scenario}: producing {args.events} events, injecting the fault mid-stream ...")
+            result = drills.run(settings, args.scenario, count=args.events)
+            passed = ops.record_drill(settings, result, args.max_recovery_s)
+            print(f"recovered in {result.recovery_s:.1f}s (threshold {args.max_recovery_s}s); "
+                  f"{sum(c.expected for c in result.checks)} output rows checked: "
+                  f"{result.missing} missing, {result.unexpected} unexpected")
+            print("PASSED" if passed else "FAILED")
+            return 0 if passed else 1
         case "read":
             _read(settings, args)
         case "demo":

@@ -18,6 +18,7 @@ import duckdb
 from streamlab import deploy, lifecycle
 from streamlab.config import Settings
 from streamlab.errors import UserError
+from streamlab.drills import DrillResult
 from streamlab.lifecycle import Savepoint
 
 SCHEMA = """
@@ -33,7 +34,22 @@ CREATE TABLE IF NOT EXISTS ops.savepoints (
   taken_at TIMESTAMPTZ NOT NULL,
   disposed_at TIMESTAMPTZ
 );
+CREATE TABLE IF NOT EXISTS ops.drills (
+  scenario VARCHAR NOT NULL,         -- taskmanager-kill, job-restore, broker-restart
+  started_at TIMESTAMPTZ NOT NULL,
+  recovery_s DOUBLE NOT NULL,        -- fault until every job processed all input again
+  threshold_s DOUBLE NOT NULL,
+  rows_checked BIGINT NOT NULL,      -- output rows compared with the oracle
+  missing BIGINT NOT NULL,
+  unexpected BIGINT NOT NULL,        -- duplicates included
+  passed BOOLEAN NOT NULL
+);
 """
+
+
+# What every operations DAG shares: no backfill, one run at a time.
+DAG_DEFAULTS = {"start_date": datetime(2026, 1, 1, tzinfo=timezone.utc), "catchup": False,
+                "max_active_runs": 1, "tags": ["streamlab", "operations"]}
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,16 @@ def record_savepoint(settings: Settings, point: Savepoint, taken_at: datetime | 
             [point.job, point.job_id, str(point.path), point.size_bytes, point.duration_s,
              point.trigger, taken_at or datetime.now(timezone.utc)],
         )
+
+
+def record_drill(settings: Settings, result: DrillResult, threshold_s: float) -> bool:
+    """Record a drill; it passed when exact and recovered within ``threshold_s``."""
+    passed = result.exact and result.recovery_s <= threshold_s
+    with connect(settings) as con:
+        con.execute("INSERT INTO ops.drills VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [result.scenario, result.started_at, result.recovery_s, threshold_s,
+                     sum(c.expected for c in result.checks), result.missing, result.unexpected, passed])
+    return passed
 
 
 def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLETED") -> list[dict]:

@@ -10,13 +10,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from streamlab import flink_cluster, generator, jobwatch, kafka_io, processes, producer
+from streamlab import deploy, drills, flink_cluster, generator, processes
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
@@ -68,35 +67,17 @@ def assert_exact(checks) -> None:
     )
 
 
-def kill_taskmanager_mid_run(settings: Settings, job_name: str, inputs: list[str],
-                             more: generator.GeneratorSpec) -> None:
-    """Produce ``more``, kill -9 the TaskManager once the job is part-way through it (state
-    and open transactions are lost), start a new one and wait until the same job caught up."""
+def kill_taskmanager_mid_run(settings: Settings, job_key: str, more: generator.GeneratorSpec) -> None:
+    """The taskmanager-kill drill on one job: kill -9 the TaskManager while the job is part-way
+    through ``more`` (state and open transactions are lost), start a new one, wait until the
+    same job caught up."""
     rest = FlinkRest(settings.flink_rest_url)
-    job_id = rest.running_job(job_name)["jid"]
-    before = kafka_io.committed_offsets(settings.bootstrap_servers, job_name, inputs)
-    producer.produce(generator.generate(more), settings.bootstrap_servers, progress=False)
-    deadline = time.monotonic() + 120
-    while kafka_io.committed_offsets(settings.bootstrap_servers, job_name, inputs) == before:
-        assert time.monotonic() < deadline, "job made no progress on the new input"
-        time.sleep(0.2)
+    name = deploy.job_spec(job_key).name
+    job_id = rest.running_job(name)["jid"]
     taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)
-    processes.kill(taskmanager)
-    committed = kafka_io.committed_offsets(settings.bootstrap_servers, job_name, inputs)
-    ends = kafka_io.end_offsets(settings.bootstrap_servers, inputs)
-    assert sum(committed.values()) < sum(ends.values()), "killed after the job had finished"
-    while taskmanager.alive():
-        time.sleep(0.1)
-    flink_cluster.restart_taskmanager(settings)
-    jobwatch.wait_caught_up(settings, job_name, inputs, timeout_s=600)
-    # Flink does not checkpoint watermarks: a partition read to its end before the crash has
-    # none after the restore until a record comes. A live store keeps sending; here the data
-    # set's final heartbeats are sent again so every window can close.
-    beats = [record for record in generator.generate(more) if record.kind == "heartbeat"]
-    producer.produce(beats, settings.bootstrap_servers, progress=False)
-    jobwatch.wait_caught_up(settings, job_name, inputs, timeout_s=600)
+    drills.inject_mid_run(settings, "taskmanager-kill", more, probe_job=job_key, jobs=[job_key])
     # It really was a failover of the same job onto a new TaskManager, not a fresh job.
-    assert rest.running_job(job_name)["jid"] == job_id
+    assert rest.running_job(name)["jid"] == job_id
     assert processes.running(settings.state, flink_cluster.TASKMANAGER).pid != taskmanager.pid
 
 

@@ -8,7 +8,7 @@ import pytest
 from conftest import VENV_BIN, fresh_settings, streamlab
 
 SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "savepoint", "stop",
-               "cancel", "restore", "read", "demo"]
+               "cancel", "restore", "drill", "read", "demo"]
 
 
 def assert_one_line_error(result, *fragments: str) -> None:

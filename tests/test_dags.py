@@ -37,7 +37,7 @@ def dag_bag():
 def test_every_dag_loads(airflow_db):
     bag = dag_bag()
     assert not bag.import_errors, bag.import_errors
-    assert "savepoint_backup" in bag.dags
+    assert {"savepoint_backup", "recovery_drill"} <= set(bag.dags)
 
 
 @pytest.mark.platform

@@ -77,5 +77,5 @@ def test_exact_after_taskmanager_kill(lesson14_run):
     settings, _ = lesson14_run
     more = generator.GeneratorSpec(seed=1415, count=20_000, start_ms=SPEC.start_ms + DAY_MS,
                                    malformed_fraction=0.05, late_fraction=0.05)
-    kill_taskmanager_mid_run(settings, JOB.name, INPUTS, more)
+    kill_taskmanager_mid_run(settings, "lesson14", more)
     assert_exact(jobwatch.wait_exact(lambda: lesson14.check(settings.bootstrap_servers)))

@@ -1,39 +1,35 @@
-"""Exactly-once through a crash, for every Lesson 15 job at once: kill -9 the TaskManager
-while they work through new data (the windows job, which reads the most, is part-way through
-it), start a new one, and every output of every job still equals its oracle — nothing lost,
-nothing twice, the same late records."""
+"""Recovery drills on the real platform: each fault is injected while all Lesson 15 jobs work
+through new data (the windows job, which reads the most, is part-way through it); after it
+every output of every job still equals its oracle — nothing lost, nothing twice, the same late
+records — and the drill is recorded in ``ops.drills``."""
 
 from __future__ import annotations
 
+import duckdb
 import pytest
 
-from conftest import assert_exact, kill_taskmanager_mid_run
-from streamlab import deploy, generator, jobwatch
-from validation import (
-    lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods, lesson15_windows,
-)
+from conftest import streamlab
+from streamlab import drills, ops
 
 pytestmark = pytest.mark.platform
 
-ORACLES = {
-    "lesson15-windows": lesson15_windows.check,
-    "lesson15-joins": lesson15_joins.check,
-    "lesson15-aggregations": lesson15_aggregations.check,
-    "lesson15-trading-periods": lesson15_trading_periods.check,
-    "lesson15-alerts": lesson15_alerts.check,
-}
-# After every other data set of the session (the last, 2026-06-02, is the windows module's).
-MORE = generator.GeneratorSpec(seed=1599, count=15_000, start_ms=1_782_864_000_000,  # 2026-07-01
-                               late_fraction=0.05, malformed_fraction=0.03, fraud_fraction=0.02)
+
+@pytest.mark.parametrize("scenario", ["job-restore", "broker-restart"])  # taskmanager-kill: by the CLI below
+def test_drill_loses_and_duplicates_nothing(platform, scenario):
+    result = drills.run(platform, scenario)
+    assert sum(c.expected for c in result.checks) > 1000  # the drill checked real output
+    assert result.exact, [c for c in result.checks if not c.exact]
+    assert ops.record_drill(platform, result, threshold_s=300)
 
 
-def test_every_lesson15_job_is_exact_after_a_taskmanager_kill(platform):
-    for key in ORACLES:
-        deploy.deploy(platform, key)  # a no-op for the jobs earlier modules deployed
-    # The windows job reads the most (clicks): kill while it is part-way; the others are too.
-    windows = deploy.job_spec("lesson15-windows")
-    kill_taskmanager_mid_run(platform, windows.name, list(windows.inputs), MORE)
-    for key, check in ORACLES.items():
-        spec = deploy.job_spec(key)
-        jobwatch.wait_caught_up(platform, spec.name, list(spec.inputs), timeout_s=600)
-        assert_exact(jobwatch.wait_exact(lambda check=check: check(platform.bootstrap_servers)))
+def test_drill_command_reports_and_passes(platform):
+    result = streamlab(platform, "drill", "taskmanager-kill", "--events", "12000")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "0 missing, 0 unexpected" in result.stdout and "PASSED" in result.stdout
+
+
+def test_drills_are_recorded(platform):
+    with duckdb.connect(str(ops.warehouse_path(platform)), read_only=True) as con:
+        rows = con.execute("SELECT scenario, passed, missing, unexpected FROM ops.drills").fetchall()
+    assert {row[0] for row in rows} >= {"taskmanager-kill", "job-restore", "broker-restart"}
+    assert all(passed and missing == 0 and unexpected == 0 for _, passed, missing, unexpected in rows)
