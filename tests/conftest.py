@@ -10,15 +10,16 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from streamlab import deploy, drills, flink_cluster, generator, processes
+from streamlab import deploy, drills, flink_cluster, generator, jobwatch, processes, producer
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
+from validation.oracle import TopicCheck
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_ROOT = REPO / os.environ.get("STREAMLAB_STATE_DIR", ".streamlab")
@@ -65,6 +66,21 @@ def assert_exact(checks) -> None:
         f"{c.topic}: expected {c.expected}, got {c.actual}; {c.missing} missing, "
         f"{c.unexpected} unexpected, e.g. {c.sample}" for c in wrong
     )
+
+
+def run_job(settings: Settings, key: str, records: Iterable[generator.Record]) -> None:
+    """Produce ``records``, deploy the job (a no-op if it runs) and wait until it processed them."""
+    producer.produce(records, settings.bootstrap_servers, progress=False)
+    deploy.deploy(settings, key)
+    job = deploy.job_spec(key)
+    jobwatch.wait_caught_up(settings, job.name, list(job.inputs), timeout_s=600)
+
+
+def assert_equals_oracle(settings: Settings, check: Callable[[str], Sequence[TopicCheck]]) -> None:
+    """Every output topic the ``check`` covers equals its oracle, and none is empty."""
+    checks = jobwatch.wait_exact(lambda: check(settings.bootstrap_servers))
+    assert_exact(checks)
+    assert all(c.expected > 0 for c in checks), [c.topic for c in checks if c.expected == 0]
 
 
 def kill_taskmanager_mid_run(settings: Settings, job_key: str, more: generator.GeneratorSpec) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import assert_exact
-from streamlab import deploy, generator, jobwatch, producer
+from conftest import assert_equals_oracle, run_job
+from streamlab import generator
 from validation import lesson15_aggregations
 
 pytestmark = pytest.mark.platform
 
-JOB = deploy.job_spec("lesson15-aggregations")
 # Event time after the data sets of the modules before this one, before those after it.
 SPEC = generator.GeneratorSpec(seed=1531, count=12_000, start_ms=1_772_323_200_000,  # 2026-03-01
                                late_fraction=0.05, malformed_fraction=0.03)
@@ -18,16 +17,12 @@ SPEC = generator.GeneratorSpec(seed=1531, count=12_000, start_ms=1_772_323_200_0
 
 @pytest.fixture(scope="module")
 def aggregations_run(platform):
-    producer.produce(generator.generate(SPEC), platform.bootstrap_servers, progress=False)
-    deploy.deploy(platform, "lesson15-aggregations")
-    jobwatch.wait_caught_up(platform, JOB.name, ["orders", "customers"], timeout_s=600)
+    run_job(platform, "lesson15-aggregations", generator.generate(SPEC))
     return platform
 
 
 def test_aggregations_equal_the_oracle(aggregations_run):
-    checks = jobwatch.wait_exact(lambda: lesson15_aggregations.check(aggregations_run.bootstrap_servers))
-    assert_exact(checks)
-    assert all(c.expected > 0 for c in checks)
+    assert_equals_oracle(aggregations_run, lesson15_aggregations.check)
 
 
 def test_counted_plus_late_equals_produced(aggregations_run):

@@ -5,14 +5,12 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from conftest import assert_exact
-from streamlab import deploy, generator, jobwatch, producer
+from conftest import assert_equals_oracle, run_job
+from streamlab import generator
 from validation import lesson15_joins
 
 pytestmark = pytest.mark.platform
 
-JOB = deploy.job_spec("lesson15-joins")
-INPUTS = ["orders", "payments", "customers", "products"]
 # Event time after the data sets of the modules before this one, before those after it.
 SPEC = generator.GeneratorSpec(seed=1501, count=12_000, start_ms=1_775_001_600_000,  # 2026-04-01
                                late_fraction=0.05, malformed_fraction=0.03)
@@ -20,16 +18,12 @@ SPEC = generator.GeneratorSpec(seed=1501, count=12_000, start_ms=1_775_001_600_0
 
 @pytest.fixture(scope="module")
 def joins_run(platform):
-    producer.produce(generator.generate(SPEC), platform.bootstrap_servers, progress=False)
-    deploy.deploy(platform, "lesson15-joins")
-    jobwatch.wait_caught_up(platform, JOB.name, INPUTS, timeout_s=600)
+    run_job(platform, "lesson15-joins", generator.generate(SPEC))
     return platform
 
 
 def test_joins_equal_the_oracle(joins_run):
-    checks = jobwatch.wait_exact(lambda: lesson15_joins.check(joins_run.bootstrap_servers))
-    assert_exact(checks)
-    assert all(c.expected > 0 for c in checks)
+    assert_equals_oracle(joins_run, lesson15_joins.check)
 
 
 def test_the_data_set_makes_event_time_joins_matter(joins_run):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import assert_exact
-from streamlab import deploy, generator, jobwatch, producer
+from conftest import assert_equals_oracle, run_job
+from streamlab import generator
 from streamlab import events as ev
 from validation import lesson15_trading_periods
 
 pytestmark = pytest.mark.platform
 
-JOB = deploy.job_spec("lesson15-trading-periods")
 # Friday 2026-04-03 from 15:00 UTC: the data set runs past closing time (20:00 in Berlin, 18:00
 # UTC in summer time). Event time after the modules before this one, before those after it.
 SPEC = generator.GeneratorSpec(seed=1551, count=12_000, start_ms=1_775_228_400_000,
@@ -27,19 +26,14 @@ PLANTED_LATE = ev.Order("o-1551-planted-late", "c-0001", [ev.LineItem("p-001", "
 
 @pytest.fixture(scope="module")
 def periods_run(platform):
-    producer.produce(generator.generate(SPEC), platform.bootstrap_servers, progress=False)
-    producer.produce([generator.Record("orders", PLANTED_LATE.order_id.encode(), ev.encode(PLANTED_LATE),
-                                       PLANTED_LATE.ts_ms, "late")],
-                     platform.bootstrap_servers, progress=False)
-    deploy.deploy(platform, "lesson15-trading-periods")
-    jobwatch.wait_caught_up(platform, JOB.name, list(JOB.inputs), timeout_s=600)
+    planted = generator.Record("orders", PLANTED_LATE.order_id.encode(), ev.encode(PLANTED_LATE),
+                               PLANTED_LATE.ts_ms, "late")
+    run_job(platform, "lesson15-trading-periods", [*generator.generate(SPEC), planted])
     return platform
 
 
 def test_trading_periods_equal_the_oracle(periods_run):
-    checks = jobwatch.wait_exact(lambda: lesson15_trading_periods.check(periods_run.bootstrap_servers))
-    assert_exact(checks)
-    assert all(c.expected > 0 for c in checks)
+    assert_equals_oracle(periods_run, lesson15_trading_periods.check)
 
 
 def test_revenue_is_in_a_closed_period_a_running_one_or_late(periods_run):

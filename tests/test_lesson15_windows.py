@@ -6,13 +6,12 @@ import json
 
 import pytest
 
-from conftest import assert_exact
-from streamlab import deploy, generator, jobwatch, kafka_io, producer
+from conftest import assert_equals_oracle, run_job
+from streamlab import generator, kafka_io
 from validation import lesson15_windows
 
 pytestmark = pytest.mark.platform
 
-JOB = deploy.job_spec("lesson15-windows")
 # Event time after every other data set in the session, so this one is not late by design.
 SPEC = generator.GeneratorSpec(seed=1515, count=12_000, start_ms=1_780_300_800_000,  # 2026-06-01
                                late_fraction=0.05, malformed_fraction=0.03)
@@ -21,17 +20,12 @@ SPEC = generator.GeneratorSpec(seed=1515, count=12_000, start_ms=1_780_300_800_0
 @pytest.fixture(scope="module")
 def windows_run(platform):
     records = list(generator.generate(SPEC))
-    producer.produce(records, platform.bootstrap_servers, progress=False)
-    deploy.deploy(platform, "lesson15-windows")
-    jobwatch.wait_caught_up(platform, JOB.name, ["clicks", "orders"], timeout_s=600)
+    run_job(platform, "lesson15-windows", records)
     return platform, records
 
 
 def test_windows_equal_the_oracle(windows_run):
-    settings, _ = windows_run
-    checks = jobwatch.wait_exact(lambda: lesson15_windows.check(settings.bootstrap_servers))
-    assert_exact(checks)
-    assert all(c.expected > 0 for c in checks)
+    assert_equals_oracle(windows_run[0], lesson15_windows.check)
 
 
 def test_counted_plus_late_equals_produced(windows_run):
