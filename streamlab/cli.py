@@ -19,7 +19,6 @@ from streamlab.config import Settings
 from streamlab.errors import UserError
 
 
-HOUR_MS = 3_600_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -144,8 +143,7 @@ def _generate(settings: Settings, args: argparse.Namespace) -> None:
     kafka_io.require_broker(settings.bootstrap_servers)
     start = args.start
     if start is None:
-        newest = kafka_io.latest_event_time(settings.bootstrap_servers, sorted(generator.FACT_TOPICS))
-        start = generator.GeneratorSpec.start_ms if newest is None else (newest // HOUR_MS + 1) * HOUR_MS
+        start = kafka_io.next_start_ms(settings.bootstrap_servers)
     spec = generator.GeneratorSpec(
         seed=args.seed, count=count, start_ms=start, max_disorder_ms=args.max_disorder_ms,
         late_fraction=args.late_fraction, malformed_fraction=args.malformed_fraction,

@@ -39,7 +39,6 @@ ORACLES: dict[str, Callable[[str], list[TopicCheck]]] = {
     "lesson15-alerts": lesson15_alerts.check,
 }
 PROBE_JOB = "lesson15-windows"  # reads the most (clicks): the fault hits it part-way
-HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True)
@@ -100,8 +99,7 @@ FAULTS: dict[str, Callable[[Settings], None]] = {
 
 def next_data_set(settings: Settings, seed: int, count: int) -> generator.GeneratorSpec:
     """A data set starting the hour after the newest event in the topics (nothing late by design)."""
-    newest = kafka_io.latest_event_time(settings.bootstrap_servers, sorted(generator.FACT_TOPICS))
-    start = generator.GeneratorSpec.start_ms if newest is None else (newest // HOUR_MS + 1) * HOUR_MS
+    start = kafka_io.next_start_ms(settings.bootstrap_servers)
     return generator.GeneratorSpec(seed=seed, count=count, start_ms=start, late_fraction=0.05,
                                    malformed_fraction=0.03, fraud_fraction=0.02)
 

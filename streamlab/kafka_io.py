@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from streamlab.errors import UserError
+from streamlab.generator import FACT_TOPICS, GeneratorSpec
+
+HOUR_MS = 3_600_000
 
 
 @dataclass(frozen=True)
@@ -149,3 +152,11 @@ def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50)
         return latest
     finally:
         consumer.close()
+
+
+def next_start_ms(bootstrap_servers: str) -> int:
+    """Where a new data set's event time starts: the whole hour after the newest event in the
+    fact topics (so nothing in it is late by design), or the generator's default on empty topics."""
+    newest = latest_event_time(bootstrap_servers, sorted(FACT_TOPICS))
+    return GeneratorSpec.start_ms if newest is None else (newest // HOUR_MS + 1) * HOUR_MS
+
