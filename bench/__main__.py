@@ -30,7 +30,7 @@ from pathlib import Path
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
-from streamlab import deploy, generator, jobwatch, kafka_io, processes, producer
+from streamlab import deploy, generator, jobwatch, kafka_io, producer
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 
@@ -70,9 +70,7 @@ def fresh_platform(base: Settings, name: str) -> Iterator[Settings]:
     state = base.state / "bench" / name
     if state.exists():
         shutil.rmtree(state)
-    kafka, controller, rest, rpc = processes.free_ports(4)
-    settings = Settings(state_dir=state, jars_dir=base.jars, kafka_port=kafka,
-                        kafka_controller_port=controller, flink_rest_port=rest, flink_rpc_port=rpc)
+    settings = platform_lib.isolated(state, base.jars)
     try:
         platform_lib.up(settings, echo=lambda _: None)
         yield settings

@@ -13,7 +13,8 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import (
-    demo, deploy, drills, generator, jars, kafka_io, lifecycle, ops, platform, producer, status, topics,
+    demo, deploy, drills, generator, jars, kafka_io, lifecycle, ops, platform, producer, rollout, status,
+    topics,
 )
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -78,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("setup", help="resolve the JVM jars (Kafka broker, Flink Kafka connector)")
-    sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster")
+    sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster and Airflow")
     sub.add_parser("down", help="stop everything `up` started, and nothing else")
     sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs, checkpoints")
     top = sub.add_parser("topics", help="list the topic catalog (or apply it to the broker)")
@@ -109,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not end with heartbeats (windows then stay open until more data)")
     gen.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    dep = sub.add_parser("deploy", help="submit a job to the Flink session cluster (no-op if running)")
+    dep = sub.add_parser("deploy", help="submit a job, or upgrade it by its upgrade mode if its code "
+                         "changed (no-op when it runs the same code)")
     dep.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
     for name, text in [("savepoint", "take a canonical savepoint of a running job (it keeps running)"),
                        ("stop", "stop a running job with a final savepoint"),
@@ -205,8 +207,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "generate":
             _generate(settings, args)
         case "deploy":
-            job_id = deploy.deploy(settings, args.job)
-            print(f"{args.job} running as Flink job {job_id}")
+            outcome = rollout.roll_out(settings, args.job)
+            print(f"{outcome.describe()}; Flink job {outcome.job_id}")
         case "savepoint" | "stop":
             take = lifecycle.savepoint if args.command == "savepoint" else lifecycle.stop_with_savepoint
             point = take(settings, args.job)

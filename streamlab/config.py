@@ -37,11 +37,30 @@ class Settings(BaseSettings):
         2000, ge=100, description="Checkpoint interval; also how often exactly-once output commits."
     )
 
+    airflow: bool = Field(
+        True,
+        description="Start the embedded Airflow with `up`; off for benchmark and test platforms "
+        "that do not need it.",
+    )
+    airflow_port: int = Field(8080, ge=1, le=65535, description="Airflow API server and web UI.")
+    airflow_parallelism: int = Field(
+        4, ge=1, description="Airflow task instances running at once (LocalExecutor processes)."
+    )
+
+    code_dir: Path | None = Field(
+        None, description="Checkout whose flink_jobs/ `deploy` and the deploy DAG roll out; "
+        "default the one streamlab runs from."
+    )
+
     startup_timeout_s: float = Field(90.0, gt=0, description="How long `up` waits for readiness.")
 
     @property
     def jars(self) -> Path:
         return (self.jars_dir or self.state_dir / "jars").resolve()
+
+    @property
+    def code(self) -> Path:
+        return (self.code_dir or Path(__file__).resolve().parent.parent).resolve()
 
     @property
     def state(self) -> Path:
@@ -54,3 +73,7 @@ class Settings(BaseSettings):
     @property
     def flink_rest_url(self) -> str:
         return f"http://{self.host}:{self.flink_rest_port}"
+
+    @property
+    def airflow_url(self) -> str:
+        return f"http://{self.host}:{self.airflow_port}"

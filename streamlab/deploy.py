@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from streamlab import flink_cluster
+from streamlab import flink_cluster, releases
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
@@ -16,13 +18,22 @@ from streamlab.flink_rest import FlinkRest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+class UpgradeMode(StrEnum):
+    """How a changed job takes its state to the new code (as the Flink Kubernetes Operator's)."""
+
+    SAVEPOINT = "savepoint"  # stop with a savepoint, start the new code from it
+    LAST_STATE = "last-state"  # cancel, start from the newest retained checkpoint (faster)
+    STATELESS = "stateless"  # cancel, start empty; Kafka offsets come from the consumer group
+
+
 @dataclass(frozen=True)
 class JobSpec:
     key: str
     name: str  # the Flink job name (pipeline.name)
-    script: Path
+    script: Path  # relative to the code directory (Settings.code)
     summary: str
     inputs: tuple[str, ...]  # the topics it consumes (its consumer group commits offsets on them)
+    upgrade_mode: UpgradeMode
 
 
 JOBS = {
@@ -31,44 +42,50 @@ JOBS = {
         JobSpec(
             "lesson14",
             "streamlab-lesson14",
-            REPO_ROOT / "flink_jobs" / "lesson14_stateless" / "job.py",
+            Path("flink_jobs/lesson14_stateless/job.py"),
             "stateless topology: filter, map, flatMap, branch, dead letter",
             ("clicks", "orders"),
+            UpgradeMode.STATELESS,  # no keyed state: only offsets, which the group keeps
         ),
         JobSpec(
             "lesson15-windows",
             "streamlab-lesson15-windows",
-            REPO_ROOT / "flink_jobs" / "lesson15_windows" / "job.py",
+            Path("flink_jobs/lesson15_windows/job.py"),
             "tumbling, hopping and session windows with late data",
             ("clicks", "orders"),
+            UpgradeMode.SAVEPOINT,
         ),
         JobSpec(
             "lesson15-joins",
             "streamlab-lesson15-joins",
-            REPO_ROOT / "flink_jobs" / "lesson15_joins" / "job.py",
+            Path("flink_jobs/lesson15_joins/job.py"),
             "interval join (paid / unpaid orders), temporal joins with customers and products",
             ("orders", "payments", "customers", "products"),
+            UpgradeMode.SAVEPOINT,
         ),
         JobSpec(
             "lesson15-aggregations",
             "streamlab-lesson15-aggregations",
-            REPO_ROOT / "flink_jobs" / "lesson15_aggregations" / "job.py",
+            Path("flink_jobs/lesson15_aggregations/job.py"),
             "statistics, a top-3 UDAF and a CUBE over category x region x tier in windows",
             ("orders", "customers"),
+            UpgradeMode.SAVEPOINT,
         ),
         JobSpec(
             "lesson15-trading-periods",
             "streamlab-lesson15-trading-periods",
-            REPO_ROOT / "flink_jobs" / "lesson15_trading_periods" / "job.py",
+            Path("flink_jobs/lesson15_trading_periods/job.py"),
             "custom window: revenue per category and trading period of the store",
             ("orders",),
+            UpgradeMode.SAVEPOINT,
         ),
         JobSpec(
             "lesson15-alerts",
             "streamlab-lesson15-alerts",
-            REPO_ROOT / "flink_jobs" / "lesson15_alerts" / "job.py",
+            Path("flink_jobs/lesson15_alerts/job.py"),
             "fraud alerts: two countries, rapid payments (MATCH_RECOGNIZE), amount spikes",
             ("payments",),
+            UpgradeMode.LAST_STATE,  # 90 days of state per card: skip the extra savepoint
         ),
     ]
 }
@@ -80,9 +97,21 @@ def job_spec(key: str) -> JobSpec:
     return JOBS[key]
 
 
-def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Path | None = None) -> str:
-    """Submit the job unless it already runs (from a savepoint or retained checkpoint when
-    ``from_path`` is given); return its Flink job id once it is RUNNING."""
+def job_args(settings: Settings) -> list[str]:
+    return ["--bootstrap-servers", settings.bootstrap_servers]
+
+
+def release(settings: Settings, key: str) -> releases.Release:
+    """The job's code as it is now in the checkout, frozen (see streamlab.releases)."""
+    spec = job_spec(key)
+    return releases.build(settings.state, key, settings.code, spec.script, job_args(settings))
+
+
+def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Path | None = None,
+           code: releases.Release | None = None) -> str:
+    """Submit the job unless it already runs — the checkout's code unless ``code`` names a
+    release, from a savepoint or retained checkpoint when ``from_path`` is given — and return
+    its Flink job id once it runs."""
     spec = job_spec(key)
     rest = FlinkRest(settings.flink_rest_url)
     try:
@@ -91,22 +120,30 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Pa
         raise UserError(
             f"no Flink cluster answers at {settings.flink_rest_url}: run `streamlab up` first"
         ) from None
-    if running is None:
-        argv = [
-            str(flink_cluster.FLINK_HOME / "bin" / "flink"), "run", "-d",
-            *(["-s", str(from_path)] if from_path else []),
-            "-py", str(spec.script),
-            "-pyclientexec", sys.executable,
-            "-pyexec", sys.executable,
-            "--bootstrap-servers", settings.bootstrap_servers,
-        ]
-        result = subprocess.run(
-            argv, env=flink_cluster.flink_env(settings), cwd=REPO_ROOT,
-            capture_output=True, text=True, timeout=timeout_s,
-        )
-        if result.returncode != 0:
-            raise UserError(f"`flink run` failed for {key}: {_root_cause(result.stdout + result.stderr)}")
-    return wait_running(rest, spec.name, timeout_s)
+    if running is not None:
+        return wait_running(rest, spec.name, timeout_s)
+    code = code or release(settings, key)
+    argv = [
+        str(flink_cluster.FLINK_HOME / "bin" / "flink"), "run", "-d",
+        *(["-s", str(from_path)] if from_path else []),
+        "-py", str(code.entry_point),
+        "-pyfs", str(code.root),  # the release, not the checkout, for Python UDF workers too
+        "-pyclientexec", sys.executable,
+        "-pyexec", sys.executable,
+        *job_args(settings), "--fingerprint", code.fingerprint,
+    ]
+    env = flink_cluster.flink_env(settings) | {"PYTHONPATH": str(code.root)}
+    result = subprocess.run(argv, env=env, cwd=code.root, capture_output=True, text=True, timeout=timeout_s)
+    submitted = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
+    if result.returncode != 0 or submitted is None:
+        raise UserError(f"`flink run` failed for {key}: {_root_cause(result.stdout + result.stderr)}")
+    return wait_started(rest, submitted.group(1), timeout_s)
+
+
+def fingerprint(rest: FlinkRest, job_id: str) -> str:
+    """The release a running job was deployed from ('' when deployed some other way)."""
+    user_config = rest.job_config(job_id).get("execution-config", {}).get("user-config", {})
+    return user_config.get("streamlab.fingerprint", "")
 
 
 def _root_cause(output: str) -> str:
@@ -117,6 +154,20 @@ def _root_cause(output: str) -> str:
         and "Python process exits" not in line and "ProgramAbortException" not in line
     ]
     return causes[-1] if causes else "\n".join(output.splitlines()[-20:])
+
+
+def wait_started(rest: FlinkRest, job_id: str, timeout_s: float) -> str:
+    """Wait until the submitted job runs all its tasks; a job that fails first (say its state
+    does not fit the code) is an error with Flink's reason, at once rather than at the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        detail = rest.job(job_id)
+        if detail["state"] in ("FAILED", "CANCELED", "FINISHED"):
+            raise UserError(f"job {detail['name']} {detail['state']} on start: {rest.failure(job_id)}")
+        if detail["state"] == "RUNNING" and all(v["status"] == "RUNNING" for v in detail["vertices"]):
+            return job_id
+        time.sleep(0.5)
+    raise UserError(f"job {job_id} did not reach RUNNING within {timeout_s:.0f}s; see the Flink UI")
 
 
 def wait_running(rest: FlinkRest, name: str, timeout_s: float) -> str:

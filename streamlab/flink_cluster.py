@@ -54,6 +54,12 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "execution.checkpointing.num-retained": 3,
         "execution.checkpointing.interval": f"{settings.checkpoint_interval_ms}ms",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
+        # Task-local recovery: each checkpoint also stays on the TaskManager's disk, so a job
+        # restarting on a TaskManager that survived (a task or Kafka failure) reads its state
+        # locally instead of from checkpoint storage.
+        "execution.checkpointing.local-backup.enabled": True,
+        "execution.state-recovery.from-local": True,
+        "taskmanager.state.local.root-dirs": str(fdir / "local-state"),
         "restart-strategy.type": "exponential-delay",
         "restart-strategy.exponential-delay.initial-backoff": "1s",
         "restart-strategy.exponential-delay.max-backoff": "10s",

@@ -68,6 +68,20 @@ class FlinkRest:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._get(f"/jobs/{job_id}")
 
+    def job_config(self, job_id: str) -> dict[str, Any]:
+        """The job's execution config, with its global job parameters under ``user-config``."""
+        return self._get(f"/jobs/{job_id}/config")
+
+    def failure(self, job_id: str) -> str:
+        """The first line of the job's most recent failure, or '' when it never failed."""
+        entries = self._get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries", [])
+        if not entries:
+            return ""
+        newest = max(entries, key=lambda entry: entry.get("timestamp", 0))
+        lines = (newest.get("stacktrace") or newest.get("exceptionName") or "unknown failure").strip().splitlines()
+        causes = [line.strip().removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
+        return (causes or lines)[-1 if causes else 0][:500]
+
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         """Counts, the latest completed/savepoint/restored checkpoint and the recent history."""
         return self._get(f"/jobs/{job_id}/checkpoints")

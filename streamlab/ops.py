@@ -101,20 +101,34 @@ def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLE
     return [dict(zip(names, row)) for row in rows]
 
 
-def latest_savepoints(settings: Settings) -> dict[str, dict]:
-    """Each job's newest catalogued savepoint, read without taking the writer's lock (empty
-    when there is no catalog yet)."""
+def _read_catalog(settings: Settings, table: str, query: str) -> list[tuple]:
+    """Rows of an ``ops`` table, read without taking the writer's lock (none when there is no
+    catalog yet)."""
     path = warehouse_path(settings)
     if not path.exists():
-        return {}
+        return []
     with duckdb.connect(str(path), read_only=True) as con:
         if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops'"
-                           " AND table_name = 'savepoints'").fetchall()[0][0]:
-            return {}
-        rows = con.execute("""
-            SELECT job, path, size_bytes, taken_at FROM ops.savepoints WHERE status = 'COMPLETED'
-            QUALIFY row_number() OVER (PARTITION BY job ORDER BY taken_at DESC) = 1""").fetchall()
+                           " AND table_name = ?", [table]).fetchall()[0][0]:
+            return []
+        return con.execute(query).fetchall()
+
+
+def latest_savepoints(settings: Settings) -> dict[str, dict]:
+    """Each job's newest catalogued savepoint."""
+    rows = _read_catalog(settings, "savepoints", """
+        SELECT job, path, size_bytes, taken_at FROM ops.savepoints WHERE status = 'COMPLETED'
+        QUALIFY row_number() OVER (PARTITION BY job ORDER BY taken_at DESC) = 1""")
     return {job: {"path": p, "size_bytes": size, "taken_at": at} for job, p, size, at in rows}
+
+
+def latest_drills(settings: Settings) -> dict[str, dict]:
+    """Each scenario's most recent drill."""
+    rows = _read_catalog(settings, "drills", """
+        SELECT scenario, started_at, recovery_s, threshold_s, rows_checked, missing, unexpected, passed
+        FROM ops.drills QUALIFY row_number() OVER (PARTITION BY scenario ORDER BY started_at DESC) = 1""")
+    names = ["started_at", "recovery_s", "threshold_s", "rows_checked", "missing", "unexpected", "passed"]
+    return {row[0]: dict(zip(names, row[1:])) for row in rows}
 
 
 def expired(catalog: list[dict], retention: Retention, now: datetime) -> list[str]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
-from streamlab import flink_cluster, jars, kafka_broker, processes, topics
+from streamlab import airflow_service, flink_cluster, jars, kafka_broker, processes, topics
 from streamlab.config import Settings
 
 Echo = Callable[[str], None]
@@ -21,6 +22,14 @@ def _step(echo: Echo, what: str, action: Callable[[], object]) -> object:
     return result
 
 
+def isolated(state_dir: Path, jars_dir: Path, airflow: bool = False) -> Settings:
+    """Settings for a platform of its own on ports free right now (tests, benchmarks), without
+    Airflow's four processes unless asked for."""
+    kafka, controller, rest, rpc, api = processes.free_ports(5)
+    return Settings(state_dir=state_dir, jars_dir=jars_dir, kafka_port=kafka, kafka_controller_port=controller,
+                    flink_rest_port=rest, flink_rpc_port=rpc, airflow=airflow, airflow_port=api)
+
+
 def up(settings: Settings, echo: Echo = print) -> None:
     """Start whatever is not running yet; safe to run again at any time."""
     settings.state.mkdir(parents=True, exist_ok=True)
@@ -29,11 +38,15 @@ def up(settings: Settings, echo: Echo = print) -> None:
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
     _step(echo, f"topics ({len(topics.CATALOG)} in the catalog)", lambda: topics.apply(admin))
     _step(echo, f"Flink cluster on {settings.flink_rest_url}", lambda: flink_cluster.start(settings))
+    if settings.airflow:
+        _step(echo, f"Airflow on {settings.airflow_url}", lambda: airflow_service.start(settings))
 
 
 def down(settings: Settings, echo: Echo = print) -> list[str]:
-    """Stop exactly what `up` started (recorded pids), Flink first, then Kafka."""
-    stopped = flink_cluster.stop(settings)
+    """Stop exactly what `up` started (recorded pids): Airflow first (its DAGs drive Flink),
+    then Flink, then Kafka."""
+    stopped = airflow_service.stop(settings)
+    stopped.extend(flink_cluster.stop(settings))
     if kafka_broker.stop(settings):
         stopped.append(kafka_broker.NAME)
     for leftover in processes.all_recorded(settings.state):

@@ -1,12 +1,14 @@
-"""What runs and how far it got: broker, topics with end offsets, cluster, jobs, checkpoints."""
+"""What runs and how far it got: broker, topics with end offsets, cluster, jobs, checkpoints,
+Airflow and how to log in to it."""
 
 from __future__ import annotations
 
+import stat
 import time
 
 import duckdb
 
-from streamlab import flink_cluster, kafka_broker, kafka_io, ops, processes, topics
+from streamlab import airflow_service, deploy, flink_cluster, kafka_broker, kafka_io, ops, processes, topics
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
 
@@ -15,17 +17,41 @@ def _age(ms: int) -> str:
     return f"{max(0.0, time.time() - ms / 1000):.0f}s ago"
 
 
-def _savepoint_lines(settings: Settings) -> list[str]:
+def _catalog_lines(settings: Settings) -> list[str]:
+    """The newest savepoint per job and the last drill per scenario, from the ops catalog."""
     try:
-        latest = ops.latest_savepoints(settings)
+        savepoints, drills = ops.latest_savepoints(settings), ops.latest_drills(settings)
     except duckdb.Error as err:  # a loader holds the write lock: say so, do not wait
-        return [f"Savepoints  catalog busy ({str(err).splitlines()[0]})"]
-    if not latest:
-        return ["Savepoints  none yet (`streamlab savepoint JOB` or the savepoint_backup DAG)"]
-    lines = ["Savepoints  newest per job (ops.savepoints)"]
-    for job, row in sorted(latest.items()):
+        return [f"Operations catalog busy ({str(err).splitlines()[0]})"]
+    lines = ["Savepoints  newest per job (ops.savepoints)" if savepoints else
+             "Savepoints  none yet (`streamlab savepoint JOB` or the savepoint_backup DAG)"]
+    for job, row in sorted(savepoints.items()):
         lines.append(f"  {job:28} {row['size_bytes']:>12,} bytes  "
                      f"{_age(int(row['taken_at'].timestamp() * 1000))}  {row['path']}")
+    lines.append("Drills      last per scenario (ops.drills)" if drills else
+                 "Drills      none yet (`streamlab drill SCENARIO` or the recovery_drill DAG)")
+    for scenario, row in sorted(drills.items()):
+        lines.append(f"  {scenario:28} {'PASSED' if row['passed'] else 'FAILED'}  recovered in "
+                     f"{row['recovery_s']:.1f}s (threshold {row['threshold_s']:.0f}s), "
+                     f"{row['rows_checked']:,} rows: {row['missing']} missing, {row['unexpected']} unexpected  "
+                     f"{_age(int(row['started_at'].timestamp() * 1000))}")
+    return lines
+
+
+def _airflow_lines(settings: Settings) -> list[str]:
+    running = airflow_service.running(settings)
+    if not running and not settings.airflow:
+        return ["Airflow   off (STREAMLAB_AIRFLOW=false)"]
+    components = ", ".join(
+        f"{component} pid {running[name].pid}" if name in running else f"{component} not running"
+        for name, component in airflow_service.COMPONENTS.items()
+    ) if running else "not running"
+    lines = [f"Airflow   {settings.airflow_url}  {components}"]
+    password = airflow_service.password(settings)
+    if password is not None:
+        path = airflow_service.password_file(settings)
+        lines.append(f"  user {airflow_service.USER}, password {password} "
+                     f"(stored in {path}, mode {stat.S_IMODE(path.stat().st_mode):04o})")
     return lines
 
 
@@ -52,14 +78,16 @@ def report(settings: Settings) -> str:
             lines.append(f"  taskmanagers {overview['taskmanagers']}, slots "
                          f"{overview['slots-available']}/{overview['slots-total']} free")
             for job in rest.jobs():
-                checkpoint = "-"
+                checkpoint, release = "-", ""
                 if job["state"] == "RUNNING":
                     done = rest.last_completed_checkpoint(job["jid"])
                     if done:
                         checkpoint = f"#{done['id']} {_age(done['latest_ack_timestamp'])}"
+                    release = f"  release {deploy.fingerprint(rest, job['jid']) or '-'}"
                 lines.append(f"  job {job['name']:28} {job['state']:10} {job['jid']}  "
-                             f"last checkpoint {checkpoint}")
+                             f"last checkpoint {checkpoint}{release}")
         except Exception as err:  # noqa: BLE001 - status reports, it does not fail
             lines.append(f"  REST API not answering: {err}")
-    lines.extend(_savepoint_lines(settings))
+    lines.extend(_airflow_lines(settings))
+    lines.extend(_catalog_lines(settings))
     return "\n".join(lines)

@@ -25,17 +25,23 @@ REPO = Path(__file__).resolve().parent.parent
 STATE_ROOT = REPO / os.environ.get("STREAMLAB_STATE_DIR", ".streamlab")
 VENV_BIN = Path(sys.executable).parent
 
+# DAG tests run DAGs in-process (``dag.test()``), and Airflow reads its configuration when
+# first imported: point it at a home of its own before any test module imports it.
+AIRFLOW_HOME = STATE_ROOT / "test-airflow"
+os.environ.update(
+    AIRFLOW_HOME=str(AIRFLOW_HOME),
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+    AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{AIRFLOW_HOME / 'airflow.db'}",
+)
 
-def fresh_settings(name: str) -> Settings:
+
+def fresh_settings(name: str, airflow: bool = False) -> Settings:
     """Settings for an isolated platform under ``<state>/<name>`` on free ports."""
     state = STATE_ROOT / name
     if state.exists():
         shutil.rmtree(state)
-    kafka, controller, rest, rpc = processes.free_ports(4)
-    return Settings(
-        state_dir=state, jars_dir=STATE_ROOT / "jars", kafka_port=kafka,
-        kafka_controller_port=controller, flink_rest_port=rest, flink_rpc_port=rpc,
-    )
+    return platform_lib.isolated(state, STATE_ROOT / "jars", airflow)
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
@@ -48,6 +54,8 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         STREAMLAB_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
         STREAMLAB_FLINK_REST_PORT=str(settings.flink_rest_port),
         STREAMLAB_FLINK_RPC_PORT=str(settings.flink_rpc_port),
+        STREAMLAB_AIRFLOW=str(settings.airflow).lower(),
+        STREAMLAB_AIRFLOW_PORT=str(settings.airflow_port),
     )
     env.update(extra)
     return env
@@ -95,6 +103,30 @@ def kill_taskmanager_mid_run(settings: Settings, job_key: str, more: generator.G
     # It really was a failover of the same job onto a new TaskManager, not a fresh job.
     assert rest.running_job(name)["jid"] == job_id
     assert processes.running(settings.state, flink_cluster.TASKMANAGER).pid != taskmanager.pid
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    subprocess.run([str(VENV_BIN / "airflow"), "db", "reset", "--yes"], env=os.environ,
+                   check=True, capture_output=True, timeout=300)
+
+
+def load_dag(dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags[dag_id]
+
+
+@pytest.fixture
+def dag_settings(platform, monkeypatch) -> Settings:
+    """The session platform, for DAG tasks that build their own ``Settings()`` from the env."""
+    for name, value in env_for(platform).items():
+        if name.startswith("STREAMLAB_"):
+            monkeypatch.setenv(name, value)
+    return platform
 
 
 @pytest.fixture(scope="session")

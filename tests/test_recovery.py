@@ -1,35 +1,33 @@
-"""Recovery drills on the real platform: each fault is injected while all Lesson 15 jobs work
-through new data (the windows job, which reads the most, is part-way through it); after it
-every output of every job still equals its oracle — nothing lost, nothing twice, the same late
-records — and the drill is recorded in ``ops.drills``."""
+"""Recovery drills on the real platform, run by the recovery_drill DAG: each fault in turn is
+injected while all Lesson 15 jobs work through new data (the windows job, which reads the most,
+is part-way through it); after it every output of every job still equals its oracle — nothing
+lost, nothing twice, the same late records — and each drill is recorded in ``ops.drills``."""
 
 from __future__ import annotations
 
-import duckdb
 import pytest
 
-from conftest import streamlab
+from conftest import load_dag, streamlab
 from streamlab import drills, ops
 
 pytestmark = pytest.mark.platform
 
 
-@pytest.mark.parametrize("scenario", ["job-restore", "broker-restart"])  # taskmanager-kill: by the CLI below
-def test_drill_loses_and_duplicates_nothing(platform, scenario):
-    result = drills.run(platform, scenario)
-    assert sum(c.expected for c in result.checks) > 1000  # the drill checked real output
-    assert result.exact, [c for c in result.checks if not c.exact]
-    assert ops.record_drill(platform, result, threshold_s=300)
+def test_drill_dag_runs_every_scenario_without_loss_or_duplicates(airflow_db, dag_settings):
+    run = load_dag("recovery_drill").test(run_conf={"events": 12_000, "max_recovery_s": 300})
+    assert run.state == "success"
+    latest = ops.latest_drills(dag_settings)
+    assert set(latest) == set(drills.FAULTS)
+    for scenario, row in latest.items():
+        assert row["passed"] and row["missing"] == 0 and row["unexpected"] == 0, (scenario, row)
+        assert row["rows_checked"] > 1000 and 0 < row["recovery_s"] <= 300, (scenario, row)
+    shown = streamlab(dag_settings, "status").stdout
+    assert all(f"{scenario}" in shown for scenario in drills.FAULTS) and "PASSED" in shown
 
 
-def test_drill_command_reports_and_passes(platform):
-    result = streamlab(platform, "drill", "taskmanager-kill", "--events", "12000")
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert "0 missing, 0 unexpected" in result.stdout and "PASSED" in result.stdout
-
-
-def test_drills_are_recorded(platform):
-    with duckdb.connect(str(ops.warehouse_path(platform)), read_only=True) as con:
-        rows = con.execute("SELECT scenario, passed, missing, unexpected FROM ops.drills").fetchall()
-    assert {row[0] for row in rows} >= {"taskmanager-kill", "job-restore", "broker-restart"}
-    assert all(passed and missing == 0 and unexpected == 0 for _, passed, missing, unexpected in rows)
+def test_drill_command_fails_a_recovery_slower_than_its_threshold(dag_settings):
+    result = streamlab(dag_settings, "drill", "taskmanager-kill", "--events", "12000",
+                       "--max-recovery-s", "1")
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "0 missing, 0 unexpected" in result.stdout and "FAILED" in result.stdout
+    assert not ops.latest_drills(dag_settings)["taskmanager-kill"]["passed"]

@@ -19,6 +19,7 @@ from pyflink.table import EnvironmentSettings, StatementSet, StreamTableEnvironm
 class JobArgs:
     name: str
     bootstrap_servers: str
+    fingerprint: str  # of the deployed code and arguments; Flink reports it back (see _configure)
 
     @property
     def group_id(self) -> str:
@@ -28,27 +29,31 @@ class JobArgs:
 def parse_args(name: str, argv: list[str] | None = None) -> JobArgs:
     parser = argparse.ArgumentParser(prog=name, description=f"Flink job {name}")
     parser.add_argument("--bootstrap-servers", required=True, help="Kafka bootstrap servers")
+    parser.add_argument("--fingerprint", default="", help="hash of the deployed code (streamlab.releases)")
     args = parser.parse_args(argv)
-    return JobArgs(name=name, bootstrap_servers=args.bootstrap_servers)
+    return JobArgs(name=name, bootstrap_servers=args.bootstrap_servers, fingerprint=args.fingerprint)
 
 
-def _configure(env: TableEnvironment, name: str) -> TableEnvironment:
+def _configure(env: TableEnvironment, args: JobArgs) -> TableEnvironment:
     config = env.get_config()
-    config.set("pipeline.name", name)
+    config.set("pipeline.name", args.name)
+    # A global job parameter is what Flink's REST API reports of a job (/jobs/:id/config), so
+    # the running job itself says which code it runs: no separate record can drift from it.
+    config.set("pipeline.global-job-parameters", f"streamlab.fingerprint:{args.fingerprint}")
     config.set("table.exec.uid.generation", "ALWAYS")
     config.set("table.exec.sink.upsert-materialize", "NONE")
     config.set("table.local-time-zone", "UTC")
     return env
 
 
-def table_env(name: str) -> TableEnvironment:
-    return _configure(TableEnvironment.create(EnvironmentSettings.in_streaming_mode()), name)
+def table_env(args: JobArgs) -> TableEnvironment:
+    return _configure(TableEnvironment.create(EnvironmentSettings.in_streaming_mode()), args)
 
 
 def run(name: str, build: Callable[[TableEnvironment, JobArgs], StatementSet]) -> None:
     """Parse arguments, build the job's statement set and submit it (detached under `flink run -d`)."""
     args = parse_args(name)
-    env = table_env(name)
+    env = table_env(args)
     build(env, args).execute()
 
 
@@ -59,6 +64,6 @@ def run_with_datastream(
     (every DataStream operator then needs its own ``uid``)."""
     args = parse_args(name)
     stream_env = StreamExecutionEnvironment.get_execution_environment()
-    table_env_ = _configure(StreamTableEnvironment.create(stream_env), name)
+    table_env_ = _configure(StreamTableEnvironment.create(stream_env), args)
     build(stream_env, table_env_, args).attach_as_datastream()
     stream_env.execute(name)
