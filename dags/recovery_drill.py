@@ -1,4 +1,4 @@
-"""Prove recovery on a schedule: each fault in turn while the Lesson 15 jobs run, reconciled
+"""Prove recovery on a schedule: each fault in turn while the stateful jobs run, reconciled
 with the oracle and recorded in ops.drills; the run fails on any lost or duplicated row or a
 recovery slower than its threshold."""
 

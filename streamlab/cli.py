@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from streamlab import (
     demo, deploy, drills, generator, jars, kafka_io, lifecycle, ops, platform, producer, rollout, status,
-    topics,
+    stores, topics,
 )
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     read.add_argument("topic", help="topic name (see `streamlab topics`)")
     read.add_argument("--limit", type=_positive_int, default=10, help="at most this many (default 10)")
 
+    query = sub.add_parser("query", help="look a key up in a state store (restored from its compacted topic)")
+    query.add_argument("store", choices=list(stores.STORES), help="which store")
+    query.add_argument("key", help="the key, e.g. a customer_id or product_id")
+
     sub.add_parser("demo", help="up, generate, deploy the Lesson 14-15 jobs, wait, reconcile with the oracle")
     return parser
 
@@ -174,6 +178,18 @@ def _read(settings: Settings, args: argparse.Namespace) -> None:
             "value": message.value.decode("utf-8", "replace") if message.value else None,
             "headers": {k: v.decode("utf-8", "replace") for k, v in message.headers.items()},
         }))
+
+
+def _query(settings: Settings, args: argparse.Namespace) -> None:
+    kafka_io.require_broker(settings.bootstrap_servers)
+    view = stores.restored(settings.bootstrap_servers, args.store)
+    print(f"restored {len(view.values):,} keys of {args.store} from {view.store.topic} "
+          f"({view.records_read:,} records) in {view.restore_s:.1f}s", file=sys.stderr)
+    value = view.get(args.key)
+    if value is None:
+        raise UserError(f"no {view.store.key} '{args.key}' in {args.store} ({len(view.values):,} keys); "
+                        f"is lesson16-stores deployed (`streamlab deploy lesson16-stores`)?")
+    print(json.dumps(value))
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -233,6 +249,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             return 0 if passed else 1
         case "read":
             _read(settings, args)
+        case "query":
+            _query(settings, args)
         case "demo":
             return demo.run(settings)
     return 0

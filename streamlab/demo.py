@@ -7,13 +7,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from streamlab import deploy, generator, jobwatch, kafka_io, platform, producer
+from streamlab import deploy, drills, generator, jobwatch, kafka_io, ops, platform, producer, stores
 from streamlab.config import Settings
 from validation import lesson14, lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods, lesson15_windows
+from validation import lesson16_stores
 from validation.oracle import TopicCheck
 
 # From 10:00 UTC the data set runs past the store's closing time, so a trading period closes.
 DEMO_SPEC = generator.GeneratorSpec(seed=14, count=20_000, start_ms=1_767_261_600_000)  # 2026-01-01T10:00Z
+DRILL = "taskmanager-kill"
+DRILL_EVENTS = 12_000
+DRILL_MAX_RECOVERY_S = 180
 Echo = Callable[[str], None]
 
 
@@ -86,6 +90,18 @@ def _alerts_lines(bootstrap: str) -> tuple[list[str], bool]:
     ], every_rule
 
 
+def _stores_lines(bootstrap: str) -> tuple[list[str], bool]:
+    customers = stores.restored(bootstrap, "customer-orders")
+    products = stores.restored(bootstrap, "product-sales")
+    best, value = max(customers.values.items(), key=lambda item: item[1]["revenue_cents"])
+    return [
+        f"store customer-orders: {len(customers.values)} keys restored from {customers.records_read} "
+        f"changelog records; store product-sales: {len(products.values)} keys",
+        f"streamlab query customer-orders {best} -> {value['orders']} orders, "
+        f"{value['revenue_cents']} cents",
+    ], True
+
+
 JOBS = [
     DemoJob("lesson14", lesson14.check, _lesson14_lines),
     DemoJob("lesson15-windows", lesson15_windows.check, _windows_lines),
@@ -93,6 +109,7 @@ JOBS = [
     DemoJob("lesson15-aggregations", lesson15_aggregations.check, _aggregations_lines),
     DemoJob("lesson15-trading-periods", lesson15_trading_periods.check, _trading_lines),
     DemoJob("lesson15-alerts", lesson15_alerts.check, _alerts_lines),
+    DemoJob("lesson16-stores", lesson16_stores.check, _stores_lines),
 ]
 
 
@@ -115,11 +132,26 @@ def run(settings: Settings, echo: Echo = print) -> int:
         echo("")
     ok = all(report.ok for report in reports)
     echo("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
+    echo("")
+    drilled = _drill(settings, echo)
     echo(f"({time.monotonic() - started:.1f}s in all)")
     echo("")
     echo("Look further:  .venv/bin/streamlab status   |   Flink UI " + settings.flink_rest_url)
     echo("Read a topic:  .venv/bin/streamlab read l15-revenue-1m --limit 5")
-    return 0 if ok else 1
+    return 0 if ok and drilled else 1
+
+
+def _drill(settings: Settings, echo: Echo) -> bool:
+    """Lesson 16's proof: kill the TaskManager mid-stream; the jobs recover from their
+    checkpoints and every stateful job's output still equals the oracle."""
+    echo(f"-> recovery drill {DRILL}: {DRILL_EVENTS} more events, kill -9 the TaskManager "
+         "part-way through them ...")
+    result = drills.run(settings, DRILL, count=DRILL_EVENTS)
+    passed = ops.record_drill(settings, result, DRILL_MAX_RECOVERY_S)
+    echo(f"DRILL {DRILL}: recovered in {result.recovery_s:.1f}s (threshold {DRILL_MAX_RECOVERY_S}s); "
+         f"{sum(c.expected for c in result.checks)} output rows reconciled with the oracle: "
+         f"{result.missing} missing, {result.unexpected} unexpected -> {'PASSED' if passed else 'FAILED'}")
+    return passed
 
 
 @dataclass(frozen=True)

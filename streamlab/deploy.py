@@ -87,6 +87,14 @@ JOBS = {
             ("payments",),
             UpgradeMode.LAST_STATE,  # 90 days of state per card: skip the extra savepoint
         ),
+        JobSpec(
+            "lesson16-stores",
+            "streamlab-lesson16-stores",
+            Path("flink_jobs/lesson16_stores/job.py"),
+            "interactive queries: per-customer and per-product aggregates in compacted topics",
+            ("orders",),
+            UpgradeMode.SAVEPOINT,
+        ),
     ]
 }
 

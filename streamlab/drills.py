@@ -1,5 +1,6 @@
-"""Recovery drills: inject a fault while the Lesson 15 jobs work through new data, measure how
-long they take to recover, and prove with the oracle that nothing was lost or written twice.
+"""Recovery drills: inject a fault while the stateful jobs (Lessons 15 and 16) work through new
+data, measure how long they take to recover, and prove with the oracle that nothing was lost or
+written twice.
 
 Scenarios:
 
@@ -28,7 +29,7 @@ from streamlab import producer as producer_lib
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from validation import lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods
-from validation import lesson15_windows
+from validation import lesson15_windows, lesson16_stores
 from validation.oracle import TopicCheck
 
 ORACLES: dict[str, Callable[[str], list[TopicCheck]]] = {
@@ -37,6 +38,7 @@ ORACLES: dict[str, Callable[[str], list[TopicCheck]]] = {
     "lesson15-aggregations": lesson15_aggregations.check,
     "lesson15-trading-periods": lesson15_trading_periods.check,
     "lesson15-alerts": lesson15_alerts.check,
+    "lesson16-stores": lesson16_stores.check,
 }
 PROBE_JOB = "lesson15-windows"  # reads the most (clicks): the fault hits it part-way
 
@@ -108,7 +110,7 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
                    probe_job: str = PROBE_JOB, jobs: list[str] | None = None,
                    timeout_s: float = 600.0) -> float:
     """Produce ``data``, inject the fault once ``probe_job`` is part-way through it, and wait
-    until every one of ``jobs`` (default: the Lesson 15 jobs) has processed all input again;
+    until every one of ``jobs`` (default: the stateful jobs) has processed all input again;
     returns that recovery time."""
     if scenario not in FAULTS:
         raise UserError(f"unknown drill '{scenario}': choose one of {', '.join(FAULTS)}")
@@ -139,7 +141,7 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
 
 
 def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None = None) -> DrillResult:
-    """The whole drill: every Lesson 15 job running, new data, the fault, recovery, the oracle."""
+    """The whole drill: every stateful job running, new data, the fault, recovery, the oracle."""
     for key in ORACLES:
         deploy.deploy(settings, key)
     started_at = datetime.now(timezone.utc)

@@ -84,7 +84,7 @@ def report(settings: Settings) -> str:
                     if done:
                         checkpoint = f"#{done['id']} {_age(done['latest_ack_timestamp'])}"
                     release = f"  release {deploy.fingerprint(rest, job['jid']) or '-'}"
-                lines.append(f"  job {job['name']:28} {job['state']:10} {job['jid']}  "
+                lines.append(f"  job {job['name']:36} {job['state']:10} {job['jid']}  "
                              f"last checkpoint {checkpoint}{release}")
         except Exception as err:  # noqa: BLE001 - status reports, it does not fail
             lines.append(f"  REST API not answering: {err}")

@@ -76,13 +76,20 @@ LESSON15 = [
     Topic("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns."),
 ]
 
+LESSON16 = [  # state stores' changelogs: compaction keeps the latest value per key, forever
+    Topic("store-customer-orders", 3, "Per customer: orders, items, revenue, last order (upsert, compacted).",
+          cleanup_policy="compact", retention_ms=-1),
+    Topic("store-product-sales", 3, "Per product: order lines, units, revenue, last order (upsert, compacted).",
+          cleanup_policy="compact", retention_ms=-1),
+]
+
 DEAD_LETTER = Topic(
     "dead-letter", 1,
     "Malformed or invalid events: original key and bytes, reason and origin in headers.",
     retention_ms=30 * DAY_MS,
 )
 
-CATALOG: list[Topic] = [*RAW, *LESSON14, *LESSON15, DEAD_LETTER]
+CATALOG: list[Topic] = [*RAW, *LESSON14, *LESSON15, *LESSON16, DEAD_LETTER]
 
 
 def by_name(name: str) -> Topic:

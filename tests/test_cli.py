@@ -8,7 +8,7 @@ import pytest
 from conftest import VENV_BIN, fresh_settings, streamlab
 
 SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "savepoint", "stop",
-               "cancel", "restore", "drill", "read", "demo"]
+               "cancel", "restore", "drill", "read", "query", "demo"]
 
 
 def assert_one_line_error(result, *fragments: str) -> None:
@@ -44,6 +44,7 @@ def test_unknown_subcommand(offline):
         (["generate", "--count", "many"], "'many' is not a whole number"),
         (["generate", "--late-fraction", "1.5"], "not a fraction between 0 and 1"),
         (["deploy", "lesson99"], "invalid choice: 'lesson99'"),
+        (["query", "no-such-store", "c-1"], "invalid choice: 'no-such-store'"),
     ],
 )
 def test_bad_option_value(offline, args, fragment):

@@ -1,5 +1,5 @@
 """Recovery drills on the real platform, run by the recovery_drill DAG: each fault in turn is
-injected while all Lesson 15 jobs work through new data (the windows job, which reads the most,
+injected while all stateful jobs (Lessons 15 and 16) work through new data (the windows job, which reads the most,
 is part-way through it); after it every output of every job still equals its oracle — nothing
 lost, nothing twice, the same late records — and each drill is recorded in ``ops.drills``."""
 

@@ -110,6 +110,26 @@ CREATE TABLE {table} (
 )"""
 
 
+def upsert_sink(
+    table: str, topic: str, columns: str, key_field: str, bootstrap_servers: str, job: str
+) -> str:
+    """A changelog as a compacted topic: the latest JSON value per ``key_field`` (a deleted row
+    becomes a tombstone), written exactly once — a state store's changelog."""
+    return f"""
+CREATE TABLE {table} (
+  {columns},
+  PRIMARY KEY ({key_field}) NOT ENFORCED
+) WITH (
+  {_options({
+      **_exactly_once(topic, bootstrap_servers, f"{job}-{topic}"),
+      "connector": "upsert-kafka",
+      "key.format": "raw",
+      "value.format": "json",
+      "value.fields-include": "ALL",
+  })}
+)"""
+
+
 def dead_letter_sink(table: str, topic: str, bootstrap_servers: str, job: str) -> str:
     """Original key and value bytes; the reason and origin travel in record headers."""
     return f"""

@@ -1,0 +1,44 @@
+"""Lesson 16's expected store contents: per customer and per product, over every valid order.
+
+The store is what a reader restores from the compacted topic: the latest value per key (by
+offset; a key always lands in the same partition)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from validation.oracle import TopicCheck, compare, compare_dead_letter, field, load_inputs, load_topic
+
+JOB = "streamlab-lesson16-stores"
+STORES = {  # topic: (key, what is counted, its column, the quantity column)
+    "store-customer-orders": ("customer_id", "count(DISTINCT order_id)", "orders", "items"),
+    "store-product-sales": ("product_id", "count(*)", "lines", "units"),
+}
+
+
+def expected(key: str, count: str, counted: str, quantity: str) -> str:
+    return f"""
+SELECT {key} AS key, {key}, {count} AS {counted}, sum(quantity)::BIGINT AS {quantity},
+       sum(line_total_cents)::BIGINT AS revenue_cents, max(ts_ms) AS last_order_ms
+FROM expected_items GROUP BY {key}"""
+
+
+def latest(table: str, key: str, counted: str, quantity: str) -> str:
+    columns = ", ".join(field(name, "BIGINT") + f" AS {name}"
+                        for name in (counted, quantity, "revenue_cents", "last_order_ms"))
+    return f"""
+SELECT decode(key) AS key, {field(key)} AS {key}, {columns}
+FROM {table} QUALIFY row_number() OVER (PARTITION BY key ORDER BY "offset" DESC) = 1"""
+
+
+def check(bootstrap: str) -> list[TopicCheck]:
+    con = duckdb.connect()
+    load_inputs(con, bootstrap)
+    results = []
+    for topic, (key, count, counted, quantity) in STORES.items():
+        table = "out_" + topic.replace("-", "_")
+        load_topic(con, bootstrap, topic, table)
+        results.append(compare(con, topic, expected(key, count, counted, quantity),
+                               latest(table, key, counted, quantity)))
+    results.append(compare_dead_letter(con, JOB, ("orders",)))
+    return results
