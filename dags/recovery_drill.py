@@ -25,11 +25,11 @@ def recovery_drill():
         settings = Settings()
         result = drills.run(settings, scenario, count=params["events"])
         passed = ops.record_drill(settings, result, params["max_recovery_s"])
-        summary = {"scenario": scenario, "recovery_s": result.recovery_s,
-                   "missing": result.missing, "unexpected": result.unexpected}
+        print(result.describe(params["max_recovery_s"]))
         if not passed:
-            raise RuntimeError(f"drill failed: {summary}")
-        return summary
+            raise RuntimeError("drill " + result.describe(params["max_recovery_s"]))
+        return {"scenario": scenario, "recovery_s": result.recovery_s,
+                "missing": result.missing, "unexpected": result.unexpected}
 
     drill.expand(scenario=list(drills.FAULTS))
 

@@ -62,6 +62,15 @@ class DrillResult:
     def exact(self) -> bool:
         return self.missing == 0 and self.unexpected == 0
 
+    def passed(self, threshold_s: float) -> bool:
+        return self.exact and self.recovery_s <= threshold_s
+
+    def describe(self, threshold_s: float) -> str:
+        return (f"{self.scenario}: recovered in {self.recovery_s:.1f}s (threshold {threshold_s:.0f}s); "
+                f"{sum(c.expected for c in self.checks)} output rows reconciled with the oracle: "
+                f"{self.missing} missing, {self.unexpected} unexpected -> "
+                + ("PASSED" if self.passed(threshold_s) else "FAILED"))
+
 
 def _kill_taskmanager(settings: Settings) -> None:
     taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)

@@ -29,6 +29,7 @@ def flink_dir(settings: Settings) -> Path:
     return settings.state / "flink"
 
 
+# --8<-- [start:flink_config]
 def flink_config(settings: Settings) -> dict[str, object]:
     fdir = flink_dir(settings)
     host = settings.host
@@ -75,6 +76,7 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "python.client.executable": sys.executable,
         "python.executable": sys.executable,
     }
+# --8<-- [end:flink_config]
 
 
 def _java_opts() -> str:

@@ -81,7 +81,7 @@ def record_savepoint(settings: Settings, point: Savepoint, taken_at: datetime | 
 
 def record_drill(settings: Settings, result: DrillResult, threshold_s: float) -> bool:
     """Record a drill; it passed when exact and recovered within ``threshold_s``."""
-    passed = result.exact and result.recovery_s <= threshold_s
+    passed = result.passed(threshold_s)
     with connect(settings) as con:
         con.execute("INSERT INTO ops.drills VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [result.scenario, result.started_at, result.recovery_s, threshold_s,

@@ -4,6 +4,8 @@ Not running → submit. Running the same release → nothing. Running another re
 by the job's upgrade mode (see ``deploy.UpgradeMode``), and when the new code does not start
 from that state, start the previous release from the very same state again: the job is never
 left stopped, and an upgrade that rolled back still fails loudly (``UpgradeRolledBack``).
+The new code counts as healthy at its first completed checkpoint, and its exactly-once output
+commits only at checkpoints, so a rollback from the same state repeats nothing it wrote.
 """
 
 from __future__ import annotations

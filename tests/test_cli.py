@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import socket
+from datetime import datetime, timezone
+
 import pytest
 
 from conftest import VENV_BIN, fresh_settings, streamlab
+from streamlab import cli, drills, ops
+from streamlab.config import Settings
+from validation.oracle import TopicCheck
 
 SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "savepoint", "stop",
                "cancel", "restore", "drill", "read", "query", "demo"]
@@ -94,3 +99,15 @@ def test_restore_without_a_savepoint(offline):
 def test_restore_from_a_directory_that_is_not_a_savepoint(offline, tmp_path):
     result = streamlab(offline, "restore", "lesson14", "--from", str(tmp_path))
     assert_one_line_error(result, "not a savepoint or checkpoint", "_metadata")
+
+
+@pytest.mark.parametrize("missing, max_recovery_s, code", [(0, 300, 0), (2, 300, 1), (0, 1, 1)])
+def test_drill_exit_code_is_its_verdict(tmp_path, monkeypatch, capsys, missing, max_recovery_s, code):
+    """Only the verdict's wiring: the drill itself runs for real in test_recovery and the demo."""
+    monkeypatch.setenv("STREAMLAB_STATE_DIR", str(tmp_path))
+    checks = [TopicCheck("alerts", 10, 10, missing, missing, [])]
+    monkeypatch.setattr(drills, "run", lambda settings, scenario, count: drills.DrillResult(
+        scenario, datetime.now(timezone.utc), 5.0, checks))
+    assert cli.run(["drill", "taskmanager-kill", "--max-recovery-s", str(max_recovery_s)]) == code
+    assert ("PASSED" if code == 0 else "FAILED") in capsys.readouterr().out
+    assert ops.latest_drills(Settings())["taskmanager-kill"]["passed"] == (code == 0)

@@ -17,3 +17,5 @@ def test_mkdocs_build_strict(tmp_path):
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "site" / "lessons" / "14-stateless-topology" / "index.html").read_text()
     assert "CROSS JOIN UNNEST" in page  # the job's real code, included, not pasted
+    state = (tmp_path / "site" / "lessons" / "16-state-and-fault-tolerance" / "index.html").read_text()
+    assert "local-backup" in state and "MEASURES" in state  # the cluster's settings, the stores job
