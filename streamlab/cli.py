@@ -228,9 +228,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             outcome = rollout.roll_out(settings, args.job)
             print(f"{outcome.describe()}; Flink job {outcome.job_id}")
         case "savepoint" | "stop":
-            take = lifecycle.savepoint if args.command == "savepoint" else lifecycle.stop_with_savepoint
-            point = take(settings, args.job)
-            ops.record_savepoint(settings, point)
+            point = ops.backup(settings, args.job, stop=args.command == "stop")
             print(f"{args.job}: savepoint {point.path} ({point.size_bytes:,} bytes, {point.duration_s:.1f}s)"
                   + (", job stopped" if args.command == "stop" else ""))
         case "cancel":

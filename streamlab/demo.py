@@ -93,13 +93,18 @@ def _alerts_lines(bootstrap: str) -> tuple[list[str], bool]:
 def _stores_lines(bootstrap: str) -> tuple[list[str], bool]:
     customers = stores.restored(bootstrap, "customer-orders")
     products = stores.restored(bootstrap, "product-sales")
+    # Two stores over the same line items: each must hold all of the revenue.
+    revenue = [sum(v["revenue_cents"] for v in view.values.values()) for view in (customers, products)]
+    balanced = revenue[0] == revenue[1]
     best, value = max(customers.values.items(), key=lambda item: item[1]["revenue_cents"])
     return [
         f"store customer-orders: {len(customers.values)} keys restored from {customers.records_read} "
         f"changelog records; store product-sales: {len(products.values)} keys",
+        f"revenue {revenue[0]} cents over customers = {revenue[1]} over products"
+        + ("" if balanced else "  (DOES NOT balance)"),
         f"streamlab query customer-orders {best} -> {value['orders']} orders, "
         f"{value['revenue_cents']} cents",
-    ], True
+    ], balanced
 
 
 JOBS = [

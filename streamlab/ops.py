@@ -177,9 +177,10 @@ def running_jobs(settings: Settings) -> list[str]:
     return [key for key, spec in deploy.JOBS.items() if client.running_job(spec.name) is not None]
 
 
-def backup(settings: Settings, key: str) -> Savepoint:
-    """A savepoint of one running job, verified (``_metadata``) and recorded in the catalog."""
-    point = lifecycle.savepoint(settings, key)
+def backup(settings: Settings, key: str, stop: bool = False) -> Savepoint:
+    """A savepoint of one running job (with ``stop``, its final one), verified (``_metadata``)
+    and recorded in the catalog."""
+    point = (lifecycle.stop_with_savepoint if stop else lifecycle.savepoint)(settings, key)
     record_savepoint(settings, point)
     return point
 

@@ -90,9 +90,7 @@ def _take_down(settings: Settings, key: str) -> Path | None:
     """Stop the running job the way its upgrade mode says; return the state to start from."""
     match deploy.job_spec(key).upgrade_mode:
         case UpgradeMode.SAVEPOINT:
-            point = lifecycle.stop_with_savepoint(settings, key)
-            ops.record_savepoint(settings, point)
-            return point.path
+            return ops.backup(settings, key, stop=True).path
         case UpgradeMode.LAST_STATE:
             lifecycle.cancel(settings, key)
             checkpoint = lifecycle.latest_checkpoint(settings, key)

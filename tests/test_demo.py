@@ -19,7 +19,7 @@ def test_demo_reconciles_and_is_idempotent(platform):
     assert "DOES NOT balance" not in first.stdout
     assert "paid within 15 min" in first.stdout and "alerts: two-countries" in first.stdout
     assert "never fired" not in first.stdout
-    assert "store customer-orders:" in first.stdout
+    assert "store customer-orders:" in first.stdout and "over customers = " in first.stdout
     assert "DRILL taskmanager-kill: recovered in" in first.stdout
     assert "0 missing, 0 unexpected -> PASSED" in first.stdout
 
