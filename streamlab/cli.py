@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,8 +14,8 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import (
-    demo, deploy, drills, generator, jars, kafka_io, lifecycle, ops, platform, producer, rollout, status,
-    stores, topics,
+    analyst, demo, deploy, drills, generator, jars, kafka_io, lifecycle, loader, ops, platform, producer,
+    rollout, status, stores, topics, warehouse,
 )
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -138,6 +139,25 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("store", choices=list(stores.STORES), help="which store")
     query.add_argument("key", help="the key, e.g. a customer_id or product_id")
 
+    load = sub.add_parser("load", help="land every topic in the DuckDB warehouse, exactly once")
+    load.add_argument("--batch-records", type=_positive_int, default=100_000,
+                      help="records per batch (one transaction each; default 100000)")
+    load.add_argument("--follow", action="store_true",
+                      help="keep loading as the stream flows, every --interval seconds (Ctrl-C stops)")
+    load.add_argument("--interval", type=_non_negative, default=5.0,
+                      help="seconds between loads with --follow (default 5)")
+
+    sql = sub.add_parser("sql", help="query the warehouse read-only: a table, CSV or JSON; "
+                         "without a query, an interactive duckdb shell")
+    sql.add_argument("query", nargs="?", help="one SQL statement, e.g. \"SELECT * FROM marts.alerts LIMIT 5\"")
+    sql.add_argument("--format", choices=analyst.FORMATS, default="table", help="output format (default table)")
+
+    val = sub.add_parser("validate", help="run the Great Expectations checkpoint over every mart table; "
+                         "non-zero exit when an expectation fails")
+    val.add_argument("--no-docs", action="store_true", help="do not rebuild the Data Docs site")
+    val.add_argument("--file", type=Path, metavar="PATH",
+                     help="validate this warehouse file instead, e.g. a copy (results are not recorded)")
+
     demo_ = sub.add_parser("demo", help="up, generate, deploy the lessons' jobs, reconcile with the oracle, "
                            "then a TaskManager-kill drill")
     demo_.add_argument("--no-drill", action="store_true", help="skip the closing recovery drill (a quicker re-run)")
@@ -194,6 +214,26 @@ def _query(settings: Settings, args: argparse.Namespace) -> None:
     print(json.dumps(value))
 
 
+def _load(settings: Settings, args: argparse.Namespace) -> None:
+    while True:
+        report = loader.load(settings, args.batch_records, echo=print)
+        print(f"loaded {report.records:,} records in {report.batches} batch(es), {report.seconds:.1f}s; "
+              f"warehouse {warehouse.replica_path(settings)}")
+        if not args.follow:
+            return
+        time.sleep(args.interval)
+
+
+def _sql(settings: Settings, args: argparse.Namespace) -> None:
+    if args.query is None and sys.stdin.isatty():
+        analyst.shell(settings)
+    sql = args.query if args.query is not None else sys.stdin.read()
+    if not sql.strip():
+        raise UserError('no query given: `streamlab sql "SELECT ..."`, or pipe SQL on stdin')
+    columns, rows = analyst.run_query(settings, sql)
+    print(analyst.render(columns, rows, args.format))
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -248,6 +288,14 @@ def run(argv: Sequence[str] | None = None) -> int:
             _read(settings, args)
         case "query":
             _query(settings, args)
+        case "load":
+            _load(settings, args)
+        case "sql":
+            _sql(settings, args)
+        case "validate":
+            from validation import quality  # Great Expectations takes seconds to import: only here
+
+            return quality.run_cli(settings, docs=not args.no_docs, source=args.file)
         case "demo":
             return demo.run(settings, drill=not args.no_drill)
     return 0

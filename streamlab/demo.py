@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from streamlab import deploy, drills, generator, jobwatch, kafka_io, ops, platform, producer, stores
+from streamlab import deploy, drills, generator, jobwatch, kafka_io, loader, ops, platform, producer, stores, warehouse
 from streamlab.config import Settings
 from validation import lesson14, lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods, lesson15_windows
 from validation import lesson16_stores
@@ -139,11 +139,13 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True) -> int:
     echo("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
     echo("")
     drilled = _drill(settings, echo) if drill else True
+    validated = _warehouse(settings, echo)
     echo(f"({time.monotonic() - started:.1f}s in all)")
     echo("")
     echo("Look further:  .venv/bin/streamlab status   |   Flink UI " + settings.flink_rest_url)
     echo("Read a topic:  .venv/bin/streamlab read l15-revenue-1m --limit 5")
-    return 0 if ok and drilled else 1
+    echo('Ask the data:  .venv/bin/streamlab sql "SELECT rule, count(*) FROM marts.alerts GROUP BY rule"')
+    return 0 if ok and drilled and validated else 1
 
 
 def _drill(settings: Settings, echo: Echo) -> bool:
@@ -155,6 +157,25 @@ def _drill(settings: Settings, echo: Echo) -> bool:
     passed = ops.record_drill(settings, result, DRILL_MAX_RECOVERY_S)
     echo("DRILL " + result.describe(DRILL_MAX_RECOVERY_S))
     return passed
+
+
+def _warehouse(settings: Settings, echo: Echo) -> bool:
+    """Every topic into the warehouse, then the Great Expectations checkpoint over the marts."""
+    echo("")
+    echo("-> loading every topic into the DuckDB warehouse ...")
+    report = loader.load(settings, echo=echo)
+    echo(f"   {report.records:,} records in {report.batches} batch(es), {report.seconds:.1f}s")
+    counts = loader.table_counts(settings)
+    width = max(len(name) for name in counts)
+    for name, rows in counts.items():
+        echo(f"   {name:{width}} {rows:>9,} rows")
+    echo("-> validating the marts (Great Expectations) ...")
+    from validation import quality  # seconds to import: not for every CLI command
+
+    outcome = quality.validate(settings)
+    echo(outcome.describe())
+    echo(f"   analysts: .venv/bin/streamlab sql  (or: .venv/bin/duckdb -readonly {warehouse.replica_path(settings)})")
+    return not outcome.failures
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,23 @@
-"""The operations catalog: savepoints taken, in DuckDB's ``ops`` schema, and their retention.
+"""The operations catalog: savepoints taken and drills run, in the warehouse's ``ops`` schema,
+and savepoint retention.
 
-The catalog lives in the warehouse file analysts query (``<state>/warehouse/streamlab.duckdb``).
-Each write is one short transaction, so a reader waits at most that long; the file is created
-readable by the 1.x ``duckdb`` CLI as well.
+Writes go through ``warehouse.writer`` (one transaction, then published to the replica);
+reads come from the replica, so ``status`` never waits for a writer.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
 
-from streamlab import deploy, lifecycle
+from streamlab import deploy, lifecycle, warehouse
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.drills import DrillResult
@@ -58,16 +60,12 @@ class Retention:
     max_age: timedelta = timedelta(days=7)
 
 
-def warehouse_path(settings: Settings) -> Path:
-    return settings.state / "warehouse" / "streamlab.duckdb"
-
-
-def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
-    path = warehouse_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"storage_compatibility_version": "v1.0.0"})
-    con.execute(SCHEMA)
-    return con
+@contextmanager
+def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse writer, with the ``ops`` tables in place."""
+    with warehouse.writer(settings) as con:
+        con.execute(SCHEMA)
+        yield con
 
 
 def record_savepoint(settings: Settings, point: Savepoint, taken_at: datetime | None = None) -> None:
@@ -91,27 +89,20 @@ def record_drill(settings: Settings, result: DrillResult, threshold_s: float) ->
 
 def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLETED") -> list[dict]:
     """Catalogued savepoints, newest first."""
-    with connect(settings) as con:
-        rows = con.execute(
-            "SELECT job, path, size_bytes, duration_s, trigger, taken_at FROM ops.savepoints"
-            " WHERE status = ? AND (? IS NULL OR job = ?) ORDER BY taken_at DESC",
-            [status, job, job],
-        ).fetchall()
+    rows = _read_catalog(settings, "savepoints", (
+        "SELECT job, path, size_bytes, duration_s, trigger, taken_at FROM ops.savepoints"
+        f" WHERE status = '{status}' ORDER BY taken_at DESC"))
+    rows = [row for row in rows if job is None or row[0] == job]
     names = ["job", "path", "size_bytes", "duration_s", "trigger", "taken_at"]
     return [dict(zip(names, row)) for row in rows]
 
 
 def _read_catalog(settings: Settings, table: str, query: str) -> list[tuple]:
-    """Rows of an ``ops`` table, read without taking the writer's lock (none when there is no
-    catalog yet)."""
-    path = warehouse_path(settings)
-    if not path.exists():
+    """Rows of an ``ops`` table, from the replica (none when there is no catalog yet)."""
+    if not warehouse.replica_path(settings).exists():
         return []
-    with duckdb.connect(str(path), read_only=True) as con:
-        if not con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops'"
-                           " AND table_name = ?", [table]).fetchall()[0][0]:
-            return []
-        return con.execute(query).fetchall()
+    with warehouse.reader(settings) as con:
+        return con.execute(query).fetchall() if warehouse.has_table(con, "ops", table) else []
 
 
 def latest_savepoints(settings: Settings) -> dict[str, dict]:
@@ -129,6 +120,20 @@ def latest_drills(settings: Settings) -> dict[str, dict]:
         FROM ops.drills QUALIFY row_number() OVER (PARTITION BY scenario ORDER BY started_at DESC) = 1""")
     names = ["started_at", "recovery_s", "threshold_s", "rows_checked", "missing", "unexpected", "passed"]
     return {row[0]: dict(zip(names, row[1:])) for row in rows}
+
+
+def warehouse_summary(settings: Settings) -> dict:
+    """The last load and the last validation run (absent keys when there was none)."""
+    out: dict = {}
+    loads = _read_catalog(settings, "loads", "SELECT max(load_id), max(committed_at), sum(records) FROM ops.loads")
+    if loads and loads[0][0] is not None:
+        out["load"] = dict(zip(["load_id", "committed_at", "records"], loads[0]))
+    runs = _read_catalog(settings, "validations", """
+        SELECT validated_at, count(*), count(*) FILTER (WHERE NOT success) FROM ops.validations
+        GROUP BY run_id, validated_at ORDER BY validated_at DESC LIMIT 1""")
+    if runs:
+        out["validation"] = dict(zip(["validated_at", "expectations", "failed"], runs[0]))
+    return out
 
 
 def expired(catalog: list[dict], retention: Retention, now: datetime) -> list[str]:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import stat
 import time
 
-import duckdb
-
-from streamlab import airflow_service, deploy, flink_cluster, kafka_broker, kafka_io, ops, processes, topics
+from streamlab import (
+    airflow_service, deploy, flink_cluster, kafka_broker, kafka_io, ops, processes, topics, warehouse,
+)
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
 
@@ -18,11 +18,9 @@ def _age(ms: int) -> str:
 
 
 def _catalog_lines(settings: Settings) -> list[str]:
-    """The newest savepoint per job and the last drill per scenario, from the ops catalog."""
-    try:
-        savepoints, drills = ops.latest_savepoints(settings), ops.latest_drills(settings)
-    except duckdb.Error as err:  # a loader holds the write lock: say so, do not wait
-        return [f"Operations catalog busy ({str(err).splitlines()[0]})"]
+    """The newest savepoint per job, the last drill per scenario, the last load and validation,
+    from the ops catalog (read from the published warehouse: never waits for a writer)."""
+    savepoints, drills = ops.latest_savepoints(settings), ops.latest_drills(settings)
     lines = ["Savepoints  newest per job (ops.savepoints)" if savepoints else
              "Savepoints  none yet (`streamlab savepoint JOB` or the savepoint_backup DAG)"]
     for job, row in sorted(savepoints.items()):
@@ -35,6 +33,17 @@ def _catalog_lines(settings: Settings) -> list[str]:
                      f"{row['recovery_s']:.1f}s (threshold {row['threshold_s']:.0f}s), "
                      f"{row['rows_checked']:,} rows: {row['missing']} missing, {row['unexpected']} unexpected  "
                      f"{_age(int(row['started_at'].timestamp() * 1000))}")
+    summary = ops.warehouse_summary(settings)
+    load, check = summary.get("load"), summary.get("validation")
+    lines.append(f"Warehouse   {warehouse.replica_path(settings)}" if load else
+                 "Warehouse   nothing loaded yet (`streamlab load` or the load_and_validate DAG)")
+    if load:
+        lines.append(f"  last load #{load['load_id']} {_age(int(load['committed_at'].timestamp() * 1000))}, "
+                     f"{load['records']:,} records in all")
+    if check:
+        verdict = "PASSED" if not check["failed"] else f"FAILED ({check['failed']} expectations)"
+        lines.append(f"  last validation {verdict}, {check['expectations']} expectations, "
+                     f"{_age(int(check['validated_at'].timestamp() * 1000))} (`streamlab validate`)")
     return lines
 
 

@@ -1,5 +1,5 @@
 """The Airflow DAGs load, and the savepoint backup runs (``dag.test()``) against the real platform.
-The deploy DAG runs in test_rollout, the drill DAG in test_recovery."""
+The deploy DAG runs in test_rollout, the drill DAG in test_recovery, the load DAG in test_demo."""
 
 from __future__ import annotations
 

@@ -1,16 +1,29 @@
-"""`make demo`'s command end to end on the session platform, twice (the second reuses)."""
+"""`make demo`'s command end to end on the session platform, twice (the second reuses); then
+the warehouse it loaded: planted bad rows, the analyst guide's queries, the DAG."""
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
+
+import duckdb
 import pytest
 
-from conftest import streamlab
+from conftest import REPO, VENV_BIN, load_dag, streamlab
+from streamlab import analyst, warehouse
 
 pytestmark = pytest.mark.platform
+GUIDE = REPO / "docs" / "analyst-guide.md"
 
 
-def test_demo_reconciles_and_is_idempotent(platform):
-    first = streamlab(platform, "demo")
+@pytest.fixture(scope="module")
+def demo(platform) -> subprocess.CompletedProcess[str]:
+    return streamlab(platform, "demo")
+
+
+def test_demo_reconciles_and_is_idempotent(platform, demo):
+    first = demo
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "generating 20000 events" in first.stdout
     assert "RESULT: every output equals the oracle" in first.stdout
@@ -22,8 +35,84 @@ def test_demo_reconciles_and_is_idempotent(platform):
     assert "store customer-orders:" in first.stdout and "over customers = " in first.stdout
     assert "DRILL taskmanager-kill: recovered in" in first.stdout
     assert "0 missing, 0 unexpected -> PASSED" in first.stdout
+    # It ends with the warehouse: rows per table, and the clean data passes every expectation.
+    counts = dict(re.findall(r"^\s+((?:raw|marts)\.\w+)\s+([\d,]+) rows$", first.stdout, re.M))
+    assert len(counts) >= 25 and all(int(n.replace(",", "")) > 0 for n in counts.values()), counts
+    assert re.search(r"VALIDATION PASSED: (\d+) of \1 expectations met over 19 tables", first.stdout)
 
     second = streamlab(platform, "demo", "--no-drill")  # the drill is the first run's
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
     assert "reusing them" in second.stdout and "DRILL" not in second.stdout
     assert "RESULT: every output equals the oracle" in second.stdout
+    assert "VALIDATION PASSED" in second.stdout
+
+
+PLANTED = {  # rule class: (table, the bad row as an UPDATE of a copied row, the name a failure shows)
+    "not_null": ("marts.revenue_1m", "revenue_cents = NULL, window_start_time = window_start_time - "
+                 "INTERVAL 60 DAY, window_end_time = window_end_time - INTERVAL 60 DAY", None),
+    "range": ("marts.alerts", "amount_cents = -5, alert_id = 'planted-range'", None),
+    "order": ("marts.sessions", "first_activity_time = last_activity_time + INTERVAL 1 HOUR", None),
+    "unique": ("marts.trading_periods", "orders = orders", None),  # an exact duplicate
+    "allowed": ("marts.alerts", "rule = 'made-up', alert_id = 'planted-allowed'", None),
+    "reconcile": ("marts.revenue_1m", "window_start_time = window_start_time - INTERVAL 30 DAY, "
+                  "window_end_time = window_end_time - INTERVAL 30 DAY",
+                  "revenue_1m revenue = valid orders - late orders"),
+}
+
+
+def test_validation_names_each_planted_bad_row(platform, demo, tmp_path):
+    copy = tmp_path / "planted.duckdb"
+    shutil.copyfile(warehouse.replica_path(platform), copy)
+    with duckdb.connect(str(copy)) as con:
+        for offset, (table, change, _) in enumerate(PLANTED.values(), start=1):
+            con.execute(f"CREATE TEMP TABLE planted AS SELECT * FROM {table} LIMIT 1")
+            con.execute(f"UPDATE planted SET kafka_topic = 'planted', kafka_offset = -{offset}, {change}")
+            con.execute(f"INSERT INTO {table} SELECT * FROM planted")
+            con.execute("DROP TABLE planted")
+    result = streamlab(platform, "validate", "--file", str(copy), "--no-docs")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("VALIDATION FAILED")
+    lines = result.stdout.splitlines()
+    assert len([line for line in lines if "-- failed on" in line]) == len(PLANTED), result.stdout
+    for offset, (kind, (table, _, name)) in enumerate(PLANTED.items(), start=1):
+        shown = name or f"row_id=planted:"  # the planted row's id (its Kafka origin), or the check
+        reported = "reconciliation" if kind == "reconcile" else table
+        found = [line for line in lines if line.strip().startswith(f"{reported}: [{kind}]") and shown in line
+                 and (name or f"@-{offset}") in line]
+        assert found, f"{kind} on {table} not reported:\n{result.stdout}"
+    # Clean again, the same copy passes (the demo's own run passed on the published file).
+    with duckdb.connect(str(copy)) as con:
+        for table, _, _ in PLANTED.values():
+            con.execute(f"DELETE FROM {table} WHERE kafka_topic = 'planted'")
+    assert streamlab(platform, "validate", "--file", str(copy), "--no-docs").returncode == 0
+
+
+def _guide_queries() -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", GUIDE.read_text(), re.S)
+
+
+def test_every_query_of_the_analyst_guide_answers(platform, demo):
+    queries = _guide_queries()
+    assert len(queries) >= 10
+    for sql in queries:
+        columns, rows = analyst.run_query(platform, sql)
+        assert rows, f"no rows from:\n{sql}"
+
+
+def test_the_duckdb_cli_opens_the_warehouse_and_runs_a_guide_query(platform, demo):
+    result = subprocess.run(
+        [str(VENV_BIN / "duckdb"), "-readonly", "-csv", str(warehouse.replica_path(platform)),
+         "-c", _guide_queries()[0]], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header == "hour,category,revenue_eur,orders" and len(rows) >= 3
+    version = subprocess.run([str(VENV_BIN / "duckdb"), "--version"], capture_output=True, text=True)
+    assert version.stdout.startswith("v1.")  # a 1.x CLI reads the file (storage v1.0.0)
+
+
+def test_load_and_validate_dag_lands_and_checks(dag_settings, airflow_db, demo):
+    run = load_dag("load_and_validate").test()
+    assert run.state == "success"
+    with warehouse.reader(dag_settings) as con:
+        runs = con.execute("SELECT count(DISTINCT run_id), bool_and(success) FROM ops.validations").fetchall()[0]
+    assert runs[0] >= 3 and runs[1]  # the demo's two runs and the DAG's, all passed
