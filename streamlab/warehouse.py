@@ -100,12 +100,6 @@ def writer(settings: Settings, timeout_s: float = 120.0,
         _publish(settings)
 
 
-def publish(settings: Settings) -> None:
-    """Publish the primary as it is (after a crash between commit and publish)."""
-    with writer(settings):
-        pass
-
-
 @contextmanager
 def reader(settings: Settings, path: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to the replica (or to ``path``, e.g. a copy under test)."""

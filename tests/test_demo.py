@@ -39,6 +39,7 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
     counts = dict(re.findall(r"^\s+((?:raw|marts)\.\w+)\s+([\d,]+) rows$", first.stdout, re.M))
     assert len(counts) >= 25 and all(int(n.replace(",", "")) > 0 for n in counts.values()), counts
     assert re.search(r"VALIDATION PASSED: (\d+) of \1 expectations met over 19 tables", first.stdout)
+    assert "(viewable offline)" in first.stdout  # Data Docs load nothing from a CDN
 
     second = streamlab(platform, "demo", "--no-drill")  # the drill is the first run's
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
@@ -63,12 +64,8 @@ PLANTED = {  # rule class: (table, the bad row as an UPDATE of a copied row, the
 def test_validation_names_each_planted_bad_row(platform, demo, tmp_path):
     copy = tmp_path / "planted.duckdb"
     shutil.copyfile(warehouse.replica_path(platform), copy)
-    with duckdb.connect(str(copy)) as con:
-        for offset, (table, change, _) in enumerate(PLANTED.values(), start=1):
-            con.execute(f"CREATE TEMP TABLE planted AS SELECT * FROM {table} LIMIT 1")
-            con.execute(f"UPDATE planted SET kafka_topic = 'planted', kafka_offset = -{offset}, {change}")
-            con.execute(f"INSERT INTO {table} SELECT * FROM planted")
-            con.execute("DROP TABLE planted")
+    for offset, kind in enumerate(PLANTED, start=1):
+        _plant(copy, kind, offset)
     result = streamlab(platform, "validate", "--file", str(copy), "--no-docs")
     assert result.returncode == 1, result.stdout + result.stderr
     assert result.stdout.startswith("VALIDATION FAILED")
@@ -110,9 +107,31 @@ def test_the_duckdb_cli_opens_the_warehouse_and_runs_a_guide_query(platform, dem
     assert version.stdout.startswith("v1.")  # a 1.x CLI reads the file (storage v1.0.0)
 
 
+def _plant(path, kind: str, offset: int = 1) -> None:
+    table, change, _ = PLANTED[kind]
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"CREATE TEMP TABLE planted AS SELECT * FROM {table} LIMIT 1")
+        con.execute(f"UPDATE planted SET kafka_topic = 'planted', kafka_offset = -{offset}, {change}")
+        con.execute(f"INSERT INTO {table} SELECT * FROM planted")
+
+
 def test_load_and_validate_dag_lands_and_checks(dag_settings, airflow_db, demo):
     run = load_dag("load_and_validate").test()
     assert run.state == "success"
     with warehouse.reader(dag_settings) as con:
         runs = con.execute("SELECT count(DISTINCT run_id), bool_and(success) FROM ops.validations").fetchall()[0]
     assert runs[0] >= 3 and runs[1]  # the demo's two runs and the DAG's, all passed
+
+
+def test_a_failed_expectation_fails_the_dag_run(dag_settings, airflow_db, demo, tmp_path, monkeypatch):
+    """A warehouse of its own (the demo's, one bad row planted), loading from the same broker."""
+    state = tmp_path / "state"
+    (state / "warehouse").mkdir(parents=True)
+    primary = state / "warehouse" / "primary.duckdb"
+    shutil.copyfile(warehouse.replica_path(dag_settings), primary)
+    _plant(primary, "allowed")
+    monkeypatch.setenv("STREAMLAB_STATE_DIR", str(state))
+    run = load_dag("load_and_validate").test()
+    assert run.state == "failed"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == {"load": "success", "validate": "failed"}, states

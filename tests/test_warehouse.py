@@ -108,6 +108,9 @@ def test_sql_renders_a_table_csv_and_json_and_a_mistake_is_one_line(tmp_path):
     assert streamlab(settings, "sql", "--format", "csv", "SELECT * FROM t").stdout == 'n,s,z\n1,"a,b",\n'
     assert json.loads(streamlab(settings, "sql", "--format", "json", "SELECT * FROM t").stdout) == [
         {"n": 1, "s": "a,b", "z": None}]
+    piped = subprocess.run([str(VENV_BIN / "streamlab"), "sql", "--format", "csv"], input="SELECT n + 41 AS answer FROM t",
+                           env=env_for(settings), capture_output=True, text=True, timeout=60)
+    assert piped.stdout == "answer\n42\n", piped.stderr
     wrong = streamlab(settings, "sql", "SELECT * FROM nowhere")
     assert wrong.returncode == 1 and wrong.stderr.startswith("streamlab: error: SQL failed: Catalog Error")
     assert wrong.stderr.strip().count("\n") == 0
