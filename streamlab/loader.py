@@ -97,7 +97,7 @@ def _fetch(consumer: Consumer, start: dict[tuple[str, int], int], limit: int) ->
     while len(done) < len(start) and len(rows) < limit:
         if time.monotonic() > deadline:
             raise TimeoutError("the topics' ends were not reached within 120s")
-        for msg in consumer.consume(2000, timeout=0.2):
+        for msg in consumer.consume(min(2000, limit - len(rows)), timeout=0.2):
             err = msg.error()
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
@@ -118,7 +118,8 @@ def _fetch(consumer: Consumer, start: dict[tuple[str, int], int], limit: int) ->
 
 
 def _stored_offsets(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, int], int]:
-    return {(t, p): o for t, p, o in con.execute('SELECT topic, "partition", next_offset FROM ops.load_offsets').fetchall()}
+    rows = con.execute('SELECT topic, "partition", next_offset FROM ops.load_offsets').fetchall()
+    return {(topic, partition): offset for topic, partition, offset in rows}
 
 
 def _batch(settings: Settings, consumer: Consumer, limit: int) -> tuple[int, dict[str, int], dict]:

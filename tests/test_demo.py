@@ -72,7 +72,7 @@ def test_validation_names_each_planted_bad_row(platform, demo, tmp_path):
     lines = result.stdout.splitlines()
     assert len([line for line in lines if "-- failed on" in line]) == len(PLANTED), result.stdout
     for offset, (kind, (table, _, name)) in enumerate(PLANTED.items(), start=1):
-        shown = name or f"row_id=planted:"  # the planted row's id (its Kafka origin), or the check
+        shown = name or "row_id=planted:"  # the planted row's id (its Kafka origin), or the check
         reported = "reconciliation" if kind == "reconcile" else table
         found = [line for line in lines if line.strip().startswith(f"{reported}: [{kind}]") and shown in line
                  and (name or f"@-{offset}") in line]

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import shutil
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -77,6 +78,7 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     docs: Path | None = None
     external: list[str] = field(default_factory=list)  # resources the Data Docs still fetch
+    seconds: float = 0.0
 
     @property
     def failures(self) -> list[Finding]:
@@ -89,7 +91,7 @@ class Outcome:
     def describe(self) -> str:
         tables = len({f.table for f in self.findings})
         head = (f"VALIDATION {self.verdict}: {len(self.findings) - len(self.failures)} of {len(self.findings)} "
-                f"expectations met over {tables} tables")
+                f"expectations met over {tables} tables ({self.seconds:.1f}s)")
         lines = [head, *(f"  {f.describe()}" for f in self.failures)]
         if self.docs:
             offline = "viewable offline" if not self.external else f"still loads {', '.join(self.external)}"
@@ -235,9 +237,11 @@ def validate(settings: Settings, source: Path | None = None, build_docs: bool = 
     target = source or warehouse.replica_path(settings)
     if not target.exists():
         raise UserError(f"no warehouse at {target} yet: run `streamlab load` first")
+    started = time.monotonic()
     root = settings.state / ("gx" if source is None else "gx-copies")  # a copy's results stay apart
     export(target, root / "batches")
     outcome = run_checkpoint(root, build_docs)
+    outcome.seconds = time.monotonic() - started
     if source is None:
         _record(settings, outcome)
     return outcome
