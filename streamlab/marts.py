@@ -210,6 +210,7 @@ QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY kafka_offset DESC) = 1
     for name, key in [("customer_orders", "customer_id"), ("product_sales", "product_id")]
 }
 
+# What analysts query, and so what the expectation suites cover (a store as its latest state).
 MART_NAMES = [t.qualified for t in MARTS if not t.name.endswith("_changelog")] + list(VIEWS)
 
 

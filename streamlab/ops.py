@@ -91,18 +91,17 @@ def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLE
     """Catalogued savepoints, newest first."""
     rows = _read_catalog(settings, "savepoints", (
         "SELECT job, path, size_bytes, duration_s, trigger, taken_at FROM ops.savepoints"
-        f" WHERE status = '{status}' ORDER BY taken_at DESC"))
-    rows = [row for row in rows if job is None or row[0] == job]
+        " WHERE status = ? AND (? IS NULL OR job = ?) ORDER BY taken_at DESC"), [status, job, job])
     names = ["job", "path", "size_bytes", "duration_s", "trigger", "taken_at"]
     return [dict(zip(names, row)) for row in rows]
 
 
-def _read_catalog(settings: Settings, table: str, query: str) -> list[tuple]:
+def _read_catalog(settings: Settings, table: str, query: str, params: list | None = None) -> list[tuple]:
     """Rows of an ``ops`` table, from the replica (none when there is no catalog yet)."""
     if not warehouse.replica_path(settings).exists():
         return []
     with warehouse.reader(settings) as con:
-        return con.execute(query).fetchall() if warehouse.has_table(con, "ops", table) else []
+        return con.execute(query, params or []).fetchall() if warehouse.has_table(con, "ops", table) else []
 
 
 def latest_savepoints(settings: Settings) -> dict[str, dict]:

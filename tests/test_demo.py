@@ -12,6 +12,7 @@ import pytest
 
 from conftest import REPO, VENV_BIN, load_dag, streamlab
 from streamlab import analyst, warehouse
+from validation import suites
 
 pytestmark = pytest.mark.platform
 GUIDE = REPO / "docs" / "analyst-guide.md"
@@ -62,6 +63,7 @@ PLANTED = {  # rule class: (table, the bad row as an UPDATE of a copied row, the
 
 
 def test_validation_names_each_planted_bad_row(platform, demo, tmp_path):
+    assert set(PLANTED) == set(suites.RULE_CLASSES)  # one bad row per rule class
     copy = tmp_path / "planted.duckdb"
     shutil.copyfile(warehouse.replica_path(platform), copy)
     for offset, kind in enumerate(PLANTED, start=1):

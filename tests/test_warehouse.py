@@ -25,6 +25,13 @@ def test_every_topic_of_the_catalog_lands_in_exactly_one_table():
     assert max(landed.values()) == 1
 
 
+def test_every_mart_table_has_a_suite():
+    from validation import suites
+
+    assert set(suites.SUITES) - {"reconciliation"} == set(marts.MART_NAMES)
+    assert {rule.kind for rules in suites.SUITES.values() for rule in rules} == set(suites.RULE_CLASSES)
+
+
 def _more_data(settings: Settings, seed: int, count: int = 400) -> None:
     start = kafka_io.next_start_ms(settings.bootstrap_servers)
     spec = generator.GeneratorSpec(seed=seed, count=count, start_ms=start)
