@@ -6,7 +6,7 @@ export STREAMLAB_STATE_DIR ?= $(STATE)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup demo test bench up down status clean
+.PHONY: setup browser demo test bench up down status clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
@@ -18,9 +18,15 @@ setup: $(STAMP)
 	@$(BIN)/streamlab setup
 
 demo: setup
-	@$(BIN)/streamlab demo
+	@$(BIN)/streamlab demo $(if $(KEEP),--keep)
 
-test: setup
+# The browser tests drive Debian's Chromium over CDP (browser tools' own downloads fail here).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: setup

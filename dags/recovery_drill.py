@@ -16,9 +16,15 @@ from streamlab.config import Settings
     params={
         "events": Param(15_000, type="integer", minimum=1000, description="fact events per drill"),
         "max_recovery_s": Param(180, type="integer", minimum=1, description="slower recovery fails"),
+        "scenarios": Param(list(drills.FAULTS), type="array", items={"enum": list(drills.FAULTS)},
+                           minItems=1, description="which faults to inject (default: every one)"),
     },
 )
 def recovery_drill():
+    @task
+    def scenarios() -> list[str]:
+        return get_current_context()["params"]["scenarios"]
+
     @task(max_active_tis_per_dag=1)  # one fault at a time: each drill needs the others' quiet
     def drill(scenario: str) -> dict:
         params = get_current_context()["params"]
@@ -31,7 +37,7 @@ def recovery_drill():
         return {"scenario": scenario, "recovery_s": result.recovery_s,
                 "missing": result.missing, "unexpected": result.unexpected}
 
-    drill.expand(scenario=list(drills.FAULTS))
+    drill.expand(scenario=scenarios())
 
 
 recovery_drill()

@@ -18,6 +18,8 @@ from streamlab import (
     rollout, status, stores, topics, warehouse,
 )
 from streamlab.config import Settings
+from streamlab.dashboard import assets as dashboard_assets
+from streamlab.dashboard import service as dashboard_service
 from streamlab.errors import UserError
 
 
@@ -54,6 +56,13 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
+    return value
+
+
 def _non_negative(text: str) -> float:
     value = _number(text)
     if value < 0:
@@ -79,8 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Configuration comes from STREAMLAB_* environment variables (see the README).",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
-    sub.add_parser("setup", help="resolve the JVM jars (Kafka broker, Flink Kafka connector)")
-    sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster and Airflow")
+    sub.add_parser("setup", help="resolve the JVM jars (Kafka broker, Flink Kafka connector) and the "
+                   "dashboard's chart library")
+    sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster, Airflow and the dashboard")
     sub.add_parser("down", help="stop everything `up` started, and nothing else")
     sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs, checkpoints")
     top = sub.add_parser("topics", help="list the topic catalog (or apply it to the broker)")
@@ -158,9 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("--file", type=Path, metavar="PATH",
                      help="validate this warehouse file instead, e.g. a copy (results are not recorded)")
 
+    sub.add_parser("dashboard", help="serve the live dashboard in the foreground (`up` starts it in the "
+                   "background): page, query API (/openapi.json), WebSocket /ws")
+
     demo_ = sub.add_parser("demo", help="up, generate, deploy the lessons' jobs, reconcile with the oracle, "
                            "then a TaskManager-kill drill")
     demo_.add_argument("--no-drill", action="store_true", help="skip the closing recovery drill (a quicker re-run)")
+    demo_.add_argument("--keep", action="store_true",
+                       help="afterwards, keep producing live events so the dashboard moves, until Ctrl-C")
+    demo_.add_argument("--rate", type=_positive_float, default=40.0,
+                       help="events per second with --keep (default 40)")
     return parser
 
 
@@ -246,6 +263,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "setup":
             jars.ensure_jars(settings.jars)
             print(f"jars ready in {settings.jars}")
+            print(f"chart library ready: {dashboard_assets.ensure(settings)}")
+        case "dashboard":
+            kafka_io.require_broker(settings.bootstrap_servers)
+            dashboard_service.serve(settings)
         case "up":
             platform.up(settings)
             print(f"platform up; state in {settings.state}. Next: `streamlab status`")
@@ -297,7 +318,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
             return quality.run_cli(settings, docs=not args.no_docs, source=args.file)
         case "demo":
-            return demo.run(settings, drill=not args.no_drill)
+            return demo.run(settings, drill=not args.no_drill, keep_rate=args.rate if args.keep else None)
     return 0
 
 

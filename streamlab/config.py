@@ -8,6 +8,7 @@ pid files, temp dirs, jars — lives under ``state_dir``, never in shared ``/tmp
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +48,29 @@ class Settings(BaseSettings):
         4, ge=1, description="Airflow task instances running at once (LocalExecutor processes)."
     )
 
+    dashboard: bool = Field(
+        True, description="Start the live dashboard with `up`; off for test and benchmark platforms "
+        "that do not need it."
+    )
+    dashboard_port: int = Field(8050, ge=1, le=65535, description="Dashboard page, query API and WebSocket.")
+    dashboard_windows: int = Field(
+        60, ge=2, le=1440, description="1-minute revenue windows the dashboard keeps per category."
+    )
+    dashboard_client_queue: int = Field(
+        256, ge=1, description="Updates buffered per WebSocket client; a client that falls this far "
+        "behind is dropped (it reconnects and resumes) so it never slows the others."
+    )
+    webhook_url: str | None = Field(
+        None, description="Where each alert is POSTed as JSON (retried, sent once per alert); "
+        "unset: alerts are only logged."
+    )
+    alert_min_severity: Literal["low", "medium", "high"] = Field(
+        "medium", description="Alerts below this severity are shown and logged but not sent to the webhook."
+    )
+    alert_min_amount_cents: int = Field(
+        0, ge=0, description="Alerts about less than this amount are not sent to the webhook."
+    )
+
     code_dir: Path | None = Field(
         None, description="Checkout whose flink_jobs/ `deploy` and the deploy DAG roll out; "
         "default the one streamlab runs from."
@@ -73,6 +97,10 @@ class Settings(BaseSettings):
     @property
     def flink_rest_url(self) -> str:
         return f"http://{self.host}:{self.flink_rest_port}"
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"http://{self.host}:{self.dashboard_port}"
 
     @property
     def airflow_url(self) -> str:

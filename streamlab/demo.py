@@ -3,6 +3,7 @@ every output equals the oracle."""
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -118,8 +119,9 @@ JOBS = [
 ]
 
 
-def run(settings: Settings, echo: Echo = print, drill: bool = True) -> int:
-    """Run the demo end to end; return the exit code (non-zero when outputs do not reconcile)."""
+def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: float | None = None) -> int:
+    """Run the demo end to end; return the exit code (non-zero when outputs do not reconcile).
+    With ``keep_rate``, then produce live events at that rate until interrupted."""
     started = time.monotonic()
     platform.up(settings, echo)
     bootstrap = settings.bootstrap_servers
@@ -145,7 +147,28 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True) -> int:
     echo("Look further:  .venv/bin/streamlab status   |   Flink UI " + settings.flink_rest_url)
     echo("Read a topic:  .venv/bin/streamlab read l15-revenue-1m --limit 5")
     echo('Ask the data:  .venv/bin/streamlab sql "SELECT rule, count(*) FROM marts.alerts GROUP BY rule"')
-    return 0 if ok and drilled and validated else 1
+    if settings.dashboard:
+        echo(f"Dashboard:     {settings.dashboard_url}  (query API: {settings.dashboard_url}/openapi.json)")
+    code = 0 if ok and drilled and validated else 1
+    if keep_rate is not None:
+        _live(settings, echo, keep_rate)
+    return code
+
+
+def _live(settings: Settings, echo: Echo, rate: float) -> None:
+    """Events at a steady pace after the data set, so the dashboard has something to show."""
+    spec = generator.GeneratorSpec(seed=int(time.time()), count=int(rate * 86_400),
+                                   start_ms=kafka_io.next_start_ms(settings.bootstrap_servers))
+    echo("")
+    echo(f"-> live events: {rate:g}/s into the raw topics (a day's worth at most); watch {settings.dashboard_url}")
+    echo("   Ctrl-C stops the events; the platform keeps running until `make down`.")
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)  # a kill ends it like Ctrl-C
+    try:
+        producer.produce(generator.generate(spec), settings.bootstrap_servers, rate=rate, progress=False)
+    except KeyboardInterrupt:
+        echo("   live events stopped")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _drill(settings: Settings, echo: Echo) -> bool:

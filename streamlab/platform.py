@@ -10,6 +10,7 @@ from confluent_kafka.admin import AdminClient
 
 from streamlab import airflow_service, flink_cluster, jars, kafka_broker, processes, topics
 from streamlab.config import Settings
+from streamlab.dashboard import service as dashboard
 
 Echo = Callable[[str], None]
 
@@ -22,12 +23,13 @@ def _step(echo: Echo, what: str, action: Callable[[], object]) -> object:
     return result
 
 
-def isolated(state_dir: Path, jars_dir: Path, airflow: bool = False) -> Settings:
+def isolated(state_dir: Path, jars_dir: Path, airflow: bool = False, dashboard: bool = False) -> Settings:
     """Settings for a platform of its own on ports free right now (tests, benchmarks), without
-    Airflow's four processes unless asked for."""
-    kafka, controller, rest, rpc, api = processes.free_ports(5)
+    Airflow's four processes or the dashboard unless asked for."""
+    kafka, controller, rest, rpc, api, page = processes.free_ports(6)
     return Settings(state_dir=state_dir, jars_dir=jars_dir, kafka_port=kafka, kafka_controller_port=controller,
-                    flink_rest_port=rest, flink_rpc_port=rpc, airflow=airflow, airflow_port=api)
+                    flink_rest_port=rest, flink_rpc_port=rpc, airflow=airflow, airflow_port=api,
+                    dashboard=dashboard, dashboard_port=page)
 
 
 def up(settings: Settings, echo: Echo = print) -> None:
@@ -40,12 +42,15 @@ def up(settings: Settings, echo: Echo = print) -> None:
     _step(echo, f"Flink cluster on {settings.flink_rest_url}", lambda: flink_cluster.start(settings))
     if settings.airflow:
         _step(echo, f"Airflow on {settings.airflow_url}", lambda: airflow_service.start(settings))
+    if settings.dashboard:
+        _step(echo, f"dashboard on {settings.dashboard_url}", lambda: dashboard.start(settings))
 
 
 def down(settings: Settings, echo: Echo = print) -> list[str]:
-    """Stop exactly what `up` started (recorded pids): Airflow first (its DAGs drive Flink),
-    then Flink, then Kafka."""
-    stopped = airflow_service.stop(settings)
+    """Stop exactly what `up` started (recorded pids): the dashboard and Airflow first (they
+    read from and drive the rest), then Flink, then Kafka."""
+    stopped = [dashboard.NAME] if dashboard.stop(settings) else []
+    stopped.extend(airflow_service.stop(settings))
     stopped.extend(flink_cluster.stop(settings))
     if kafka_broker.stop(settings):
         stopped.append(kafka_broker.NAME)

@@ -10,6 +10,7 @@ from streamlab import (
     airflow_service, deploy, flink_cluster, kafka_broker, kafka_io, ops, processes, topics, warehouse,
 )
 from streamlab.config import Settings
+from streamlab.dashboard import service as dashboard
 from streamlab.flink_rest import FlinkRest
 
 
@@ -98,5 +99,7 @@ def report(settings: Settings) -> str:
         except Exception as err:  # noqa: BLE001 - status reports, it does not fail
             lines.append(f"  REST API not answering: {err}")
     lines.extend(_airflow_lines(settings))
+    page = processes.running(settings.state, dashboard.NAME)
+    lines.append(f"Dashboard {settings.dashboard_url}  " + (f"running (pid {page.pid})" if page else "not running"))
     lines.extend(_catalog_lines(settings))
     return "\n".join(lines)

@@ -36,12 +36,12 @@ os.environ.update(
 )
 
 
-def fresh_settings(name: str, airflow: bool = False) -> Settings:
+def fresh_settings(name: str, airflow: bool = False, dashboard: bool = False) -> Settings:
     """Settings for an isolated platform under ``<state>/<name>`` on free ports."""
     state = STATE_ROOT / name
     if state.exists():
         shutil.rmtree(state)
-    return platform_lib.isolated(state, STATE_ROOT / "jars", airflow)
+    return platform_lib.isolated(state, STATE_ROOT / "jars", airflow, dashboard)
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
@@ -56,6 +56,8 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         STREAMLAB_FLINK_RPC_PORT=str(settings.flink_rpc_port),
         STREAMLAB_AIRFLOW=str(settings.airflow).lower(),
         STREAMLAB_AIRFLOW_PORT=str(settings.airflow_port),
+        STREAMLAB_DASHBOARD=str(settings.dashboard).lower(),
+        STREAMLAB_DASHBOARD_PORT=str(settings.dashboard_port),
     )
     env.update(extra)
     return env
@@ -131,9 +133,16 @@ def dag_settings(platform, monkeypatch) -> Settings:
 
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Settings]:
-    settings = fresh_settings("test-session")
+    settings = fresh_settings("test-session", dashboard=True)
     try:
         platform_lib.up(settings, echo=lambda _: None)
         yield settings
     finally:
         platform_lib.down(settings, echo=lambda _: None)
+
+
+@pytest.fixture(scope="session")
+def demo(platform) -> subprocess.CompletedProcess[str]:
+    """`make demo`'s command on the session platform, once: the dashboard's tests and the demo's
+    own look at what it left running (every lesson's job, its data, the warehouse)."""
+    return streamlab(platform, "demo")

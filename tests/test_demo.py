@@ -1,26 +1,24 @@
-"""`make demo`'s command end to end on the session platform, twice (the second reuses); then
-the warehouse it loaded: planted bad rows, the analyst guide's queries, the DAG."""
+"""`make demo`'s command end to end on the session platform, twice (the second reuses its data
+and keeps feeding live events); then the warehouse it loaded: planted bad rows, the analyst
+guide's queries, the DAG."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import subprocess
+import time
 
 import duckdb
+import httpx
 import pytest
 
-from conftest import REPO, VENV_BIN, load_dag, streamlab
+from conftest import REPO, VENV_BIN, env_for, load_dag, streamlab
 from streamlab import analyst, warehouse
 from validation import suites
 
 pytestmark = pytest.mark.platform
 GUIDE = REPO / "docs" / "analyst-guide.md"
-
-
-@pytest.fixture(scope="module")
-def demo(platform) -> subprocess.CompletedProcess[str]:
-    return streamlab(platform, "demo")
 
 
 def test_demo_reconciles_and_is_idempotent(platform, demo):
@@ -42,11 +40,35 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
     assert re.search(r"VALIDATION PASSED: (\d+) of \1 expectations met over 19 tables", first.stdout)
     assert "(viewable offline)" in first.stdout  # Data Docs load nothing from a CDN
 
-    second = streamlab(platform, "demo", "--no-drill")  # the drill is the first run's
-    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    assert "reusing them" in second.stdout and "DRILL" not in second.stdout
-    assert "RESULT: every output equals the oracle" in second.stdout
-    assert "VALIDATION PASSED" in second.stdout
+    assert f"Dashboard:     {platform.dashboard_url}" in first.stdout
+
+    # The drill is the first run's. `--keep` (make demo KEEP=1) then feeds live events until
+    # stopped, and the dashboard shows them.
+    second = subprocess.Popen([str(VENV_BIN / "streamlab"), "demo", "--no-drill", "--keep", "--rate", "200"],
+                              env=env_for(platform), cwd=REPO, stdout=subprocess.PIPE, text=True)
+    lines = []
+    for line in second.stdout:
+        lines.append(line)
+        if line.startswith("-> live events"):
+            break
+    before = _newest_window(platform)
+    deadline = time.monotonic() + 90
+    while _newest_window(platform) <= before:  # a window of the live events reached the dashboard
+        assert second.poll() is None and time.monotonic() < deadline, "".join(lines)
+        time.sleep(0.5)
+    second.terminate()  # what Ctrl-C does: the events stop, the platform stays
+    out = "".join(lines) + second.stdout.read()
+    assert second.wait(30) == 0, out[-3000:]
+    assert "reusing them" in out and "DRILL" not in out
+    assert "RESULT: every output equals the oracle" in out
+    assert "VALIDATION PASSED" in out
+    assert "live events stopped" in out
+    assert httpx.get(f"{platform.dashboard_url}/api/health").json()["restored"]
+
+
+def _newest_window(settings) -> int:
+    categories = httpx.get(f"{settings.dashboard_url}/api/categories").json()
+    return max(c["latest"]["window_start_ms"] for c in categories if c["latest"])
 
 
 PLANTED = {  # rule class: (table, the bad row as an UPDATE of a copied row, the name a failure shows)

@@ -35,15 +35,17 @@ def test_status_shows_broker_topics_and_cluster(platform):
 
 
 def test_up_twice_and_down_stops_exactly_what_up_started():
-    settings = fresh_settings("test-updown", airflow=True)
+    settings = fresh_settings("test-updown", airflow=True, dashboard=True)
     bystander = subprocess.Popen(["sleep", "300"])  # not ours: must survive `down`
     try:
         first = streamlab(settings, "up")
         assert first.returncode == 0, first.stderr
         started = {p.name: p for p in processes.all_recorded(settings.state)}
-        assert set(started) == {"kafka", "flink-jobmanager", "flink-taskmanager", *airflow_service.COMPONENTS}
+        assert set(started) == {"kafka", "flink-jobmanager", "flink-taskmanager", *airflow_service.COMPONENTS,
+                                "dashboard"}
         shown = streamlab(settings, "status").stdout
         assert f"Airflow   {settings.airflow_url}" in shown and airflow_service.password(settings) in shown
+        assert f"Dashboard {settings.dashboard_url}  running (pid {started['dashboard'].pid})" in shown
         again = streamlab(settings, "up")  # idempotent: nothing new, nothing fails
         assert again.returncode == 0, again.stderr
         assert {p.name: p.pid for p in processes.all_recorded(settings.state)} == {
@@ -51,7 +53,7 @@ def test_up_twice_and_down_stops_exactly_what_up_started():
         members = [m for p in started.values() for m in processes.group_members(p)]
         down = streamlab(settings, "down")
         assert down.returncode == 0, down.stderr
-        assert "kafka" in down.stdout and "airflow-scheduler" in down.stdout
+        assert "kafka" in down.stdout and "airflow-scheduler" in down.stdout and "dashboard" in down.stdout
         for proc in started.values():
             assert not proc.alive(), proc
         assert not any(m.is_running() and m.status() != psutil.STATUS_ZOMBIE for m in members)

@@ -1,0 +1,142 @@
+"""Alerts that reach a person: a log line per alert and a webhook, each alert sent once.
+
+The notifier has its own consumer group (``streamlab-dashboard-notify-<id of the state dir>``,
+so its progress and the ids it sent are one state). On its very first
+start it begins at the end of the alerts topic (history is not news); afterwards it resumes
+where it left off, so alerts raised while the dashboard was down are still sent. An alert's
+offset is committed only after the webhook accepted it, and the ids of accepted alerts are
+kept in ``<state>/dashboard/notified.txt``: a crash between the two sends nothing twice.
+A failed POST is retried with exponential backoff (capped), in order, for as long as it takes;
+the receiver also gets the alert id as ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+from confluent_kafka import Consumer, TopicPartition
+
+from streamlab.config import Settings
+from streamlab.dashboard.views import SEVERITIES
+
+TOPIC = "alerts"
+FIRST_RETRY_S, MAX_RETRY_S = 0.5, 30.0
+log = logging.getLogger("streamlab.alerts")
+
+
+def notified_path(settings: Settings) -> Path:
+    return settings.state / "dashboard" / "notified.txt"
+
+
+def group_id(settings: Settings) -> str:
+    return f"streamlab-dashboard-notify-{hashlib.sha1(str(settings.state).encode()).hexdigest()[:10]}"
+
+
+def worth_sending(alert: dict[str, Any], settings: Settings) -> bool:
+    """The configured thresholds: every alert is shown and logged, these are also sent."""
+    return (SEVERITIES.index(alert["severity"]) >= SEVERITIES.index(settings.alert_min_severity)
+            and (alert.get("amount_cents") or 0) >= settings.alert_min_amount_cents)
+
+
+class Notifier(threading.Thread):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="dashboard-notify", daemon=True)
+        self.settings = settings
+        self.path = notified_path(settings)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.sent: set[str] = set(self.path.read_text().split()) if self.path.exists() else set()
+        self.attempts = 0
+        self.ready = threading.Event()  # assigned: from here on, no alert is missed
+        self._stop = threading.Event()
+        self._http = httpx.Client(timeout=10.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def status(self) -> dict[str, Any]:
+        return {"webhook": self.settings.webhook_url is not None, "ready": self.ready.is_set(),
+                "sent": len(self.sent), "attempts": self.attempts}
+
+    def run(self) -> None:
+        consumer = Consumer({
+            "bootstrap.servers": self.settings.bootstrap_servers, "group.id": group_id(self.settings),
+            "enable.auto.commit": False, "isolation.level": "read_committed",
+            "auto.offset.reset": "latest", "log_level": 0,
+            "session.timeout.ms": 10_000,  # after a crash, a restart takes the partitions back soon
+        })
+        consumer.subscribe([TOPIC], on_assign=lambda c, parts: self._assigned(c, parts))
+        try:
+            while not self._stop.is_set():
+                msg = consumer.poll(0.2)
+                if msg is None or msg.error() is not None or msg.value() is None:
+                    continue
+                alert = json.loads(msg.value())
+                self._handle(alert)
+                consumer.commit(offsets=[TopicPartition(msg.topic(), msg.partition(), msg.offset() + 1)],
+                                asynchronous=False)
+        finally:
+            consumer.close()
+
+    def _assigned(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
+        """Pin "latest" on a first start: commit the end offsets, so a restart resumes from here."""
+        committed = consumer.committed(parts, timeout=10)
+        fresh = [tp for tp in committed if tp.offset < 0]
+        if fresh:
+            ends = [TopicPartition(tp.topic, tp.partition, consumer.get_watermark_offsets(tp, timeout=10)[1])
+                    for tp in fresh]
+            consumer.commit(offsets=ends, asynchronous=False)
+            for tp in ends:
+                for part in parts:
+                    if (part.topic, part.partition) == (tp.topic, tp.partition):
+                        part.offset = tp.offset
+        consumer.assign(parts)
+        self.ready.set()
+
+    def _handle(self, alert: dict[str, Any]) -> None:
+        alert_id = alert["alert_id"]
+        line = (f"ALERT {alert['severity'].upper()} {alert['rule']} card {alert['card_id']} "
+                f"amount {alert.get('amount_cents')} cents: {alert.get('detail')} ({alert_id})")
+        if alert_id in self.sent:
+            log.info("%s -> already sent, not again", line)
+        elif self.settings.webhook_url is None:
+            log.info("%s -> logged (no webhook configured)", line)
+        elif not worth_sending(alert, self.settings):
+            log.info("%s -> below the thresholds, not sent", line)
+        else:
+            attempts = self._post(alert)
+            log.info("%s -> webhook accepted it (attempt %d)", line, attempts)
+
+    def _post(self, alert: dict[str, Any]) -> int:
+        """Until the receiver answers 2xx; returns the attempts it took."""
+        delay, attempt = FIRST_RETRY_S, 0
+        while True:
+            attempt += 1
+            self.attempts += 1
+            try:
+                response = self._http.post(self.settings.webhook_url, json=alert,
+                                           headers={"Idempotency-Key": alert["alert_id"]})
+                if response.is_success:
+                    self._remember(alert["alert_id"])
+                    return attempt
+                problem = f"HTTP {response.status_code}"
+            except httpx.HTTPError as err:
+                problem = f"{type(err).__name__}: {err}"
+            log.warning("webhook attempt %d for %s failed (%s); retrying in %.1fs",
+                        attempt, alert["alert_id"], problem, delay)
+            if self._stop.wait(delay):
+                raise SystemExit  # shutting down: the offset stays uncommitted, a restart resends
+            delay = min(delay * 2, MAX_RETRY_S)
+
+    def _remember(self, alert_id: str) -> None:
+        self.sent.add(alert_id)
+        with open(self.path, "a") as out:
+            out.write(alert_id + "\n")
+            out.flush()
+            os.fsync(out.fileno())

@@ -1,0 +1,107 @@
+"""The dashboard's parts that need no platform: its views (bounded, latest value wins), the
+fan-out hub (resume, reset, dropping a slow client), the alert thresholds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from streamlab.config import Settings
+from streamlab.dashboard import notify
+from streamlab.dashboard.hub import Hub
+from streamlab.dashboard.views import SESSION_GAP_MS, Views
+
+REPO = Path(__file__).resolve().parent.parent
+MINUTE = 60_000
+
+
+def _window(category: str, start: int, cents: int) -> bytes:
+    return json.dumps({"category": category, "window_start_ms": start, "window_end_ms": start + MINUTE,
+                       "orders": 1, "items": 1, "revenue_cents": cents}).encode()
+
+
+def _alert(n: int, card: str = "card-0001", severity: str = "high") -> bytes:
+    return json.dumps({"alert_id": f"amount-spike:pay-{n}", "rule": "amount-spike", "severity": severity,
+                       "card_id": card, "ts_ms": n, "payment_ids": [f"pay-{n}"], "countries": ["DE"],
+                       "amount_cents": 100, "detail": "x"}).encode()
+
+
+def test_windows_are_bounded_per_category_and_a_late_update_replaces_its_window():
+    views = Views(windows_per_category=3)
+    for i in range(5):
+        views.apply("l15-revenue-1m", b"books", _window("books", i * MINUTE, i))
+    views.apply("l15-revenue-1m", b"books", _window("books", 4 * MINUTE, 99))
+    assert [w["revenue_cents"] for w in views.latest_windows("books", 10)] == [99, 3, 2]
+    assert views.chart(2) == {"window_starts_ms": [3 * MINUTE, 4 * MINUTE], "series": {"books": [3, 99]}}
+
+
+def test_alerts_are_bounded_per_card_and_overall():
+    views = Views()
+    updates = [views.apply("alerts", b"card-0001", _alert(n)) for n in range(30)]
+    assert all(u is not None and u.kind == "alert" for u in updates)
+    ids = [a["alert_id"] for a in views.card_alerts("card-0001", 100)]
+    assert ids == [f"amount-spike:pay-{n}" for n in range(29, 9, -1)]  # the newest 20
+    assert views.card_alerts("card-0002", 5) is None
+    views.apply("alerts", b"card-0002", _alert(100, "card-0002", "medium"))
+    assert [a["card_id"] for a in views.latest_alerts(3, "high")] == ["card-0001"] * 3
+    assert views.latest_alerts(1)[0]["card_id"] == "card-0002"
+
+
+def test_a_store_tombstone_deletes_and_the_latest_value_wins():
+    views = Views()
+    views.apply("store-customer-orders", b"c-0001", b'{"orders": 1}')
+    views.apply("store-customer-orders", b"c-0001", b'{"orders": 2}')
+    assert views.customers["c-0001"] == {"orders": 2}
+    views.apply("store-customer-orders", b"c-0001", None)
+    assert "c-0001" not in views.customers
+
+
+def test_an_open_visit_is_the_clicks_after_the_last_closed_session():
+    views = Views()
+    click = lambda ts: json.dumps({"user_id": "c-0001", "ts_ms": ts}).encode()  # noqa: E731
+    for ts in (0, MINUTE, 2 * MINUTE):
+        views.apply("l14-clicks", b"c-0001", click(ts))
+    assert views.session("c-0001")["open"]["clicks"] == 3
+    views.apply("l15-sessions", b"c-0001", json.dumps({"user_id": "c-0001", "first_activity_ms": 0,
+                                                       "last_activity_ms": 2 * MINUTE}).encode())
+    assert views.session("c-0001")["open"] is None  # the job closed it
+    views.apply("l14-clicks", b"c-0001", click(MINUTE))  # an old click: part of the closed one
+    views.apply("l14-clicks", b"c-0001", click(2 * MINUTE + SESSION_GAP_MS + 1))
+    assert views.session("c-0001")["open"]["clicks"] == 1
+    assert views.session("c-0002") is None
+
+
+def test_the_session_gap_is_the_jobs():
+    job = (REPO / "flink_jobs" / "lesson15_windows" / "job.py").read_text()
+    assert SESSION_GAP_MS == int(re.search(r"^SESSION_GAP_MIN = (\d+)", job, re.M).group(1)) * MINUTE
+
+
+def test_a_client_that_falls_behind_is_dropped_and_the_others_get_everything():
+    async def scenario() -> None:
+        hub = Hub(queue_size=4, history=100)
+        stalled, reading = hub.subscribe(None), hub.subscribe(None)
+        got = []
+        for n in range(10):
+            hub.publish("window", {"n": n})
+            got.append(json.loads(reading.queue.get_nowait())["data"]["n"])
+        assert got == list(range(10))
+        assert stalled.dropped.is_set() and stalled not in hub.clients and hub.dropped == 1
+        assert stalled.queue.qsize() == 4  # it got what fitted, then was let go
+
+        resumed = hub.subscribe(since=6)  # reconnects with the last seq it saw
+        assert [json.loads(resumed.queue.get_nowait())["seq"] for _ in range(4)] == [7, 8, 9, 10]
+        too_far = hub.subscribe(since=1)  # missed more than its queue holds: reload
+        assert json.loads(too_far.queue.get_nowait())["type"] == "reset"
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(("severity", "amount", "sent"), [
+    ("high", 500, True), ("medium", 500, True), ("low", 500, False), ("high", 99, False)])
+def test_alert_thresholds(severity, amount, sent):
+    settings = Settings(alert_min_severity="medium", alert_min_amount_cents=100)
+    assert notify.worth_sending({"severity": severity, "amount_cents": amount}, settings) is sent
