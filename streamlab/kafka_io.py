@@ -141,6 +141,8 @@ def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50)
                 done = False
                 while not done:
                     for msg in consumer.consume(tail, timeout=1.0):
+                        if (msg.topic(), msg.partition()) != (topic, p):
+                            continue  # left over from the partition read before: its end is not this one's
                         if msg.error() is not None:
                             done = msg.error().code() == KafkaError._PARTITION_EOF
                             continue

@@ -219,7 +219,7 @@ def test_the_page_shows_live_windows_and_a_planted_fraud_alert(platform, demo, t
 
         # Drill-down: a category to its products, an alert to its evidence.
         browser.eval("document.querySelector('#categories li').click()")
-        browser.wait_for("document.querySelectorAll('#products tr').length > 0")
+        browser.wait_for("document.querySelectorAll('#products td').length > 0")
         browser.eval(f"document.querySelector('[data-alert-id=\"{planted[0]}\"]').click()")
         payment = planted[0].split(":", 1)[1]
         browser.wait_for(f"document.querySelector('#evidence').textContent.includes({json.dumps(payment)})")

@@ -19,3 +19,5 @@ def test_mkdocs_build_strict(tmp_path):
     assert "CROSS JOIN UNNEST" in page  # the job's real code, included, not pasted
     state = (tmp_path / "site" / "lessons" / "16-state-and-fault-tolerance" / "index.html").read_text()
     assert "local-backup" in state and "MEASURES" in state  # the cluster's settings, the stores job
+    dashboard = (tmp_path / "site" / "lessons" / "17-dashboard" / "index.html").read_text()
+    assert "QueueFull" in dashboard and "subscribe" in dashboard  # the hub and the WebSocket route

@@ -95,7 +95,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
                     on_batch=lambda batch: loop.call_soon_threadsafe(state.ingest, batch),
                     on_restored=lambda s: loop.call_soon_threadsafe(state.restored, s))
         notifier = Notifier(settings)
-        app.state.notifier = notifier
+        app.state.notifier, app.state.feed = notifier, feed
         health = Health(settings)
         feed.start()
         notifier.start()
@@ -112,7 +112,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     app = FastAPI(title="streamlab dashboard", version="1", lifespan=lifespan,
                   docs_url=None, redoc_url=None,  # Swagger UI would load from a CDN; /openapi.json stays
                   description="Live windows and alerts, and lookups into the streams' materialised views.")
-    app.state.notifier = None
+    app.state.notifier = app.state.feed = None
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -203,7 +203,8 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     async def health() -> dict[str, Any]:
         notifier = app.state.notifier
         return {**state.health, "restored": state.restored_s is not None, "restore_s": state.restored_s,
-                "records": state.views.records, "clients": len(state.hub.clients), "dropped": state.hub.dropped,
+                "records": state.views.records, "feed_error": app.state.feed.error if app.state.feed else None,
+                "clients": len(state.hub.clients), "dropped": state.hub.dropped,
                 "seq": state.hub.seq, "notifier": notifier.status() if notifier else None}
 
     # --8<-- [start:websocket]

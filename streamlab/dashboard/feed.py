@@ -29,13 +29,13 @@ class Feed(threading.Thread):
         self.on_batch, self.on_restored = on_batch, on_restored
         self.error: str | None = None
         self.next_offsets: dict[tuple[str, int], int] = {}  # where to go on after an error
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.is_set():
             try:
                 self._follow()
             except Exception as err:  # noqa: BLE001 - a broker restart must not end the dashboard
@@ -56,7 +56,7 @@ class Feed(threading.Thread):
             behind = {tp for tp, end in ends.items() if end > 0}
             if not behind:
                 self.on_restored(time.monotonic() - started)
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 batch: Batch = []
                 for msg in consumer.consume(500, timeout=0.1):
                     err = msg.error()

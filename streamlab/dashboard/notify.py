@@ -54,11 +54,11 @@ class Notifier(threading.Thread):
         self.sent: set[str] = set(self.path.read_text().split()) if self.path.exists() else set()
         self.attempts = 0
         self.ready = threading.Event()  # assigned: from here on, no alert is missed
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self._http = httpx.Client(timeout=10.0)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._stopping.set()
 
     def status(self) -> dict[str, Any]:
         return {"webhook": self.settings.webhook_url is not None, "ready": self.ready.is_set(),
@@ -73,12 +73,15 @@ class Notifier(threading.Thread):
         })
         consumer.subscribe([TOPIC], on_assign=lambda c, parts: self._assigned(c, parts))
         try:
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 msg = consumer.poll(0.2)
                 if msg is None or msg.error() is not None or msg.value() is None:
                     continue
-                alert = json.loads(msg.value())
-                self._handle(alert)
+                try:
+                    self._handle(json.loads(msg.value()))
+                except (ValueError, KeyError, TypeError) as err:  # not an alert: say so, go on
+                    log.error("skipped record %s/%d@%d of %s: %s", msg.topic(), msg.partition(), msg.offset(),
+                              TOPIC, err)
                 consumer.commit(offsets=[TopicPartition(msg.topic(), msg.partition(), msg.offset() + 1)],
                                 asynchronous=False)
         finally:
@@ -130,7 +133,7 @@ class Notifier(threading.Thread):
                 problem = f"{type(err).__name__}: {err}"
             log.warning("webhook attempt %d for %s failed (%s); retrying in %.1fs",
                         attempt, alert["alert_id"], problem, delay)
-            if self._stop.wait(delay):
+            if self._stopping.wait(delay):
                 raise SystemExit  # shutting down: the offset stays uncommitted, a restart resends
             delay = min(delay * 2, MAX_RETRY_S)
 

@@ -131,11 +131,13 @@ async function showProducts(category) {
   panel.hidden = false;
   try {
     const body = await getJSON(`/api/categories/${encodeURIComponent(category)}/products?limit=10`);
-    const rows = body.products.map((p) => el("tr", {}, ""));
+    const rows = body.products.map(() => el("tr"));
     body.products.forEach((p, i) => rows[i].append(el("td", {}, p.product_id), el("td", {}, p.name || ""),
       el("td", {}, String(p.units ?? 0)), el("td", {}, `${euros(p.revenue_cents ?? 0)} EUR`)));
     const table = el("table");
-    table.append(el("caption", {}, `${category}: products by revenue (Lesson 16 store)`), ...rows);
+    const head = el("tr");
+    ["product", "name", "units", "revenue"].forEach((h) => head.append(el("th", {}, h)));
+    table.append(el("caption", {}, `${category}: products by revenue (Lesson 16 store)`), head, ...rows);
     panel.replaceChildren(table);
   } catch (err) { panel.replaceChildren(el("p", { class: "bad" }, String(err))); }
 }
