@@ -15,6 +15,7 @@ Scenarios:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,13 +42,14 @@ ORACLES: dict[str, Callable[[str], list[TopicCheck]]] = {
     "lesson16-stores": lesson16_stores.check,
 }
 PROBE_JOB = "lesson15-windows"  # reads the most (clicks): the fault hits it part-way
+PACE_S = 20.0  # a drill's data set arrives over this long, so the fault lands while it flows
 
 
 @dataclass(frozen=True)
 class DrillResult:
     scenario: str
     started_at: datetime
-    recovery_s: float  # from the fault until every job has processed all input again
+    recovery_s: float  # from the fault until every job has processed all input (the rest arrives meanwhile)
     checks: list[TopicCheck] = field(default_factory=list)
 
     @property
@@ -115,35 +117,66 @@ def next_data_set(settings: Settings, seed: int, count: int) -> generator.Genera
                                    malformed_fraction=0.03, fraud_fraction=0.02)
 
 
+class _PacedFeed(threading.Thread):
+    """Produces records at a steady rate in the background. Produced all at once, a data set
+    can be finished by a fast job before the fault: paced, the fault lands mid-stream on any
+    machine. The idempotent producer buffers through a broker restart without duplicates."""
+
+    def __init__(self, bootstrap_servers: str, records: list[generator.Record], seconds: float):
+        super().__init__(name="drill-feed", daemon=True)
+        self._bootstrap_servers = bootstrap_servers
+        self._records = records
+        self._rate = len(records) / seconds
+        self._error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            producer_lib.produce(self._records, self._bootstrap_servers, rate=self._rate, progress=False)
+        except Exception as exc:  # noqa: BLE001 - handed to the drill by finish()
+            self._error = exc
+
+    def finish(self, timeout_s: float) -> None:
+        self.join(timeout_s)
+        if self.is_alive():
+            raise UserError(f"the drill's data was still being produced after {timeout_s:.0f}s")
+        if self._error is not None:
+            raise self._error
+
+
 def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorSpec,
                    probe_job: str = PROBE_JOB, jobs: list[str] | None = None,
                    timeout_s: float = 600.0) -> float:
-    """Produce ``data``, inject the fault once ``probe_job`` is part-way through it, and wait
-    until every one of ``jobs`` (default: the stateful jobs) has processed all input again;
-    returns that recovery time."""
+    """Produce ``data`` over ``PACE_S``, inject the fault once ``probe_job`` has committed
+    progress on it while the rest still arrives, and wait until every one of ``jobs``
+    (default: the stateful jobs) has processed all input again; returns that recovery time."""
     if scenario not in FAULTS:
         raise UserError(f"unknown drill '{scenario}': choose one of {', '.join(FAULTS)}")
     jobs = jobs or list(ORACLES)
     probe = deploy.job_spec(probe_job)
     inputs = list(probe.inputs)
+    records = list(generator.generate(data))
+    # Heartbeats close the data set's windows; they follow after the recovery (see below).
+    beats = [record for record in records if record.kind == "heartbeat"]
     before = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
-    producer_lib.produce(generator.generate(data), settings.bootstrap_servers, progress=False)
+    feed = _PacedFeed(settings.bootstrap_servers, [r for r in records if r.kind != "heartbeat"], PACE_S)
+    feed.start()
     deadline = time.monotonic() + 120
     while kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs) == before:
         if time.monotonic() > deadline:
             raise UserError(f"{probe.name} made no progress on the drill's data in 120s")
         time.sleep(0.2)
-    committed = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
-    if sum(committed.values()) >= sum(kafka_io.end_offsets(settings.bootstrap_servers, inputs).values()):
-        raise UserError(f"{probe.name} finished the drill's data before the fault: use more events")
+    if not feed.is_alive():
+        committed = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
+        if sum(committed.values()) >= sum(kafka_io.end_offsets(settings.bootstrap_servers, inputs).values()):
+            raise UserError(f"{probe.name} finished the drill's data before the fault: use more events")
     fault_at = time.monotonic()
     FAULTS[scenario](settings)
+    feed.finish(timeout_s)
     _wait_all_caught_up(settings, jobs, timeout_s)
     recovery_s = time.monotonic() - fault_at
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has
     # none after the restore until a record comes. A live store keeps sending; a drill sends
-    # the data set's final heartbeats again so every window can close.
-    beats = [record for record in generator.generate(data) if record.kind == "heartbeat"]
+    # the data set's final heartbeats after the recovery so every window can close.
     producer_lib.produce(beats, settings.bootstrap_servers, progress=False)
     _wait_all_caught_up(settings, jobs, timeout_s)
     return recovery_s

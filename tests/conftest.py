@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from validation.oracle import TopicCheck
 REPO = Path(__file__).resolve().parent.parent
 STATE_ROOT = REPO / os.environ.get("STREAMLAB_STATE_DIR", ".streamlab")
 VENV_BIN = Path(sys.executable).parent
+EXCEPTION_LINE = re.compile(r"^[\w.]*(Error|Exception|Timeout)\w*: ")
 
 # DAG tests run DAGs in-process (``dag.test()``), and Airflow reads its configuration when
 # first imported: point it at a home of its own before any test module imports it.
@@ -120,6 +123,25 @@ def load_dag(dag_id: str):
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert not bag.import_errors, bag.import_errors
     return bag.dags[dag_id]
+
+
+@dataclass(frozen=True)
+class DagOutcome:
+    state: str
+    task_states: dict[str, str]
+    errors: list[str]  # the exception line of every failed task: an assertion shows why
+
+
+def run_dag(dag_id: str, capsys: pytest.CaptureFixture[str], conf: dict | None = None) -> DagOutcome:
+    """``dag.test()`` in-process; CI reports show only a test's assertion and a part of its
+    output, so the failed tasks' exception lines are kept for the assertion message."""
+    run = load_dag(dag_id).test(run_conf=conf or {})
+    out = capsys.readouterr().out
+    sys.stdout.write(out)  # still in the test's captured output
+    errors = [line for line in out.splitlines() if EXCEPTION_LINE.match(line)]
+    tasks = {f"{ti.task_id}[{ti.map_index}]" if ti.map_index >= 0 else ti.task_id: ti.state
+             for ti in run.get_task_instances()}
+    return DagOutcome(run.state, tasks, errors)
 
 
 @pytest.fixture

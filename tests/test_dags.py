@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, load_dag, streamlab
+from conftest import REPO, run_dag, streamlab
 from streamlab import deploy, ops
 
 
@@ -20,18 +20,16 @@ def test_every_dag_loads(airflow_db):
 
 
 @pytest.mark.platform
-def test_savepoint_backup_catalogues_and_enforces_retention(airflow_db, dag_settings):
+def test_savepoint_backup_catalogues_and_enforces_retention(airflow_db, dag_settings, capsys):
     platform = dag_settings
     deploy.deploy(platform, "lesson14")
-    dag = load_dag("savepoint_backup")
-
-    first = dag.test(run_conf={"max_count": 1})
-    assert first.state == "success"
+    first = run_dag("savepoint_backup", capsys, {"max_count": 1})
+    assert first.state == "success", first.errors
     [taken] = ops.savepoints(platform, "lesson14")
     assert (Path(taken["path"]) / "_metadata").is_file() and taken["size_bytes"] > 0
 
-    second = dag.test(run_conf={"max_count": 1})
-    assert second.state == "success"
+    second = run_dag("savepoint_backup", capsys, {"max_count": 1})
+    assert second.state == "success", second.errors
     [newest] = ops.savepoints(platform, "lesson14")
     assert newest["path"] != taken["path"]
     [disposed] = [r for r in ops.savepoints(platform, "lesson14", status="DISPOSED")]

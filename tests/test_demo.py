@@ -13,7 +13,7 @@ import duckdb
 import httpx
 import pytest
 
-from conftest import REPO, VENV_BIN, env_for, load_dag, streamlab
+from conftest import REPO, VENV_BIN, env_for, run_dag, streamlab
 from streamlab import analyst, warehouse
 from validation import suites
 
@@ -139,15 +139,15 @@ def _plant(path, kind: str, offset: int = 1) -> None:
         con.execute(f"INSERT INTO {table} SELECT * FROM planted")
 
 
-def test_load_and_validate_dag_lands_and_checks(dag_settings, airflow_db, demo):
-    run = load_dag("load_and_validate").test()
-    assert run.state == "success"
+def test_load_and_validate_dag_lands_and_checks(dag_settings, airflow_db, demo, capsys):
+    run = run_dag("load_and_validate", capsys)
+    assert run.state == "success", run.errors
     with warehouse.reader(dag_settings) as con:
         runs = con.execute("SELECT count(DISTINCT run_id), bool_and(success) FROM ops.validations").fetchall()[0]
     assert runs[0] >= 3 and runs[1]  # the demo's two runs and the DAG's, all passed
 
 
-def test_a_failed_expectation_fails_the_dag_run(dag_settings, airflow_db, demo, tmp_path, monkeypatch):
+def test_a_failed_expectation_fails_the_dag_run(dag_settings, airflow_db, demo, tmp_path, monkeypatch, capsys):
     """A warehouse of its own (the demo's, one bad row planted), loading from the same broker."""
     state = tmp_path / "state"
     (state / "warehouse").mkdir(parents=True)
@@ -155,7 +155,6 @@ def test_a_failed_expectation_fails_the_dag_run(dag_settings, airflow_db, demo, 
     shutil.copyfile(warehouse.replica_path(dag_settings), primary)
     _plant(primary, "allowed")
     monkeypatch.setenv("STREAMLAB_STATE_DIR", str(state))
-    run = load_dag("load_and_validate").test()
+    run = run_dag("load_and_validate", capsys)
     assert run.state == "failed"
-    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
-    assert states == {"load": "success", "validate": "failed"}, states
+    assert run.task_states == {"load": "success", "validate": "failed"}, run.errors

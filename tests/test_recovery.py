@@ -7,21 +7,20 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import load_dag, streamlab
+from conftest import run_dag, streamlab
 from streamlab import drills, ops
 
 pytestmark = pytest.mark.platform
 
 
-def test_drill_dag_runs_the_chosen_scenarios_without_loss_or_duplicates(airflow_db, dag_settings, demo):
+def test_drill_dag_runs_the_chosen_scenarios_without_loss_or_duplicates(airflow_db, dag_settings, demo, capsys):
     # The demo on this platform drilled the TaskManager kill already (recorded in ops.drills):
     # the DAG runs the other faults, so every fault has been proven here once.
     chosen = [scenario for scenario in drills.FAULTS if scenario != "taskmanager-kill"]
-    run = load_dag("recovery_drill").test(run_conf={"events": 12_000, "max_recovery_s": 300,
-                                                    "scenarios": chosen})
-    assert run.state == "success"
-    mapped = {ti.map_index for ti in run.get_task_instances() if ti.task_id == "drill"}
-    assert len(mapped) == len(chosen)
+    run = run_dag("recovery_drill", capsys, {"events": 12_000, "max_recovery_s": 300, "scenarios": chosen})
+    assert run.state == "success", run.errors
+    assert sorted(task for task in run.task_states if task.startswith("drill[")) == [
+        f"drill[{index}]" for index in range(len(chosen))]
     latest = ops.latest_drills(dag_settings)
     assert set(latest) == set(drills.FAULTS)
     for scenario, row in latest.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, STATE_ROOT, assert_exact, load_dag
+from conftest import REPO, STATE_ROOT, DagOutcome, assert_exact, run_dag
 from streamlab import deploy, drills, generator, jobwatch, lifecycle, ops, producer
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
@@ -70,12 +70,12 @@ def restored_from(settings: Settings, job_id: str) -> str | None:
     return restored["external_path"] if restored else None
 
 
-def roll_out(settings: Settings, code_dir: Path | None, monkeypatch) -> str:
+def roll_out(code_dir: Path | None, monkeypatch, capsys) -> DagOutcome:
     if code_dir is None:
         monkeypatch.delenv("STREAMLAB_CODE_DIR", raising=False)
     else:
         monkeypatch.setenv("STREAMLAB_CODE_DIR", str(code_dir))
-    return load_dag("deploy_streaming_jobs").test(run_conf={"jobs": JOBS}).state
+    return run_dag("deploy_streaming_jobs", capsys, {"jobs": JOBS})
 
 
 def produce_and_check(settings: Settings, records: list[generator.Record]) -> None:
@@ -86,22 +86,25 @@ def produce_and_check(settings: Settings, records: list[generator.Record]) -> No
 
 
 def test_submits_leaves_alone_and_upgrades_each_by_its_mode(airflow_db, dag_settings, next_version,
-                                                            monkeypatch):
+                                                            monkeypatch, capsys):
     settings = dag_settings
     for key in JOBS:
         deploy.deploy(settings, key)
     lifecycle.cancel(settings, "lesson14")
 
-    assert roll_out(settings, None, monkeypatch) == "success"
+    rolled = roll_out(None, monkeypatch, capsys)
+    assert rolled.state == "success", rolled.errors
     first = running(settings)
     assert set(first) == set(JOBS)  # lesson14 submitted again
-    assert roll_out(settings, None, monkeypatch) == "success"
+    rolled = roll_out(None, monkeypatch, capsys)
+    assert rolled.state == "success", rolled.errors
     assert running(settings) == first  # the same code: nothing restarted
 
     data = list(generator.generate(drills.next_data_set(settings, seed=1701, count=8_000)))
     produce_and_check(settings, data[: len(data) // 2])  # windows and sessions open now
 
-    assert roll_out(settings, next_version, monkeypatch) == "success"
+    rolled = roll_out(next_version, monkeypatch, capsys)
+    assert rolled.state == "success", rolled.errors
     upgraded = running(settings)
     for key in JOBS:
         assert upgraded[key][0] != first[key][0] and upgraded[key][1] != first[key][1], key
@@ -118,11 +121,11 @@ def test_submits_leaves_alone_and_upgrades_each_by_its_mode(airflow_db, dag_sett
 
 
 def test_an_upgrade_that_cannot_take_the_state_rolls_back(airflow_db, dag_settings, next_version,
-                                                          monkeypatch):
+                                                          monkeypatch, capsys):
     """Back to the first version: it lacks the operator the savepoint has state for."""
     settings = dag_settings
     before = running(settings)["lesson15-windows"]
-    assert roll_out(settings, None, monkeypatch) == "failed"
+    assert roll_out(None, monkeypatch, capsys).state == "failed"
 
     after = running(settings)["lesson15-windows"]
     assert after[1] == before[1] and after[0] != before[0]  # the same release, started again
