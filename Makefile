@@ -6,7 +6,7 @@ export STREAMLAB_STATE_DIR ?= $(STATE)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup browser demo test bench up down status clean
+.PHONY: setup browser demo test docs docs-serve bench up down status clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
@@ -28,6 +28,16 @@ browser:
 
 test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The lessons site; its pages show real output from the last `make demo`'s warehouse.
+DOCS_PORT ?= 8000
+export NO_MKDOCS_2_WARNING := 1
+docs: setup
+	@$(BIN)/mkdocs build --strict
+	@echo "Built the lessons site: open site/index.html (works offline), or run make docs-serve"
+
+docs-serve: setup
+	@$(BIN)/mkdocs serve --strict -a 127.0.0.1:$(DOCS_PORT)
 
 bench: setup
 	@$(BIN)/python -m bench $(BENCH_ARGS)

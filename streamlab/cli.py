@@ -14,7 +14,7 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import (
-    analyst, demo, deploy, drills, generator, jars, kafka_io, lifecycle, loader, ops, platform, producer,
+    analyst, demo, deploy, docsite, drills, generator, jars, kafka_io, lifecycle, loader, ops, platform, producer,
     rollout, status, stores, topics, warehouse,
 )
 from streamlab.config import Settings
@@ -264,6 +264,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             jars.ensure_jars(settings.jars)
             print(f"jars ready in {settings.jars}")
             print(f"chart library ready: {dashboard_assets.ensure(settings)}")
+            print(f"docs diagrams and offline search ready: {len(docsite.vendor())} files")
         case "dashboard":
             kafka_io.require_broker(settings.bootstrap_servers)
             dashboard_service.serve(settings)

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
         256, ge=1, description="Updates buffered per WebSocket client; a client that falls this far "
         "behind is dropped (it reconnects and resumes) so it never slows the others."
     )
+    # --8<-- [start:alert_settings]
     webhook_url: str | None = Field(
         None, description="Where each alert is POSTed as JSON (retried, sent once per alert); "
         "unset: alerts are only logged."
@@ -70,6 +71,7 @@ class Settings(BaseSettings):
     alert_min_amount_cents: int = Field(
         0, ge=0, description="Alerts about less than this amount are not sent to the webhook."
     )
+    # --8<-- [end:alert_settings]
 
     code_dir: Path | None = Field(
         None, description="Checkout whose flink_jobs/ `deploy` and the deploy DAG roll out; "

@@ -74,12 +74,14 @@ class DrillResult:
                 + ("PASSED" if self.passed(threshold_s) else "FAILED"))
 
 
+# --8<-- [start:kill_taskmanager]
 def _kill_taskmanager(settings: Settings) -> None:
     taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)
     processes.kill(taskmanager)
     while taskmanager.alive():
         time.sleep(0.1)
     flink_cluster.restart_taskmanager(settings)
+# --8<-- [end:kill_taskmanager]
 
 
 def _stop_and_restore(settings: Settings) -> None:
@@ -182,6 +184,7 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     return recovery_s
 
 
+# --8<-- [start:drill_run]
 def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None = None) -> DrillResult:
     """The whole drill: every stateful job running, new data, the fault, recovery, the oracle."""
     for key in ORACLES:
@@ -194,6 +197,7 @@ def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None
     for key, check in ORACLES.items():
         checks += jobwatch.wait_exact(lambda check=check: check(settings.bootstrap_servers))
     return DrillResult(scenario, started_at, round(recovery_s, 1), checks)
+# --8<-- [end:drill_run]
 
 
 def _wait_all_caught_up(settings: Settings, jobs: list[str], timeout_s: float) -> None:

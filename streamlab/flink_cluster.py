@@ -48,6 +48,7 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "rest.bind-address": host,
         "rest.port": settings.flink_rest_port,
         "state.backend.type": "rocksdb",
+        # --8<-- [start:checkpointing]
         "execution.checkpointing.incremental": True,
         "execution.checkpointing.dir": (fdir / "checkpoints").as_uri(),
         "execution.checkpointing.savepoint-dir": (fdir / "savepoints").as_uri(),
@@ -55,12 +56,15 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "execution.checkpointing.num-retained": 3,
         "execution.checkpointing.interval": f"{settings.checkpoint_interval_ms}ms",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
+        # --8<-- [end:checkpointing]
+        # --8<-- [start:local_recovery]
         # Task-local recovery: each checkpoint also stays on the TaskManager's disk, so a job
         # restarting on a TaskManager that survived (a task or Kafka failure) reads its state
         # locally instead of from checkpoint storage.
         "execution.checkpointing.local-backup.enabled": True,
         "execution.state-recovery.from-local": True,
         "taskmanager.state.local.root-dirs": str(fdir / "local-state"),
+        # --8<-- [end:local_recovery]
         "restart-strategy.type": "exponential-delay",
         "restart-strategy.exponential-delay.initial-backoff": "1s",
         "restart-strategy.exponential-delay.max-backoff": "10s",

@@ -168,7 +168,7 @@ MARTS = [
     Table("marts", "revenue_cube", ("l15-revenue-cube",), _fields(
         "cell:VARCHAR", "category:VARCHAR", "region:VARCHAR", "tier:VARCHAR", *WINDOW, "orders:BIGINT",
         "customers:BIGINT", "revenue_cents:BIGINT"),
-        "Revenue over CUBE(category, region, tier) per 5 minutes; NULL means 'all'."),
+        "Revenue over CUBE(category, region, tier) per 5 minutes; '*' means 'all', 'unknown' a missing value."),
     Table("marts", "trading_periods", ("l15-trading-periods",), (
         *_fields("category:VARCHAR", "period_start_ms:INSTANT", "period_end_ms:INSTANT"),
         ("store_open", "BOOLEAN", typed("open", "BOOLEAN")),
@@ -201,6 +201,7 @@ MARTS = [
 
 TABLES = [*RAW, *MARTS]
 
+# --8<-- [start:store_views]
 # A store's current state, as a compacted topic keeps it: the newest value per key, minus tombstones.
 VIEWS = {
     f"marts.{name}": f"""CREATE OR REPLACE VIEW marts.{name} AS
@@ -209,6 +210,7 @@ QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY kafka_offset DESC) = 1
   AND revenue_cents IS NOT NULL"""
     for name, key in [("customer_orders", "customer_id"), ("product_sales", "product_id")]
 }
+# --8<-- [end:store_views]
 
 # What analysts query, and so what the expectation suites cover (a store as its latest state).
 MART_NAMES = [t.qualified for t in MARTS if not t.name.endswith("_changelog")] + list(VIEWS)

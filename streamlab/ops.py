@@ -135,6 +135,7 @@ def warehouse_summary(settings: Settings) -> dict:
     return out
 
 
+# --8<-- [start:savepoint_retention]
 def expired(catalog: list[dict], retention: Retention, now: datetime) -> list[str]:
     """Paths to dispose of, per job: savepoints without their ``_metadata`` (unusable), and good
     ones beyond ``max_count`` or older than ``max_age`` — but never the newest good one, the
@@ -147,6 +148,7 @@ def expired(catalog: list[dict], retention: Retention, now: datetime) -> list[st
         out += [r["path"] for index, r in enumerate(good)
                 if index > 0 and (index >= retention.max_count or now - r["taken_at"] > retention.max_age)]
     return sorted(out)
+# --8<-- [end:savepoint_retention]
 
 
 def dispose(settings: Settings, path: str, timeout_s: float = 120.0) -> None:

@@ -44,6 +44,7 @@ class UpgradeRolledBack(UserError):
     """The new code did not start; the previous release runs again from the same state."""
 
 
+# --8<-- [start:roll_out]
 def roll_out(settings: Settings, key: str) -> Outcome:
     started = time.monotonic()
     new = deploy.release(settings, key)
@@ -70,6 +71,7 @@ def roll_out(settings: Settings, key: str) -> Outcome:
         raise UpgradeRolledBack(f"upgrade of {key} to {new.fingerprint} failed ({failure}); rolled back "
                                 f"to {current} from {state}") from None
     return Outcome(key, "upgraded", job_id, new.fingerprint, current, state, time.monotonic() - started)
+# --8<-- [end:roll_out]
 
 
 def _confirm_healthy(rest: FlinkRest, job_id: str, timeout_s: float = 120.0) -> None:
@@ -86,6 +88,7 @@ def _confirm_healthy(rest: FlinkRest, job_id: str, timeout_s: float = 120.0) -> 
     raise UserError(f"the new code completed no checkpoint within {timeout_s:.0f}s")
 
 
+# --8<-- [start:take_down]
 def _take_down(settings: Settings, key: str) -> Path | None:
     """Stop the running job the way its upgrade mode says; return the state to start from."""
     match deploy.job_spec(key).upgrade_mode:
@@ -101,3 +104,4 @@ def _take_down(settings: Settings, key: str) -> Path | None:
         case UpgradeMode.STATELESS:
             lifecycle.cancel(settings, key)
             return None
+# --8<-- [end:take_down]

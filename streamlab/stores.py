@@ -40,6 +40,7 @@ def store(name: str) -> Store:
     return STORES[name]
 
 
+# --8<-- [start:store_view]
 @dataclass
 class StoreView:
     store: Store
@@ -68,6 +69,7 @@ class StoreView:
 
     def get(self, key: str) -> dict | None:
         return self.values.get(key)
+# --8<-- [end:store_view]
 
 
 def restored(bootstrap_servers: str, name: str) -> StoreView:

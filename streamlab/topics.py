@@ -76,12 +76,14 @@ LESSON15 = [
     Topic("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns."),
 ]
 
+# --8<-- [start:store_topics]
 LESSON16 = [  # state stores' changelogs: compaction keeps the latest value per key, forever
     Topic("store-customer-orders", 3, "Per customer: orders, items, revenue, last order (upsert, compacted).",
           cleanup_policy="compact", retention_ms=-1),
     Topic("store-product-sales", 3, "Per product: order lines, units, revenue, last order (upsert, compacted).",
           cleanup_policy="compact", retention_ms=-1),
 ]
+# --8<-- [end:store_topics]
 
 DEAD_LETTER = Topic(
     "dead-letter", 1,

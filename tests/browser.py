@@ -30,9 +30,21 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 class Browser:
     def __init__(self, profile: Path) -> None:
         profile.mkdir(parents=True, exist_ok=True)
+        (profile / "DevToolsActivePort").unlink(missing_ok=True)  # a reused profile's is stale
         self.log = open(profile / "chromium.log", "wb")
         self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
                                      stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            self.ws: ClientConnection = self._connect(profile)
+        except BaseException:
+            self._kill()
+            raise
+        self.ids = itertools.count(1)
+        self.console: list[str] = []
+        self.send("Runtime.enable")
+        self.send("Page.enable")
+
+    def _connect(self, profile: Path) -> ClientConnection:
         port_file = profile / "DevToolsActivePort"
         deadline = time.monotonic() + 30
         while not (port_file.exists() and port_file.read_text().strip()):
@@ -41,11 +53,7 @@ class Browser:
             time.sleep(0.1)
         port = port_file.read_text().split()[0]
         page = next(t for t in httpx.get(f"http://127.0.0.1:{port}/json/list").json() if t["type"] == "page")
-        self.ws: ClientConnection = connect(page["webSocketDebuggerUrl"], max_size=None)
-        self.ids = itertools.count(1)
-        self.console: list[str] = []
-        self.send("Runtime.enable")
-        self.send("Page.enable")
+        return connect(page["webSocketDebuggerUrl"], max_size=None)
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
         msg_id = next(self.ids)
@@ -88,6 +96,9 @@ class Browser:
         try:
             self.ws.close()
         finally:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the renderers and helpers too
-            self.proc.wait()
-            self.log.close()
+            self._kill()
+
+    def _kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)  # the renderers and helpers too
+        self.proc.wait()
+        self.log.close()

@@ -149,6 +149,7 @@ def test_writes_need_the_token_which_the_page_never_carries(platform, demo):
 
 def test_live_updates_resume_and_a_client_that_never_reads_slows_no_one(platform, demo):
     ws_url = f"ws://{platform.host}:{platform.dashboard_port}/ws"
+    dropped_before = httpx.get(f"{platform.dashboard_url}/api/health", timeout=10).json()["dropped"]
     stalled = socket.socket()
     stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     stalled.connect((platform.host, platform.dashboard_port))
@@ -180,6 +181,10 @@ def test_live_updates_resume_and_a_client_that_never_reads_slows_no_one(platform
     connected_ms = int(time.time() * 1000)  # what it missed meanwhile comes first, late by design
     read(again, lambda: sum(m["type"] == "alert" for m in received) >= 1
          and sum(m["type"] == "window" for m in received) >= 60)
+    # The stalled client really was subscribed all along: still there (its updates pile up in
+    # its own queue and the socket buffers) or dropped once its queue was full.
+    hub = httpx.get(f"{platform.dashboard_url}/api/health", timeout=10).json()
+    assert hub["clients"] >= 2 or hub["dropped"] > dropped_before, hub
     again.close()
     feed.join()
     never_reads.close()

@@ -18,7 +18,7 @@ from streamlab import analyst, warehouse
 from validation import suites
 
 pytestmark = pytest.mark.platform
-GUIDE = REPO / "docs" / "analyst-guide.md"
+GUIDE = REPO / "docs" / "guides" / "analyst.md"
 
 
 def test_demo_reconciles_and_is_idempotent(platform, demo):

@@ -1,23 +1,258 @@
-"""The lessons site builds strictly: every snippet include resolves to a real file."""
+"""The lessons site: it builds strictly from the real code and a real run's warehouse, works
+offline (nothing from a CDN), renders its diagrams and searches in a real browser, and has a
+page for every concept the curriculum names."""
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
 
-from conftest import REPO, VENV_BIN
+import pytest
+import yaml
+
+from browser import Browser
+from conftest import REPO, VENV_BIN, env_for
+from streamlab import analyst, docsite
+
+DOCS = REPO / "docs"
+# The concepts issue 7 names, in the order the nav shows them.
+CONCEPTS = {
+    "lesson14": ["topology", "stateless-transformations", "dead-letters"],
+    "lesson15": ["tumbling-windows", "hopping-windows", "session-windows", "custom-windows",
+                 "late-data-and-grace", "stream-stream-joins", "stream-table-joins", "global-table-joins",
+                 "counting-and-statistics", "custom-aggregation", "multi-dimensional-aggregation",
+                 "fraud-alerts"],
+    "lesson16": ["state-stores", "checkpoints", "changelog-vs-checkpoint",
+                 "standby-replicas-and-local-recovery", "savepoints-and-upgrades", "disaster-recovery",
+                 "interactive-queries"],
+    "lesson17": ["websockets", "query-api", "alerts"],
+}
+# Concepts whose results are not warehouse rows: they show real commands instead.
+NO_WAREHOUSE_OUTPUT = {"lesson16/checkpoints", "lesson16/standby-replicas-and-local-recovery",
+                       "lesson16/savepoints-and-upgrades", "lesson16/changelog-vs-checkpoint",
+                       "lesson16/disaster-recovery"}
+INCLUDE = re.compile(r'^\s*--8<-- "(?P<path>[^":]+)(?::(?P<section>[\w-]+))?"\s*$', re.MULTILINE)
 
 
-def test_mkdocs_build_strict(tmp_path):
-    result = subprocess.run(
-        [str(VENV_BIN / "mkdocs"), "build", "--strict", "-q", "-d", str(tmp_path / "site")],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    page = (tmp_path / "site" / "lessons" / "14-stateless-topology" / "index.html").read_text()
+def build(config: Path, site: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "mkdocs"), "build", "--strict", "-q", "-f", str(config), "-d", str(site)],
+                          cwd=REPO, capture_output=True, text=True, timeout=300,
+                          env={**env, "NO_MKDOCS_2_WARNING": "1"})
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, platform, demo) -> Path:
+    """Built like `make docs`, from the demo's warehouse on the session platform."""
+    out = tmp_path_factory.mktemp("docs") / "site"
+    result = build(REPO / "mkdocs.yml", out, env_for(platform))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return out
+
+
+def nav_pages() -> list[str]:
+    def walk(node) -> list[str]:
+        if isinstance(node, str):
+            return [node]
+        if isinstance(node, list):
+            return [page for item in node for page in walk(item)]
+        return [page for value in node.values() for page in walk(value)]
+
+    text = re.sub(r"!!python/name:\S+", "null", (REPO / "mkdocs.yml").read_text())
+    return walk(yaml.safe_load(text)["nav"])
+
+
+def snippet_problems(docs: Path) -> list[str]:
+    """Each include of a missing file, or of a section the file does not mark."""
+    problems = []
+    for page in sorted(docs.rglob("*.md")):
+        for match in INCLUDE.finditer(page.read_text()):
+            source = REPO / match["path"]
+            where = f"{page.relative_to(docs)}: {match['path']}"
+            if not source.is_file():
+                problems.append(f"{where}: no such file")
+            elif match["section"]:
+                code = source.read_text()
+                for edge in ("start", "end"):
+                    if f"--8<-- [{edge}:{match['section']}]" not in code:
+                        problems.append(f"{where}: no '{edge}:{match['section']}' marker")
+    return problems
+
+
+class _References(HTMLParser):
+    """Every URL a page loads or links to: src/href/srcset/data attributes, CSS url() and @import."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href", "srcset", "data", "poster", "action") and value:
+                self.urls.append(value)
+            if name == "style" and value:
+                self.urls += css_urls(value)
+        self._in_style = tag == "style"
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.urls += css_urls(data)
+
+
+def css_urls(css: str) -> list[str]:
+    return re.findall(r"""url\(\s*['"]?([^'")\s]+)""", css) + re.findall(r"""@import\s+['"]([^'"]+)""", css)
+
+
+def external_references(site: Path) -> list[str]:
+    """Every reference to another host in the built HTML and CSS (the site must work offline)."""
+    found = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix == ".html":
+            parser = _References()
+            parser.feed(path.read_text())
+            urls = parser.urls
+        elif path.suffix == ".css":
+            urls = css_urls(path.read_text())
+        else:
+            continue
+        found += [f"{path.relative_to(site)}: {url}" for url in urls if re.match(r"^(https?:)?//", url)]
+    return found
+
+
+@pytest.mark.platform
+def test_the_site_builds_strictly_from_the_real_code(site):
+    page = (site / "lesson14" / "stateless-transformations.html").read_text()
     assert "CROSS JOIN UNNEST" in page  # the job's real code, included, not pasted
-    state = (tmp_path / "site" / "lessons" / "16-state-and-fault-tolerance" / "index.html").read_text()
-    assert "local-backup" in state and "MEASURES" in state  # the cluster's settings, the stores job
-    dashboard = (tmp_path / "site" / "lessons" / "17-dashboard" / "index.html").read_text()
-    assert "QueueFull" in dashboard and "subscribe" in dashboard  # the hub and the WebSocket route
+    state = (site / "lesson16" / "state-stores.html").read_text()
+    assert "rocksdb" in state
+    test_page = (site / "tests" / "test_lesson15_windows.html").read_text()
+    assert "test_windows_equal_the_oracle" in test_page  # exercises link to their test
+
+
+@pytest.mark.platform
+def test_every_output_block_shows_what_the_demo_warehouse_holds(site, platform):
+    blocks = 0
+    for page in sorted(DOCS.rglob("*.md")):
+        for match in docsite.WAREHOUSE_BLOCK.finditer(page.read_text()):
+            blocks += 1
+            columns, rows = analyst.run_query(platform, match["sql"])
+            assert rows, f"{page.relative_to(DOCS)}: the query returned nothing on the demo run"
+            built = (site / page.relative_to(DOCS).with_suffix(".html")).read_text()
+            for expected in [*columns, analyst.render(columns, rows, "table").splitlines()[2].split()[0]]:
+                assert html.escape(expected, quote=False) in built, (page.relative_to(DOCS), expected)
+    assert blocks >= 15
+
+
+@pytest.mark.platform
+def test_no_page_loads_anything_from_another_host(site):
+    assert external_references(site) == []
+
+
+def test_the_offline_check_catches_a_cdn_script_a_stylesheet_and_a_font(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<script src="https://unpkg.com/mermaid@11/dist/mermaid.min.js"></script>'
+        '<link rel="stylesheet" href="//cdn.example.org/x.css"><link rel="stylesheet" href="assets/ok.css">')
+    (tmp_path / "b.css").write_text("@font-face{src:url('https://fonts.gstatic.com/roboto.woff2')}"
+                                    "@import 'https://fonts.googleapis.com/css?family=Roboto';")
+    assert len(external_references(tmp_path)) == 4
+
+
+def test_every_snippet_include_names_a_real_file_and_section():
+    assert snippet_problems(DOCS) == []
+
+
+def test_a_missing_file_or_section_fails_the_check_and_the_strict_build(tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "planted.md").write_text(
+        '```python\n--8<-- "flink_jobs/lesson14_stateless/job.py:no_such_section"\n```\n'
+        '```python\n--8<-- "flink_jobs/no_such_job.py"\n```\n')
+    assert snippet_problems(docs) == [
+        "planted.md: flink_jobs/lesson14_stateless/job.py: no 'start:no_such_section' marker",
+        "planted.md: flink_jobs/lesson14_stateless/job.py: no 'end:no_such_section' marker",
+        "planted.md: flink_jobs/no_such_job.py: no such file",
+    ]
+    config = tmp_path / "mkdocs.yml"
+    config.write_text(f"INHERIT: {REPO / 'mkdocs.yml'}\ndocs_dir: {docs}\nnav: [planted.md]\n"
+                      f"hooks: [{REPO / 'streamlab' / 'docsite.py'}]\n")
+    result = build(config, tmp_path / "site", dict(os.environ))
+    assert result.returncode != 0 and "no_such_section" in result.stderr
+
+
+def test_every_concept_has_its_page_in_lesson_order():
+    pages = nav_pages()
+    lessons = [page.split("/")[0] for page in pages if page.startswith("lesson")]
+    assert lessons == sorted(lessons) and sorted(set(lessons)) == list(CONCEPTS)
+    for lesson, concepts in CONCEPTS.items():
+        assert [p for p in pages if p.startswith(lesson + "/")] == [f"{lesson}/index.md"] + [
+            f"{lesson}/{concept}.md" for concept in concepts]
+        for concept in concepts:
+            name = f"{lesson}/{concept}"
+            text = (DOCS / f"{name}.md").read_text()
+            for part in ("## Kafka Streams ↔ PyFlink", "```mermaid", '--8<-- "', "## Run it", "## Try it",
+                         '??? tip "Hint"', "](../tests/test_"):
+                assert part in text, (name, part)
+            assert ("```warehouse" in text) != (name in NO_WAREHOUSE_OUTPUT), name
+    for guide in ("guides/operations.md", "guides/analyst.md", "guides/data-quality.md",
+                  "guides/troubleshooting.md", "reference/configuration.md", "reference/cli.md",
+                  "curriculum.md"):
+        assert guide in pages
+    assert all((DOCS / page).is_file() for page in pages)
+
+
+@pytest.mark.platform
+def test_the_references_come_from_the_code(site):
+    from streamlab.cli import build_parser
+    from streamlab.config import Settings
+
+    cli = (site / "reference" / "cli.html").read_text()
+    commands = build_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    assert all(f"streamlab {name}" in cli for name in commands)
+    config = (site / "reference" / "configuration.html").read_text()
+    assert all(f"STREAMLAB_{name.upper()}" in config for name in Settings.model_fields)
+
+
+@pytest.mark.platform
+def test_a_browser_renders_the_diagram_and_finds_the_page_offline(site, tmp_path):
+    browser = Browser(tmp_path / "chromium")
+    try:
+        browser.goto((site / "index.html").as_uri())
+        browser.wait_for("document.querySelector('div.mermaid')?.offsetHeight > 100")
+        browser.screenshot(tmp_path / "home.png")
+        lesson = site / "lesson15" / "tumbling-windows.html"
+        browser.goto(lesson.as_uri())
+        browser.wait_for("document.querySelector('div.mermaid')?.offsetHeight > 100")
+        # Material renders each diagram into a closed shadow root: only the DevTools see the SVG.
+        assert "flowchart-v2" in diagram_roles(browser)
+        browser.screenshot(tmp_path / "lesson.png")
+        scripts = browser.eval("[...document.scripts].map(s => s.src).filter(Boolean)")
+        assert scripts and all(src.startswith("file://") for src in scripts), scripts
+
+        browser.eval("document.querySelector('label[for=__search]').click()")
+        browser.eval("""(() => { const input = document.querySelector('input.md-search__input');
+            input.value = 'tumbling'; input.dispatchEvent(new Event('input', {bubbles: true}));
+            input.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true})); })()""")
+        found = browser.wait_for("[...document.querySelectorAll('.md-search-result__item a')]"
+                                 ".map(a => a.href).join(' ')")
+        assert lesson.as_uri() in found.split(), found
+        assert browser.console == []
+    finally:
+        browser.close()
+
+
+def diagram_roles(browser: Browser) -> list[str]:
+    roles: list[str] = []
+
+    def walk(node: dict) -> None:
+        attributes = dict(zip(node.get("attributes", [])[::2], node.get("attributes", [])[1::2]))
+        if node.get("nodeName") == "svg" and "aria-roledescription" in attributes:
+            roles.append(attributes["aria-roledescription"])
+        for child in node.get("children", []) + node.get("shadowRoots", []):
+            walk(child)
+
+    walk(browser.send("DOM.getDocument", depth=-1, pierce=True)["root"])
+    return roles

@@ -34,6 +34,7 @@ def any_element_not_matching(doc: str, array_path: str, field: str, regex: str) 
     )
 
 
+# --8<-- [start:envelope_rules]
 def envelope_rules(doc: str, id_fields: list[str]) -> list[tuple[str, str]]:
     """The rules every event shares: a JSON object, schema version 1, ids, event time."""
     return [
@@ -42,9 +43,12 @@ def envelope_rules(doc: str, id_fields: list[str]) -> list[tuple[str, str]]:
         *[(missing(doc, f"$.{field}"), f"missing {field}") for field in id_fields],
         (not_matching(doc, "$.ts_ms", "^[0-9]{1,15}$"), "ts_ms is not a non-negative integer"),
     ]
+# --8<-- [end:envelope_rules]
 
 
+# --8<-- [start:first_failure]
 def first_failure(rules: list[tuple[str, str]]) -> str:
     """A CASE yielding the reason of the first failing (condition, reason) rule, else NULL."""
     whens = "\n    ".join(f"WHEN {condition} THEN '{reason}'" for condition, reason in rules)
     return f"CASE\n    {whens}\n    ELSE CAST(NULL AS STRING)\n  END"
+# --8<-- [end:first_failure]

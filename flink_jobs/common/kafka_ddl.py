@@ -41,6 +41,7 @@ def raw_source(
     ``streams.create_stream_time_view``) and a watermark that trails the largest ``ts`` seen
     by that delay, emitted on every event so windows fire as soon as they can.
     """
+    # --8<-- [start:event_time_watermark]
     event_time = ""
     watermark_options: dict[str, str] = {}
     if watermark_delay_s is not None:
@@ -54,6 +55,8 @@ def raw_source(
         # batch at a time, so it says little about a single record: jobs judge lateness on
         # per-partition stream time instead. Split alignment did not help and drained 8x slower.
         watermark_options = {"scan.watermark.emit.strategy": "on-event"}
+    # --8<-- [end:event_time_watermark]
+    # --8<-- [start:raw_source_table]
     return f"""
 CREATE TABLE {table} (
   k BYTES,
@@ -79,8 +82,10 @@ CREATE TABLE {table} (
       **watermark_options,
   })}
 )"""
+    # --8<-- [end:raw_source_table]
 
 
+# --8<-- [start:exactly_once]
 def _exactly_once(topic: str, bootstrap_servers: str, transactional_prefix: str) -> dict[str, str]:
     return {
         "connector": "kafka",
@@ -90,8 +95,10 @@ def _exactly_once(topic: str, bootstrap_servers: str, transactional_prefix: str)
         "sink.delivery-guarantee": "exactly-once",
         "sink.transactional-id-prefix": transactional_prefix,
     }
+# --8<-- [end:exactly_once]
 
 
+# --8<-- [start:json_sink]
 def json_sink(
     table: str, topic: str, columns: str, key_field: str, bootstrap_servers: str, job: str
 ) -> str:
@@ -108,8 +115,10 @@ CREATE TABLE {table} (
       "value.fields-include": "ALL",
   })}
 )"""
+# --8<-- [end:json_sink]
 
 
+# --8<-- [start:upsert_sink]
 def upsert_sink(
     table: str, topic: str, columns: str, key_field: str, bootstrap_servers: str, job: str
 ) -> str:
@@ -128,8 +137,10 @@ CREATE TABLE {table} (
       "value.fields-include": "ALL",
   })}
 )"""
+# --8<-- [end:upsert_sink]
 
 
+# --8<-- [start:dead_letter_sink]
 def dead_letter_sink(table: str, topic: str, bootstrap_servers: str, job: str) -> str:
     """Original key and value bytes; the reason and origin travel in record headers."""
     return f"""
@@ -146,8 +157,10 @@ CREATE TABLE {table} (
       "value.fields-include": "EXCEPT_KEY",
   })}
 )"""
+# --8<-- [end:dead_letter_sink]
 
 
+# --8<-- [start:dead_letter_insert]
 def dead_letter_select(source_view: str, job: str) -> str:
     """Rows of ``source_view`` whose ``reason`` is set, shaped for ``dead_letter_sink``.
 
@@ -169,6 +182,7 @@ def dead_letter_insert(checked_views: list[str], job: str, table: str = "dead_le
     """One INSERT that dead-letters the rejects of every view (one sink, one transaction)."""
     selects = "\nUNION ALL".join(dead_letter_select(view, job) for view in checked_views)
     return f"INSERT INTO {table} {selects}"
+# --8<-- [end:dead_letter_insert]
 
 
 def create_sinks(env: TableEnvironment, sinks: dict[str, tuple[str, str, str]], bootstrap_servers: str,

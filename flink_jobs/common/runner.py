@@ -34,6 +34,7 @@ def parse_args(name: str, argv: list[str] | None = None) -> JobArgs:
     return JobArgs(name=name, bootstrap_servers=args.bootstrap_servers, fingerprint=args.fingerprint)
 
 
+# --8<-- [start:table_config]
 def _configure(env: TableEnvironment, args: JobArgs) -> TableEnvironment:
     config = env.get_config()
     config.set("pipeline.name", args.name)
@@ -44,17 +45,20 @@ def _configure(env: TableEnvironment, args: JobArgs) -> TableEnvironment:
     config.set("table.exec.sink.upsert-materialize", "NONE")
     config.set("table.local-time-zone", "UTC")
     return env
+# --8<-- [end:table_config]
 
 
 def table_env(args: JobArgs) -> TableEnvironment:
     return _configure(TableEnvironment.create(EnvironmentSettings.in_streaming_mode()), args)
 
 
+# --8<-- [start:run_job]
 def run(name: str, build: Callable[[TableEnvironment, JobArgs], StatementSet]) -> None:
     """Parse arguments, build the job's statement set and submit it (detached under `flink run -d`)."""
     args = parse_args(name)
     env = table_env(args)
     build(env, args).execute()
+# --8<-- [end:run_job]
 
 
 def run_with_datastream(

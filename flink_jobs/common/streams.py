@@ -19,6 +19,7 @@ def sql_list(values: list[str]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+# --8<-- [start:click_and_order_rules]
 def click_rules(doc: str) -> list[tuple[str, str]]:
     device = checks.text(doc, "$.device")
     return [
@@ -42,6 +43,7 @@ def order_rules(doc: str) -> list[tuple[str, str]]:
         (every("quantity", "[1-9][0-9]{0,2}"), "item quantity not in 1..999"),
         (every("unit_price_cents", "[0-9]{1,12}"), "item unit_price_cents not a non-negative integer"),
     ]
+# --8<-- [end:click_and_order_rules]
 
 
 def payment_rules(doc: str) -> list[tuple[str, str]]:
@@ -79,6 +81,7 @@ RULES = {"clicks": click_rules, "orders": order_rules, "payments": payment_rules
          "customers": customer_rules, "products": product_rules}
 
 
+# --8<-- [start:checked_view]
 def create_checked_view(env: TableEnvironment, stream: str, source: str | None = None) -> None:
     """``<stream>_checked``: every non-heartbeat record of ``source`` (default
     ``<stream>_raw``) with its ``reason``."""
@@ -86,6 +89,7 @@ def create_checked_view(env: TableEnvironment, stream: str, source: str | None =
 CREATE TEMPORARY VIEW {stream}_checked AS
 SELECT *, {checks.first_failure(RULES[stream]("doc"))} AS reason
 FROM (SELECT *, CAST(payload AS STRING) AS doc FROM {source or stream + '_raw'} WHERE NOT heartbeat)""")
+# --8<-- [end:checked_view]
 
 
 def create_event_time_source(
@@ -99,6 +103,7 @@ def create_event_time_source(
     create_checked_view(env, stream, source=f"{stream}_timed")
 
 
+# --8<-- [start:stream_time]
 def create_stream_time_view(env: TableEnvironment, stream: str) -> None:
     """``<stream>_timed``: ``<stream>_raw`` plus ``stream_time``, the largest event time seen so
     far in the record's partition (heartbeats included), as Kafka Streams tracks it.
@@ -122,6 +127,7 @@ def behind(time: str, delay_s: int) -> str:
     treated as on time everywhere, whatever the partition interleaving or a restore did.
     """
     return f"{time} <= stream_time - {kafka_ddl.interval(delay_s)}"
+# --8<-- [end:stream_time]
 
 
 def create_reference_table(
@@ -141,6 +147,7 @@ def epoch_ms(column: str) -> str:
     return f"CAST(TIMESTAMPDIFF(SECOND, TIMESTAMP '1970-01-01 00:00:00', {column}) AS BIGINT) * 1000"
 
 
+# --8<-- [start:versioned_view]
 def create_versioned_view(env: TableEnvironment, table: str, key: str, columns: list[str]) -> None:
     """``<table>_versions``: the valid records of ``<table>_checked`` as a versioned table
     keyed by ``key`` (Flink infers it from a keep-last deduplication on the event time), the
@@ -155,12 +162,14 @@ SELECT {key}, {', '.join(columns)}, version_ms, ts FROM (
   FROM (SELECT {fields}, TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS version_ms, ts
         FROM {table}_checked WHERE reason IS NULL)
 ) WHERE row_num = 1""")
+# --8<-- [end:versioned_view]
 
 
 def _extra(columns: list[str]) -> str:
     return "".join(f", {column}" for column in columns)
 
 
+# --8<-- [start:clean_clicks_view]
 def create_clean_clicks_view(
     env: TableEnvironment, name: str = "clicks_clean", keep: list[str] = []  # noqa: B006
 ) -> None:
@@ -193,8 +202,10 @@ FROM (
       AND NOT REGEXP(LOWER({text('doc', '$.user_agent')}), 'bot|spider|crawler')
   )
 )""")
+# --8<-- [end:clean_clicks_view]
 
 
+# --8<-- [start:order_items_view]
 def create_order_items_view(
     env: TableEnvironment, source: str = "orders_checked", name: str = "order_items",
     keep: list[str] = [],  # noqa: B006
@@ -221,3 +232,4 @@ SELECT {text('doc', '$.order_id')} AS order_id,
 FROM {source}
 CROSS JOIN UNNEST({checks.array('doc', '$.items')}) WITH ORDINALITY AS t(item, line_no)
 WHERE reason IS NULL""")
+# --8<-- [end:order_items_view]

@@ -23,16 +23,19 @@ NAMED_BRANCHES = [branch for branch in topics.ITEM_BRANCHES if branch != "other"
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
+    # --8<-- [start:sources_and_sinks]
     bootstrap = args.bootstrap_servers
     env.execute_sql(kafka_ddl.raw_source("clicks_raw", "clicks", bootstrap, args.group_id))
     env.execute_sql(kafka_ddl.raw_source("orders_raw", "orders", bootstrap, args.group_id))
     env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
+    # --8<-- [start:clicks_sink]
     env.execute_sql(kafka_ddl.json_sink(
         "clicks_out", "l14-clicks",
         "event_id STRING, user_id STRING, page_type STRING, path STRING, product_id STRING,"
         " device STRING, ts_ms BIGINT",
         "user_id", bootstrap, NAME,
     ))
+    # --8<-- [end:clicks_sink]
     item_columns = (
         "order_id STRING, line_no INT, customer_id STRING, product_id STRING, category STRING,"
         " quantity INT, unit_price_cents BIGINT, line_total_cents BIGINT, ts_ms BIGINT"
@@ -41,14 +44,19 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         env.execute_sql(kafka_ddl.json_sink(
             f"items_{branch}", f"l14-items-{branch}", item_columns, "order_id", bootstrap, NAME
         ))
+    # --8<-- [end:sources_and_sinks]
 
+    # --8<-- [start:views]
     for stream in ("clicks", "orders"):
         streams.create_checked_view(env, stream)  # validate: a reason, or NULL when valid
     streams.create_clean_clicks_view(env)  # filter (no bots) + map (normalise)
     streams.create_order_items_view(env)  # flatMap (one row per line item)
+    # --8<-- [end:views]
 
+    # --8<-- [start:statement_set]
     statements = env.create_statement_set()
     statements.add_insert_sql("INSERT INTO clicks_out SELECT * FROM clicks_clean")
+    # --8<-- [start:branch]
     # branch: named branches by category, everything else to the default branch.
     for branch in NAMED_BRANCHES:
         statements.add_insert_sql(
@@ -57,8 +65,10 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     statements.add_insert_sql(
         f"INSERT INTO items_other SELECT * FROM order_items WHERE category NOT IN ({streams.sql_list(NAMED_BRANCHES)})"
     )
+    # --8<-- [end:branch]
     statements.add_insert_sql(kafka_ddl.dead_letter_insert(["clicks_checked", "orders_checked"], NAME))
     return statements
+    # --8<-- [end:statement_set]
 
 
 if __name__ == "__main__":

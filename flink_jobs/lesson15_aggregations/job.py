@@ -41,9 +41,11 @@ SINKS = {  # table: (topic, key, columns)
 }
 
 
+# --8<-- [start:cube_all_or]
 def all_or(column: str) -> str:
     """A cube dimension's value, or ``*`` in the rows that aggregate over all of its values."""
     return f"CASE WHEN GROUPING({column}) = 1 THEN '*' ELSE COALESCE({column}, 'unknown') END"
+# --8<-- [end:cube_all_or]
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
@@ -62,13 +64,16 @@ CREATE TEMPORARY VIEW orders_judged AS
 SELECT *, {streams.behind(f"TO_TIMESTAMP_LTZ({window_end} - 1, 3)", WATERMARK_DELAY_S)} AS late
 FROM orders_checked WHERE reason IS NULL""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
+    # --8<-- [start:enrich_items]
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
     env.execute_sql("""
 CREATE TEMPORARY VIEW items_enriched AS
 SELECT i.*, c.tier, c.region
 FROM items_on_time AS i
 LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF i.ts AS c ON i.customer_id = c.customer_id""")
+    # --8<-- [end:enrich_items]
 
+    # --8<-- [start:category_stats]
     window = f"TABLE(TUMBLE(TABLE items_enriched, DESCRIPTOR(ts), INTERVAL '{WINDOW_MIN}' MINUTE))"
     bounds = f"{streams.epoch_ms('window_start')}, {streams.epoch_ms('window_end')}"
     line = "CAST(line_total_cents AS DOUBLE)"  # AVG and STDDEV of a BIGINT are BIGINT in SQL
@@ -79,6 +84,8 @@ SELECT category, {bounds}, COUNT(*), SUM(line_total_cents), MIN(line_total_cents
        MAX(line_total_cents), AVG({line}), STDDEV_POP({line})
 FROM {window}
 GROUP BY category, window_start, window_end""")
+    # --8<-- [end:category_stats]
+    # --8<-- [start:top_products_window]
     # Python aggregates run in group windows only (window TVFs take JVM aggregates).
     size = f"ts, INTERVAL '{WINDOW_MIN}' MINUTE"
     statements.add_insert_sql(f"""
@@ -87,6 +94,8 @@ SELECT category, {streams.epoch_ms(f'TUMBLE_START({size})')}, {streams.epoch_ms(
        top_products(product_id, line_total_cents)
 FROM items_enriched
 GROUP BY category, TUMBLE({size})""")
+    # --8<-- [end:top_products_window]
+    # --8<-- [start:revenue_cube]
     statements.add_insert_sql(f"""
 INSERT INTO cube_out
 SELECT {all_or('category')} || '/' || {all_or('region')} || '/' || {all_or('tier')},
@@ -94,6 +103,7 @@ SELECT {all_or('category')} || '/' || {all_or('region')} || '/' || {all_or('tier
        COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id), SUM(line_total_cents)
 FROM {window}
 GROUP BY window_start, window_end, CUBE (category, region, tier)""")
+    # --8<-- [end:revenue_cube]
     statements.add_insert_sql(f"""
 INSERT INTO late_out
 SELECT {text('doc', '$.order_id')}, ts_ms, window_end - {WINDOW_MS}, window_end,

@@ -1,9 +1,11 @@
+# --8<-- [start:why_python]
 """The lesson's custom aggregate: the top products of a window by revenue, as one ranked list.
 
 Python, because SQL has no aggregate that keeps a ranked list: Window Top-N emits a row per
 rank that a second aggregation would have to reassemble (with an order LISTAGG does not keep).
 Only the line items of one aggregation pass through the Python worker.
 """
+# --8<-- [end:why_python]
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pyflink.common import Row
 from pyflink.table import AggregateFunction, DataTypes
 from pyflink.table.udf import udaf
 
+# --8<-- [start:top_products_udaf]
 TOP_N = 3
 RESULT_TYPE = DataTypes.ARRAY(DataTypes.ROW([
     DataTypes.FIELD("product_id", DataTypes.STRING()),
@@ -45,3 +48,4 @@ class TopProducts(AggregateFunction):
 
 
 top_products = udaf(TopProducts())
+# --8<-- [end:top_products_udaf]

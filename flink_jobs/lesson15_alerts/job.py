@@ -20,10 +20,12 @@ from flink_jobs.common.runner import JobArgs, run
 
 NAME = "streamlab-lesson15-alerts"
 WATERMARK_DELAY_S = 120
+# --8<-- [start:alert_thresholds]
 TWO_COUNTRIES_WITHIN_MIN = 10
 RAPID_COUNT, RAPID_WITHIN_MIN = 3, 2
 SPIKE_FACTOR, SPIKE_MIN_HISTORY = 5, 3
 STATE_TTL = "90 d"
+# --8<-- [end:alert_thresholds]
 
 SINKS = {  # table: (topic, key, columns)
     "alerts_out": ("alerts", "card_id",
@@ -38,9 +40,11 @@ SINKS = {  # table: (topic, key, columns)
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     text = checks.text
+    # --8<-- [start:state_ttl]
     # The running mean keeps a sum and a count for every card ever seen: forget a card that
     # has not paid for STATE_TTL (it starts a fresh history), so state does not grow forever.
     env.get_config().set("table.exec.state.ttl", STATE_TTL)
+    # --8<-- [end:state_ttl]
     streams.create_event_time_source(env, "payments", bootstrap, args.group_id, WATERMARK_DELAY_S)
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
     env.execute_sql(f"""
@@ -53,6 +57,7 @@ SELECT {text('doc', '$.payment_id')} AS payment_id, {text('doc', '$.card_id')} A
 FROM payments_checked WHERE reason IS NULL""")
     env.execute_sql("CREATE TEMPORARY VIEW payments_on_time AS SELECT * FROM payments_judged WHERE NOT late")
 
+    # --8<-- [start:two_countries]
     # Kafka Streams would keep each card's recent payments in a window store and scan it in a
     # processor; MATCH_RECOGNIZE (Flink CEP) states the pattern and keeps the partial matches.
     two_countries = f"""
@@ -68,6 +73,8 @@ MATCH_RECOGNIZE (
   PATTERN (A B) WITHIN INTERVAL '{TWO_COUNTRIES_WITHIN_MIN}' MINUTE
   DEFINE B AS B.country <> A.country
 )"""
+    # --8<-- [end:two_countries]
+    # --8<-- [start:rapid_payments]
     rapid = f"""
 SELECT 'rapid-payments:' || c_id, 'rapid-payments', 'medium', card_id, c_ts,
        ARRAY[a_id, b_id, c_id], ARRAY[a_country, b_country, c_country], c_amount,
@@ -82,6 +89,8 @@ MATCH_RECOGNIZE (
   PATTERN (A B C) WITHIN INTERVAL '{RAPID_WITHIN_MIN}' MINUTE
   DEFINE C AS TRUE
 )"""
+    # --8<-- [end:rapid_payments]
+    # --8<-- [start:amount_spike]
     # The running mean of the card's *earlier* payments: Flink's OVER frame must end at the
     # current row, so the current payment is taken out of the running sum and count again.
     spike = f"""
@@ -98,9 +107,12 @@ FROM (
   )
 )
 WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR} * earlier_sum"""
+    # --8<-- [end:amount_spike]
 
     statements = env.create_statement_set()
+    # --8<-- [start:alerts_insert]
     statements.add_insert_sql(f"INSERT INTO alerts_out {two_countries} UNION ALL {rapid} UNION ALL {spike}")
+    # --8<-- [end:alerts_insert]
     statements.add_insert_sql("""
 INSERT INTO late_out
 SELECT payment_id, ts_ms, src_topic, src_partition, src_offset FROM payments_judged WHERE late""")

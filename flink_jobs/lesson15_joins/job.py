@@ -57,12 +57,15 @@ SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late,
        TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms
 FROM {stream}_checked WHERE reason IS NULL""")
         env.execute_sql(f"CREATE TEMPORARY VIEW {stream}_on_time AS SELECT * FROM {stream}_judged WHERE NOT late")
+    # --8<-- [start:reference_tables]
     streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
                                    "customer_id", ["name", "tier", "country", "region"])
     streams.create_reference_table(env, "products", bootstrap, args.group_id, WATERMARK_DELAY_S,
                                    "product_id", ["name", "price_cents"])
+    # --8<-- [end:reference_tables]
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
 
+    # --8<-- [start:interval_join]
     # KStream-KStream join with JoinWindows(15 min), left outer: a payment within 15 minutes
     # of its order pays it; an order the payments' watermark passes unmatched is unpaid.
     env.execute_sql(f"""
@@ -76,7 +79,9 @@ FROM orders_on_time AS o
 LEFT JOIN payments_on_time AS p
   ON {text('o.doc', '$.order_id')} = {text('p.doc', '$.order_id')}
  AND p.ts BETWEEN o.ts AND o.ts + INTERVAL '{PAYMENT_WITHIN_MIN}' MINUTE""")
+    # --8<-- [end:interval_join]
 
+    # --8<-- [start:temporal_join_customers]
     # KStream-KTable join: the customer version valid at the order's event time.
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_enriched AS
@@ -85,7 +90,9 @@ SELECT {text('o.doc', '$.order_id')}, {text('o.doc', '$.customer_id')}, o.ts_ms,
 FROM (SELECT *, {text('doc', '$.customer_id')} AS customer_id FROM orders_on_time) AS o
 LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF o.ts AS c
   ON o.customer_id = c.customer_id""")
+    # --8<-- [end:temporal_join_customers]
 
+    # --8<-- [start:temporal_join_products]
     # KStream-GlobalKTable join, in event time: the product as listed when the order was placed.
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
     env.execute_sql("""
@@ -95,13 +102,16 @@ SELECT i.order_id, i.line_no, i.product_id, i.category, i.quantity, i.unit_price
 FROM items_on_time AS i
 LEFT JOIN products_versions FOR SYSTEM_TIME AS OF i.ts AS p
   ON i.product_id = p.product_id""")
+    # --8<-- [end:temporal_join_products]
 
     statements = env.create_statement_set()
+    # --8<-- [start:paid_and_unpaid]
     statements.add_insert_sql("INSERT INTO paid_out SELECT * FROM payment_matches WHERE payment_id IS NOT NULL")
     statements.add_insert_sql(f"""
 INSERT INTO unpaid_out
 SELECT order_id, customer_id, order_ts_ms, order_ts_ms + {PAYMENT_WITHIN_MIN * 60_000}
 FROM payment_matches WHERE payment_id IS NULL""")
+    # --8<-- [end:paid_and_unpaid]
     statements.add_insert_sql("INSERT INTO orders_enriched_out SELECT * FROM orders_enriched")
     statements.add_insert_sql("INSERT INTO items_enriched_out SELECT * FROM items_enriched")
     late = "\nUNION ALL\n".join(

@@ -52,6 +52,7 @@ def period_end(ts_ms: int | None) -> int | None:
     return None if ts_ms is None else store_hours.period(ts_ms)[1]
 
 
+# --8<-- [start:trading_periods_assigner]
 class TradingPeriods(WindowAssigner):
     """Assigns each item to the one trading period its event time falls in."""
 
@@ -67,6 +68,7 @@ class TradingPeriods(WindowAssigner):
 
     def is_event_time(self) -> bool:
         return True
+# --8<-- [end:trading_periods_assigner]
 
 
 class Totals(AggregateFunction):
@@ -102,6 +104,7 @@ def build(stream_env: StreamExecutionEnvironment, env: StreamTableEnvironment, a
     env.create_temporary_function("period_end", period_end)
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    # --8<-- [start:trading_periods_late]
     ts_ms = f"TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT)"
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
@@ -109,7 +112,9 @@ SELECT *, {streams.behind("TO_TIMESTAMP_LTZ(end_ms - 1, 3)", WATERMARK_DELAY_S)}
 FROM (SELECT *, {ts_ms} AS ts_ms, period_end({ts_ms}) AS end_ms FROM orders_checked WHERE reason IS NULL)""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
+    # --8<-- [end:trading_periods_late]
 
+    # --8<-- [start:trading_periods_window]
     items = env.to_data_stream(env.sql_query(
         "SELECT order_id, category, quantity, line_total_cents, ts FROM items_on_time"))
     periods = (
@@ -121,6 +126,7 @@ FROM (SELECT *, {ts_ms} AS ts_ms, period_end({ts_ms}) AS end_ms FROM orders_chec
         .uid("trading-period-window").name("trading period window")
     )
     env.create_temporary_view("periods", env.from_data_stream(periods))
+    # --8<-- [end:trading_periods_window]
 
     statements = env.create_statement_set()
     statements.add_insert_sql("INSERT INTO periods_out SELECT * FROM periods")

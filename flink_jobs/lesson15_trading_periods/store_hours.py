@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# --8<-- [start:store_calendar]
 STORE_ZONE = ZoneInfo("Europe/Berlin")
 OPENS, CLOSES = time(8), time(20)
 CLOSED_WEEKDAYS = {6}  # Sunday
@@ -35,3 +36,4 @@ def period(ts_ms: int) -> tuple[int, int, bool]:
     start, is_open = max((b for b in boundaries if b[0] <= ts_ms), key=lambda b: b[0])
     end = min(b[0] for b in boundaries if b[0] > ts_ms)
     return start, end, is_open
+# --8<-- [end:store_calendar]

@@ -24,8 +24,10 @@ from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
 
 NAME = "streamlab-lesson15-windows"
+# --8<-- [start:grace]
 WATERMARK_DELAY_S = 120  # out-of-orderness bound plus grace: windows close 2 minutes after their end
 SESSION_GAP_MIN = 30
+# --8<-- [end:grace]
 
 
 WINDOW = "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT"
@@ -43,10 +45,12 @@ SINKS = {  # table: (topic, key, columns)
 }
 
 
+# --8<-- [start:closed_window]
 def closed(window_end: str) -> str:
     """True when a window ending at ``window_end`` has closed: its last millisecond is at or
     behind the partition's stream time minus the grace period."""
     return streams.behind(f"{window_end} - INTERVAL '0.001' SECOND", WATERMARK_DELAY_S)
+# --8<-- [end:closed_window]
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
@@ -55,6 +59,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
 
+    # --8<-- [start:late_orders]
     # Orders: late when their one-minute window has closed in their partition's stream time.
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
@@ -62,7 +67,9 @@ SELECT *, {closed("FLOOR(ts TO MINUTE) + INTERVAL '1' MINUTE")} AS late
 FROM orders_checked WHERE reason IS NULL""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
+    # --8<-- [end:late_orders]
 
+    # --8<-- [start:tumbling_window]
     # Tumbling: one final row per category and minute.
     env.execute_sql("""
 CREATE TEMPORARY VIEW revenue_1m AS
@@ -71,7 +78,9 @@ SELECT category, window_start AS minute_start, window_end AS minute_end,
        SUM(line_total_cents) AS revenue_cents
 FROM TABLE(TUMBLE(TABLE items_on_time, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
 GROUP BY category, window_start, window_end, window_time""")
+    # --8<-- [end:tumbling_window]
 
+    # --8<-- [start:hopping_window]
     # Hopping, cascaded on the minute rows: 10-minute totals, every minute.
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW revenue_10m AS
@@ -80,7 +89,9 @@ SELECT category, {streams.epoch_ms('window_start')} AS window_start_ms, {streams
        CAST(SUM(revenue_cents) AS DOUBLE) / SUM(orders) AS avg_order_cents
 FROM TABLE(HOP(TABLE revenue_1m, DESCRIPTOR(minute_time), INTERVAL '1' MINUTE, INTERVAL '10' MINUTE))
 GROUP BY category, window_start, window_end""")
+    # --8<-- [end:hopping_window]
 
+    # --8<-- [start:session_window]
     # Sessions: a user's clicks and orders, closed after SESSION_GAP_MIN idle minutes. Sessions
     # merge, so a record behind the watermark could belong to a session that already closed:
     # for sessions, a record is late as soon as its own time is behind its partition's.
@@ -106,6 +117,7 @@ SELECT user_id, MIN(ts_ms) AS first_activity_ms, MAX(ts_ms) AS last_activity_ms,
        CAST(SUM(is_order) AS BIGINT) AS orders, SUM(is_order) > 0 AS converted
 FROM TABLE(SESSION(TABLE activity_on_time PARTITION BY user_id, DESCRIPTOR(ts), {gap}))
 GROUP BY user_id, window_start, window_end""")
+    # --8<-- [end:session_window]
 
     statements = env.create_statement_set()
     statements.add_insert_sql(f"""
@@ -114,6 +126,7 @@ SELECT category, {streams.epoch_ms('minute_start')}, {streams.epoch_ms('minute_e
 FROM revenue_1m""")
     statements.add_insert_sql("INSERT INTO revenue_10m_out SELECT * FROM revenue_10m")
     statements.add_insert_sql("INSERT INTO sessions_out SELECT * FROM sessions")
+    # --8<-- [start:late_out]
     statements.add_insert_sql(f"""
 INSERT INTO late_out
 SELECT 'orders', JSON_VALUE(doc, '$.order_id'), ts_ms, ts_ms - MOD(ts_ms, 60000),
@@ -123,6 +136,7 @@ UNION ALL
 SELECT 'session-' || CASE WHEN is_order = 1 THEN 'orders' ELSE 'clicks' END, id, ts_ms,
        ts_ms, ts_ms + {SESSION_GAP_MIN * 60_000}, src_topic, src_partition, src_offset
 FROM activity WHERE late""")
+    # --8<-- [end:late_out]
     statements.add_insert_sql(kafka_ddl.dead_letter_insert(["clicks_checked", "orders_checked"], NAME))
     return statements
 

@@ -26,6 +26,7 @@ STORES = {  # table: (topic, key, columns)
                       "product_id STRING, lines BIGINT, units BIGINT, revenue_cents BIGINT,"
                       " last_order_ms BIGINT"),
 }
+# --8<-- [start:store_aggregates]
 # Each aggregate keeps a few numbers per key, never a set: COUNT(DISTINCT order_id) would keep
 # every order id a customer ever had. An order is counted at its first line item instead.
 MEASURES = {
@@ -49,6 +50,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
 INSERT INTO {table}
 SELECT {key}, {count}, SUM(CAST(quantity AS BIGINT)) AS {quantity}, SUM(line_total_cents), MAX(ts_ms)
 FROM order_items GROUP BY {key}""")
+    # --8<-- [end:store_aggregates]
     statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked"], NAME))
     return statements
 

@@ -65,6 +65,7 @@ class State:
         self.health: dict[str, Any] = {}
         self.token = token(settings)
 
+    # --8<-- [start:ingest]
     def ingest(self, batch: Batch) -> None:
         for message in batch:
             update = self.views.apply(message.topic, message.key, message.value)
@@ -75,10 +76,7 @@ class State:
         if self.restored_s is None:
             self.restored_s = seconds
             log.info("views restored from %d records in %.1fs", self.views.records, seconds)
-
-
-def _not_found(what: str) -> HTTPException:
-    return HTTPException(404, what)
+    # --8<-- [end:ingest]
 
 
 def create_app(settings: Settings, follow: bool = True) -> FastAPI:
@@ -90,6 +88,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
         if not follow:
             yield
             return
+        # --8<-- [start:lifespan]
         loop = asyncio.get_running_loop()
         feed = Feed(settings.bootstrap_servers, list(TOPICS),
                     on_batch=lambda batch: loop.call_soon_threadsafe(state.ingest, batch),
@@ -100,6 +99,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
         feed.start()
         notifier.start()
         watcher = asyncio.create_task(_watch_health(state, health))
+        # --8<-- [end:lifespan]
         try:
             yield
         finally:
@@ -114,16 +114,20 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
                   description="Live windows and alerts, and lookups into the streams' materialised views.")
     app.state.notifier = app.state.feed = None
 
+    # --8<-- [start:bad_parameter]
     @app.exception_handler(RequestValidationError)
     async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "request"
         return JSONResponse({"detail": f"bad parameter {where}: {first['msg']}"}, status_code=400)
+    # --8<-- [end:bad_parameter]
 
+    # --8<-- [start:writer]
     def writer(authorization: Annotated[str | None, Header()] = None) -> None:
         if not authorization or not secrets.compare_digest(authorization, f"Bearer {state.token}"):
             raise HTTPException(401, f"this endpoint needs 'Authorization: Bearer <token>' with the "
                                      f"token in {token_path(settings)}")
+    # --8<-- [end:writer]
 
     @app.get("/", include_in_schema=False)
     async def page() -> FileResponse:
@@ -144,7 +148,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     async def category_revenue(category: str, windows: Windows = 2) -> dict[str, Any]:
         rows = state.views.latest_windows(category, windows)
         if not rows:
-            raise _not_found(f"no revenue windows for category '{category}' yet "
+            raise HTTPException(404, f"no revenue windows for category '{category}' yet "
                              f"(known: {', '.join(sorted(state.views.revenue)) or 'none'})")
         return {"category": category, "latest": rows[0], "previous": rows[1] if len(rows) > 1 else None,
                 "windows": rows}
@@ -153,28 +157,30 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     async def category_products(category: str, limit: Limit = 20) -> dict[str, Any]:
         rows = state.views.category_products(category)
         if not rows:
-            raise _not_found(f"no products in category '{category}'")
+            raise HTTPException(404, f"no products in category '{category}'")
         return {"category": category, "products": rows[:limit]}
 
     @app.get("/api/users/{user_id}/session", summary="A user's visit still open, and the last closed one")
     async def user_session(user_id: Annotated[str, Depends(_key("user_id"))]) -> dict[str, Any]:
         found = state.views.session(user_id)
         if found is None:
-            raise _not_found(f"no session for user '{user_id}'")
+            raise HTTPException(404, f"no session for user '{user_id}'")
         return found
 
+    # --8<-- [start:customer_route]
     @app.get("/api/customers/{customer_id}", summary="A customer's running stats (the customer-orders store)")
     async def customer(customer_id: Annotated[str, Depends(_key("customer_id"))]) -> dict[str, Any]:
         found = state.views.customers.get(customer_id)
         if found is None:
-            raise _not_found(f"no orders for customer '{customer_id}' ({len(state.views.customers):,} customers)")
+            raise HTTPException(404, f"no orders for customer '{customer_id}' ({len(state.views.customers):,} customers)")
         return {"customer_id": customer_id, **found}
+    # --8<-- [end:customer_route]
 
     @app.get("/api/cards/{card_id}/alerts", summary="The latest alerts for a card")
     async def card_alerts(card_id: Annotated[str, Depends(_key("card_id"))], limit: Limit = 20) -> dict[str, Any]:
         found = state.views.card_alerts(card_id, limit)
         if found is None:
-            raise _not_found(f"no alerts for card '{card_id}'")
+            raise HTTPException(404, f"no alerts for card '{card_id}'")
         return {"card_id": card_id, "alerts": found}
 
     @app.get("/api/alerts", summary="The latest alerts, newest first")
@@ -186,18 +192,20 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     async def alert(alert_id: str) -> dict[str, Any]:
         found = state.views.alert(alert_id)
         if found is None:
-            raise _not_found(f"no alert '{alert_id}' (the dashboard keeps the latest per card and overall)")
+            raise HTTPException(404, f"no alert '{alert_id}' (the dashboard keeps the latest per card and overall)")
         others = [a for a in state.views.card_alerts(found["card_id"], 20) or [] if a["alert_id"] != alert_id]
         return {**found, "card_alerts": others}
 
+    # --8<-- [start:ack_route]
     @app.post("/api/alerts/{alert_id}/ack", summary="Acknowledge an alert (needs the token)",
               dependencies=[Depends(writer)])
     async def acknowledge(alert_id: str) -> dict[str, Any]:
         if state.views.alert(alert_id) is None:
-            raise _not_found(f"no alert '{alert_id}'")
+            raise HTTPException(404, f"no alert '{alert_id}'")
         state.views.acknowledged.add(alert_id)
         state.hub.publish("ack", {"alert_id": alert_id})
         return {"alert_id": alert_id, "acknowledged": True}
+    # --8<-- [end:ack_route]
 
     @app.get("/api/health", summary="Jobs, last checkpoints, consumer lag, and the dashboard itself")
     async def health() -> dict[str, Any]:
@@ -229,10 +237,15 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     # --8<-- [end:websocket]
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.mount("/vendor", StaticFiles(directory=assets.vendor_dir(settings), check_dir=False), name="vendor")
+
+    @app.get("/vendor/chart.js", include_in_schema=False)
+    def chart_library() -> FileResponse:  # one unversioned URL: the version lives in assets.py only
+        return FileResponse(assets.ensure(settings), media_type="text/javascript")
+
     return app
 
 
+# --8<-- [start:key_check]
 def _key(name: str):
     """A path parameter that must look like the generator's ids (a typo is a 400, not a 404)."""
     pattern = KEY_PATTERNS[name]
@@ -245,6 +258,7 @@ def _key(name: str):
         return value
 
     return check
+# --8<-- [end:key_check]
 
 
 async def _pump(ws: WebSocket, queue: asyncio.Queue[str]) -> None:

@@ -42,6 +42,7 @@ class Feed(threading.Thread):
                 self.error = f"{type(err).__name__}: {err}"
                 time.sleep(2.0)
 
+    # --8<-- [start:follow]
     def _follow(self) -> None:
         started = time.monotonic()
         consumer = Consumer({
@@ -78,3 +79,4 @@ class Feed(threading.Thread):
                         self.on_restored(time.monotonic() - started)
         finally:
             consumer.close()
+    # --8<-- [end:follow]

@@ -42,6 +42,7 @@ class Hub:
                 self._drop(client)
     # --8<-- [end:publish]
 
+    # --8<-- [start:subscribe]
     def subscribe(self, since: int | None) -> Client:
         """A new client; with ``since``, first everything published after it that is still
         kept (or a ``reset`` telling it to reload, when too much was missed)."""
@@ -57,6 +58,7 @@ class Hub:
                     client.queue.put_nowait(text)
         self.clients.add(client)
         return client
+    # --8<-- [end:subscribe]
 
     def unsubscribe(self, client: Client) -> None:
         self.clients.discard(client)

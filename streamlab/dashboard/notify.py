@@ -39,10 +39,12 @@ def group_id(settings: Settings) -> str:
     return f"streamlab-dashboard-notify-{hashlib.sha1(str(settings.state).encode()).hexdigest()[:10]}"
 
 
+# --8<-- [start:worth_sending]
 def worth_sending(alert: dict[str, Any], settings: Settings) -> bool:
     """The configured thresholds: every alert is shown and logged, these are also sent."""
     return (SEVERITIES.index(alert["severity"]) >= SEVERITIES.index(settings.alert_min_severity)
             and (alert.get("amount_cents") or 0) >= settings.alert_min_amount_cents)
+# --8<-- [end:worth_sending]
 
 
 class Notifier(threading.Thread):
@@ -64,6 +66,7 @@ class Notifier(threading.Thread):
         return {"webhook": self.settings.webhook_url is not None, "ready": self.ready.is_set(),
                 "sent": len(self.sent), "attempts": self.attempts}
 
+    # --8<-- [start:notify_loop]
     def run(self) -> None:
         consumer = Consumer({
             "bootstrap.servers": self.settings.bootstrap_servers, "group.id": group_id(self.settings),
@@ -86,7 +89,9 @@ class Notifier(threading.Thread):
                                 asynchronous=False)
         finally:
             consumer.close()
+    # --8<-- [end:notify_loop]
 
+    # --8<-- [start:first_start]
     def _assigned(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
         """Pin "latest" on a first start: commit the end offsets, so a restart resumes from here."""
         committed = consumer.committed(parts, timeout=10)
@@ -101,7 +106,9 @@ class Notifier(threading.Thread):
                         part.offset = tp.offset
         consumer.assign(parts)
         self.ready.set()
+    # --8<-- [end:first_start]
 
+    # --8<-- [start:handle]
     def _handle(self, alert: dict[str, Any]) -> None:
         alert_id = alert["alert_id"]
         line = (f"ALERT {alert['severity'].upper()} {alert['rule']} card {alert['card_id']} "
@@ -115,7 +122,9 @@ class Notifier(threading.Thread):
         else:
             attempts = self._post(alert)
             log.info("%s -> webhook accepted it (attempt %d)", line, attempts)
+    # --8<-- [end:handle]
 
+    # --8<-- [start:post_with_retries]
     def _post(self, alert: dict[str, Any]) -> int:
         """Until the receiver answers 2xx; returns the attempts it took."""
         delay, attempt = FIRST_RETRY_S, 0
@@ -143,3 +152,4 @@ class Notifier(threading.Thread):
             out.write(alert_id + "\n")
             out.flush()
             os.fsync(out.fileno())
+    # --8<-- [end:post_with_retries]

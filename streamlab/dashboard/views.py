@@ -21,6 +21,7 @@ SESSION_GAP_MS = 30 * 60_000
 ALERTS_PER_CARD = 20
 RECENT_ALERTS = 200
 
+# --8<-- [start:topics]
 TOPICS = {  # topic: what the dashboard keeps of it
     "l15-revenue-1m": "revenue per category per minute: the chart and the revenue query",
     "alerts": "fraud alerts: the feed, the evidence and the webhook",
@@ -30,6 +31,7 @@ TOPICS = {  # topic: what the dashboard keeps of it
     "store-product-sales": "each product's sales (Lesson 16 store): the category drill-down",
     "products": "product names and categories (reference data)",
 }
+# --8<-- [end:topics]
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Views:
 
     # -- writing: one record of a topic at a time, in offset order per partition
 
+    # --8<-- [start:apply]
     def apply(self, topic: str, key: bytes | None, value: bytes | None) -> Update | None:
         self.records += 1
         name = key.decode("utf-8", "replace") if key is not None else None
@@ -90,6 +93,7 @@ class Views:
             case "products" if name and "category" in row:
                 self.products[name] = row
         return None
+    # --8<-- [end:apply]
 
     def _window(self, row: dict[str, Any]) -> Update:
         windows = self.revenue.setdefault(row["category"], {})

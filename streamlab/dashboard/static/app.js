@@ -41,6 +41,7 @@ async function load() {
   connect();
 }
 
+// --8<-- [start:connect]
 function connect() {
   setStatus("connecting", "connecting");
   const ws = new WebSocket(`ws://${location.host}/ws?since=${shown.seq}`);
@@ -63,6 +64,7 @@ function handle(msg, ws) {
   else if (msg.type === "ack") document.querySelectorAll(`[data-alert-id="${msg.data.alert_id}"]`)
     .forEach((li) => li.classList.add("acknowledged"));
 }
+// --8<-- [end:connect]
 
 function setStatus(cls, text) {
   const badge = $("#connection");

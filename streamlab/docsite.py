@@ -1,0 +1,134 @@
+"""The lessons site's build step (an MkDocs hook module, named in ``mkdocs.yml``).
+
+Pages stay free of anything that could drift from the code:
+
+* a fenced block with the language ``warehouse`` holds SQL; the build runs it against the
+  warehouse of the last run (``make demo``) and shows the command and its real output;
+* ``<!-- reference: cli -->`` and ``<!-- reference: config -->`` become the CLI and the
+  configuration reference, generated from the parser and the typed settings;
+* every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
+  link to the test that checks it;
+* mermaid and the iframe-worker shim (offline search) come from the npm registry, never a CDN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+from pathlib import Path
+
+from streamlab import analyst, npm, warehouse
+from streamlab.config import Settings
+from streamlab.errors import UserError
+
+REPO = Path(__file__).resolve().parent.parent
+# site path -> (npm package, version, file in the package)
+VENDORED = {
+    "vendor/mermaid/mermaid.min.js": ("mermaid", "11.17.2", "dist/mermaid.min.js"),
+    "vendor/iframe-worker/shim.js": ("iframe-worker", "1.0.4", "shim/index.js"),
+}
+WAREHOUSE_BLOCK = re.compile(r"^```warehouse\n(?P<sql>.*?)\n```$", re.MULTILINE | re.DOTALL)
+REFERENCE = re.compile(r"^<!-- reference: (?P<name>[a-z]+) -->$", re.MULTILINE)
+TESTS_DIR = "tests"
+
+
+def vendored_file(site_path: str) -> Path:
+    """The pinned file, extracted once into the per-machine npm cache."""
+    package, version, inner = VENDORED[site_path]
+    target = npm.cache_dir() / "extracted" / f"{package}-{version}"
+    if not (target / inner).exists():
+        npm.extract(package, version, [inner], target)
+    return target / inner
+
+
+def vendor() -> dict[str, Path]:
+    """Every vendored file by its path in the site."""
+    return {site_path: vendored_file(site_path) for site_path in VENDORED}
+
+
+def warehouse_output(sql: str, settings: Settings) -> str:
+    """The command an analyst would type, and what it printed on the last run's warehouse."""
+    command = f'.venv/bin/streamlab sql "{" ".join(sql.split())}"'
+    try:
+        columns, rows = analyst.run_query(settings, sql)
+    except UserError as err:
+        if not warehouse.replica_path(settings).exists():
+            return (f"```bash\n{command}\n```\n\n!!! note \"No run yet\"\n    The output of a real run "
+                    "appears here after `make demo` and `make docs`.\n")
+        raise UserError(f"a warehouse block in the docs failed: {err}") from None
+    loaded = _last_load(settings)
+    return (f"```bash\n{command}\n```\n\n```text\n{analyst.render(columns, rows, 'table')}\n```\n\n"
+            f"<small>Output of the run loaded {loaded}, at docs build time.</small>\n")
+
+
+def _last_load(settings: Settings) -> str:
+    with warehouse.reader(settings) as con:
+        row = con.execute("SELECT strftime(max(committed_at) AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M UTC'),"
+                          " count(*) FROM ops.loads").fetchone()
+    return f"at {row[0]} (load #{row[1]})" if row and row[0] else "by `streamlab load`"
+
+
+def cli_reference(parser: argparse.ArgumentParser) -> str:
+    """Every subcommand's ``--help``, in the parser's order."""
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    parts = ["```text\n" + parser.format_help().rstrip() + "\n```"]
+    for name, sub in actions[0].choices.items():
+        parts.append(f"## `streamlab {name}`\n\n```text\n{sub.format_help().rstrip()}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def config_reference() -> str:
+    """One row per setting: its environment variable, default and meaning."""
+    rows = ["| Environment variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "—" if default is None else f"`{str(default).lower() if isinstance(default, bool) else default}`"
+        text = (field.description or "").replace("|", "\\|").replace("<", "&lt;")
+        rows.append(f"| `STREAMLAB_{name.upper()}` | {shown} | {text} |")
+    return "\n".join(rows) + "\n"
+
+
+def expand(markdown: str, settings: Settings) -> str:
+    """Replace the page's build-time directives by their generated content."""
+    from streamlab.cli import build_parser
+
+    def reference(match: re.Match[str]) -> str:
+        name = match["name"]
+        if name == "cli":
+            return cli_reference(build_parser())
+        if name == "config":
+            return config_reference()
+        raise UserError(f"unknown docs reference '{name}': use cli or config")
+
+    markdown = WAREHOUSE_BLOCK.sub(lambda m: warehouse_output(m["sql"], settings), markdown)
+    return REFERENCE.sub(reference, markdown)
+
+
+def page_for_test_module(path: Path) -> str:
+    title = path.name
+    doc = path.read_text().split('"""')[1].strip() if path.read_text().startswith('"""') else ""
+    return (f"# {title}\n\n{doc}\n\nRun it: `make test PYTEST_ARGS=\"{TESTS_DIR}/{path.name}\"`\n\n"
+            f"```python\n--8<-- \"{TESTS_DIR}/{path.name}\"\n```\n")
+
+
+# MkDocs hooks ------------------------------------------------------------------------------
+
+
+def on_files(files, config):  # noqa: ANN001, ANN201 - MkDocs' hook signature
+    from mkdocs.structure.files import File
+
+    for path in sorted((REPO / TESTS_DIR).glob("test_*.py")):
+        files.append(File.generated(config, f"{TESTS_DIR}/{path.stem}.md", content=page_for_test_module(path)))
+    return files
+
+
+def on_page_markdown(markdown, page, config, files):  # noqa: ANN001, ANN201
+    return expand(markdown, Settings())
+
+
+def on_post_build(config):  # noqa: ANN001, ANN201
+    for site_path, source in vendor().items():
+        target = Path(config["site_dir"]) / site_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
