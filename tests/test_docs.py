@@ -7,16 +7,19 @@ from __future__ import annotations
 import html
 import os
 import re
+import signal
 import subprocess
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
 from browser import Browser
 from conftest import REPO, VENV_BIN, env_for
-from streamlab import analyst, docsite
+from streamlab import analyst, docsite, processes
 
 DOCS = REPO / "docs"
 # The concepts issue 7 names, in the order the nav shows them.
@@ -45,12 +48,13 @@ def build(config: Path, site: Path, env: dict[str, str]) -> subprocess.Completed
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, platform, demo) -> Path:
-    """Built like `make docs`, from the demo's warehouse on the session platform."""
-    out = tmp_path_factory.mktemp("docs") / "site"
-    result = build(REPO / "mkdocs.yml", out, env_for(platform))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return out
+def site(platform, demo) -> Path:
+    """`make docs`, from the demo's warehouse on the session platform."""
+    result = subprocess.run(["make", "-s", "docs"], cwd=REPO, capture_output=True, text=True, timeout=600,
+                            env=env_for(platform))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "open site/index.html" in result.stdout
+    return REPO / "site"
 
 
 def nav_pages() -> list[str]:
@@ -256,3 +260,24 @@ def diagram_roles(browser: Browser) -> list[str]:
 
     walk(browser.send("DOM.getDocument", depth=-1, pierce=True)["root"])
     return roles
+
+
+def test_make_docs_serve_serves_the_site_while_you_edit(tmp_path):
+    [port] = processes.free_ports(1)
+    server = subprocess.Popen(["make", "-s", "docs-serve", f"DOCS_PORT={port}"], cwd=REPO, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/lesson15/tumbling-windows.html", timeout=5)
+                if page.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline and server.poll() is None, "make docs-serve did not serve"
+            time.sleep(1)
+        assert "Tumbling windows" in page.text and "TUMBLE" in page.text
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
