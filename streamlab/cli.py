@@ -90,7 +90,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     sub.add_parser("setup", help="resolve the JVM jars (Kafka broker, Flink Kafka connector) and the "
                    "dashboard's chart library")
-    sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster, Airflow and the dashboard")
+    up = sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster, Airflow and the dashboard")
+    up.add_argument("--brokers", type=_positive_int, metavar="N",
+                    help="Kafka brokers (KRaft quorum; 3: every topic replicated 3 times, outputs need 2 "
+                    "in sync); remembered in the state dir (default 1, or STREAMLAB_KAFKA_BROKERS)")
+    up.add_argument("--taskmanagers", type=_positive_int, metavar="N",
+                    help="Flink TaskManagers; remembered in the state dir (default 1, or "
+                    "STREAMLAB_FLINK_TASKMANAGERS)")
     sub.add_parser("down", help="stop everything `up` started, and nothing else")
     sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs, checkpoints")
     top = sub.add_parser("topics", help="list the topic catalog (or apply it to the broker)")
@@ -135,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="a savepoint or checkpoint directory; default: the job's newest savepoint")
 
     drill = sub.add_parser("drill", help="inject a fault mid-stream, measure recovery, reconcile with the oracle")
-    drill.add_argument("scenario", choices=list(drills.FAULTS), help="which fault")
+    drill.add_argument("scenario", choices=list(drills.FAULTS), help="which fault (broker-kill needs 3 brokers)")
     drill.add_argument("--events", type=_positive_int, default=15_000,
                        help="fact events produced for the drill (default 15000)")
     drill.add_argument("--max-recovery-s", type=_positive_int, default=180,
@@ -254,7 +260,7 @@ def _sql(settings: Settings, args: argparse.Namespace) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        settings = Settings()
+        settings = platform.with_shape(Settings(), getattr(args, "brokers", None), getattr(args, "taskmanagers", None))
     except ValidationError as err:
         first = err.errors()[0]
         field = "STREAMLAB_" + str(first["loc"][0]).upper()
@@ -278,7 +284,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "topics" if args.apply:
             kafka_io.require_broker(settings.bootstrap_servers)
             admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
-            for name, action in topics.apply(admin).items():
+            for name, action in topics.apply(admin, settings.replication_factor,
+                                             settings.min_insync_replicas).items():
                 print(f"{name:24} {action}")
         case "topics":
             for topic in topics.CATALOG:

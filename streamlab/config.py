@@ -26,13 +26,29 @@ class Settings(BaseSettings):
     kafka_port: int = Field(9092, ge=1, le=65535, description="Kafka client listener.")
     kafka_controller_port: int = Field(9093, ge=1, le=65535, description="KRaft controller.")
     kafka_heap: str = Field("512m", description="Broker JVM heap (-Xmx).")
+    kafka_bootstrap: str | None = Field(
+        None, description="An existing Kafka cluster's bootstrap servers (host:port,...): every client, "
+        "job and tool uses them instead of the platform's own brokers."
+    )
+    kafka_brokers: int = Field(
+        1, ge=1, le=5, description="Kafka brokers, each also a KRaft controller. Broker i (from 0) "
+        "listens on STREAMLAB_KAFKA_PORT + 2i, its controller on STREAMLAB_KAFKA_CONTROLLER_PORT + 2i. "
+        "With 3, every topic has 3 replicas and the output topics need 2 in sync."
+    )
 
     flink_rest_port: int = Field(8081, ge=1, le=65535, description="Flink REST API and web UI.")
+    flink_rest: str | None = Field(
+        None, description="An existing Flink cluster's REST URL (http://host:port): deploys, savepoints "
+        "and drills go there instead of to the platform's own cluster."
+    )
     flink_rpc_port: int = Field(6123, ge=1, le=65535, description="JobManager RPC.")
     flink_taskmanager_slots: int = Field(
         8, ge=1, description="Slots per TaskManager: each job runs at parallelism 1 in one slot."
     )
     flink_taskmanager_memory: str = Field("3072m", description="TaskManager process size.")
+    flink_taskmanagers: int = Field(
+        1, ge=1, le=8, description="TaskManagers in the session cluster, each with the slots and memory above."
+    )
     flink_jobmanager_memory: str = Field("1024m", description="JobManager process size.")
     checkpoint_interval_ms: int = Field(
         2000, ge=100, description="Checkpoint interval; also how often exactly-once output commits."
@@ -94,10 +110,23 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        return f"{self.host}:{self.kafka_port}"
+        if self.kafka_bootstrap:
+            return self.kafka_bootstrap
+        return ",".join(f"{self.host}:{self.kafka_port + 2 * i}" for i in range(self.kafka_brokers))
+
+    @property
+    def replication_factor(self) -> int:
+        return min(3, self.kafka_brokers)
+
+    @property
+    def min_insync_replicas(self) -> int:
+        """2 of 3: one broker may fail and writes go on, but never to a lone copy."""
+        return max(1, min(2, self.replication_factor - 1))
 
     @property
     def flink_rest_url(self) -> str:
+        if self.flink_rest:
+            return self.flink_rest.rstrip("/")
         return f"http://{self.host}:{self.flink_rest_port}"
 
     @property

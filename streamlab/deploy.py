@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlparse
 
 from streamlab import flink_cluster, releases
 from streamlab.config import Settings
@@ -133,6 +134,7 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Pa
     code = code or release(settings, key)
     argv = [
         str(flink_cluster.FLINK_HOME / "bin" / "flink"), "run", "-d",
+        *(["-m", urlparse(settings.flink_rest_url).netloc] if settings.flink_rest else []),
         *(["-s", str(from_path)] if from_path else []),
         "-py", str(code.entry_point),
         "-pyfs", str(code.root),  # the release, not the checkout, for Python UDF workers too

@@ -9,8 +9,14 @@ Scenarios:
 * ``job-restore`` — stop the windows job with a savepoint mid-stream and start it again from
   it. (Cancelling and restoring from an *older* savepoint would emit again what was committed
   after it: exactly-once holds from the latest checkpoint or a stop-with-savepoint.)
-* ``broker-restart`` — stop the Kafka broker, start it again; sources and transactional sinks
-  fail, the jobs restart from their latest checkpoint.
+* ``broker-restart`` — stop the Kafka brokers, start them again; sources and transactional
+  sinks fail, the jobs restart from their latest checkpoint.
+* ``broker-kill`` (3 brokers) — kill -9 the broker leading an output partition; the other
+  replicas take over, the jobs restart from their latest checkpoint, and the broker rejoins
+  once they caught up.
+
+With several TaskManagers, ``taskmanager-kill`` kills the one the probe job runs on: its jobs
+move to the others' free slots.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from streamlab import (
 from streamlab import producer as producer_lib
 from streamlab.config import Settings
 from streamlab.errors import UserError
+from streamlab.flink_rest import FlinkRest
 from validation import lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods
 from validation import lesson15_windows, lesson16_stores
 from validation.oracle import TopicCheck
@@ -42,6 +49,7 @@ ORACLES: dict[str, Callable[[str], list[TopicCheck]]] = {
     "lesson16-stores": lesson16_stores.check,
 }
 PROBE_JOB = "lesson15-windows"  # reads the most (clicks): the fault hits it part-way
+LEADER_KILLED_FOR = "l15-revenue-1m"  # broker-kill: the leader of its partition 0 goes
 PACE_S = 20.0  # a drill's data set arrives over this long, so the fault lands while it flows
 
 
@@ -75,21 +83,26 @@ class DrillResult:
 
 
 # --8<-- [start:kill_taskmanager]
-def _kill_taskmanager(settings: Settings) -> None:
-    taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)
+def _kill_taskmanager(settings: Settings, probe_job: str) -> None:
+    """kill -9 the TaskManager the probe job runs on (with two, the jobs on the other go on)."""
+    rest = FlinkRest(settings.flink_rest_url)
+    hosts = rest.taskmanagers_of(rest.running_job(deploy.job_spec(probe_job).name)["jid"])
+    names = [n for n in flink_cluster.taskmanagers(settings) if any(h.startswith(n + "_") for h in hosts)]
+    # A TaskManager started before resource ids named their process has a random id.
+    taskmanager = processes.running(settings.state, names[0] if names else flink_cluster.TASKMANAGER)
     processes.kill(taskmanager)
     while taskmanager.alive():
         time.sleep(0.1)
-    flink_cluster.restart_taskmanager(settings)
+    flink_cluster.restart_taskmanagers(settings)
 # --8<-- [end:kill_taskmanager]
 
 
-def _stop_and_restore(settings: Settings) -> None:
-    point = lifecycle.stop_with_savepoint(settings, PROBE_JOB)
-    lifecycle.restore(settings, PROBE_JOB, point.path)
+def _stop_and_restore(settings: Settings, probe_job: str) -> None:
+    point = lifecycle.stop_with_savepoint(settings, probe_job)
+    lifecycle.restore(settings, probe_job, point.path)
 
 
-def _restart_broker(settings: Settings) -> None:
+def _restart_broker(settings: Settings, probe_job: str) -> None:
     kafka_broker.stop(settings)
     time.sleep(3)
     kafka_broker.start(settings)
@@ -105,11 +118,33 @@ def _restart_broker(settings: Settings) -> None:
             time.sleep(0.5)
 
 
-FAULTS: dict[str, Callable[[Settings], None]] = {
+def _kill_leader_broker(settings: Settings, probe_job: str) -> None:
+    """kill -9 the broker leading an output partition: its partitions elect new leaders among
+    the other replicas, the jobs' open transactions on it fail and they restart from their
+    last checkpoint. It stays down until the jobs caught up (see ``inject_mid_run``)."""
+    kafka_broker.kill(settings, kafka_io.leader(settings.bootstrap_servers, LEADER_KILLED_FOR))
+
+
+FAULTS: dict[str, Callable[[Settings, str], None]] = {
     "taskmanager-kill": _kill_taskmanager,
     "job-restore": _stop_and_restore,
     "broker-restart": _restart_broker,
+    "broker-kill": _kill_leader_broker,
 }
+MULTI_BROKER = {"broker-kill"}  # the faults a one-broker platform cannot survive by design
+
+
+def scenarios_for(settings: Settings) -> list[str]:
+    """The faults this platform's shape can take."""
+    return [name for name in FAULTS if settings.kafka_brokers >= 3 or name not in MULTI_BROKER]
+
+
+def _require(settings: Settings, scenario: str) -> None:
+    if scenario not in FAULTS:
+        raise UserError(f"unknown drill '{scenario}': choose one of {', '.join(FAULTS)}")
+    if scenario not in scenarios_for(settings):
+        raise UserError(f"{scenario} needs 3 brokers, this platform has {settings.kafka_brokers}: "
+                        "start one with `streamlab up --brokers 3` (in a state dir of its own)")
 
 
 def next_data_set(settings: Settings, seed: int, count: int) -> generator.GeneratorSpec:
@@ -151,8 +186,7 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     """Produce ``data`` over ``PACE_S``, inject the fault once ``probe_job`` has committed
     progress on it while the rest still arrives, and wait until every one of ``jobs``
     (default: the stateful jobs) has processed all input again; returns that recovery time."""
-    if scenario not in FAULTS:
-        raise UserError(f"unknown drill '{scenario}': choose one of {', '.join(FAULTS)}")
+    _require(settings, scenario)
     jobs = jobs or list(ORACLES)
     probe = deploy.job_spec(probe_job)
     inputs = list(probe.inputs)
@@ -172,10 +206,11 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
         if sum(committed.values()) >= sum(kafka_io.end_offsets(settings.bootstrap_servers, inputs).values()):
             raise UserError(f"{probe.name} finished the drill's data before the fault: use more events")
     fault_at = time.monotonic()
-    FAULTS[scenario](settings)
+    FAULTS[scenario](settings, probe_job)
     feed.finish(timeout_s)
     _wait_all_caught_up(settings, jobs, timeout_s)
     recovery_s = time.monotonic() - fault_at
+    kafka_broker.start(settings)  # a killed broker rejoins (nothing to do after the other faults)
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has
     # none after the restore until a record comes. A live store keeps sending; a drill sends
     # the data set's final heartbeats after the recovery so every window can close.
@@ -185,17 +220,22 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
 
 
 # --8<-- [start:drill_run]
-def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None = None) -> DrillResult:
-    """The whole drill: every stateful job running, new data, the fault, recovery, the oracle."""
-    for key in ORACLES:
+def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None = None,
+        jobs: list[str] | None = None) -> DrillResult:
+    """The whole drill: the stateful jobs (or ``jobs``) running, new data, the fault, recovery,
+    the oracle."""
+    _require(settings, scenario)
+    jobs = jobs or list(ORACLES)
+    for key in jobs:
         deploy.deploy(settings, key)
     started_at = datetime.now(timezone.utc)
     # Ids carry the seed: a seed no data set has used keeps them unique (seconds since 1970).
     data = next_data_set(settings, seed if seed is not None else int(time.time()), count)
-    recovery_s = inject_mid_run(settings, scenario, data)
+    probe = PROBE_JOB if PROBE_JOB in jobs else jobs[0]
+    recovery_s = inject_mid_run(settings, scenario, data, probe_job=probe, jobs=jobs)
     checks: list[TopicCheck] = []
-    for key, check in ORACLES.items():
-        checks += jobwatch.wait_exact(lambda check=check: check(settings.bootstrap_servers))
+    for key in jobs:
+        checks += jobwatch.wait_exact(lambda check=ORACLES[key]: check(settings.bootstrap_servers))
     return DrillResult(scenario, started_at, round(recovery_s, 1), checks)
 # --8<-- [end:drill_run]
 

@@ -126,22 +126,33 @@ def write_layout(settings: Settings) -> None:
         (lib / jar.name).symlink_to(jar)
 
 
-def _start_daemon(settings: Settings, name: str, script: str) -> processes.ManagedProcess:
+def taskmanagers(settings: Settings) -> list[str]:
+    """The TaskManagers' process names: the first keeps the one-TaskManager name."""
+    return [TASKMANAGER] + [f"{TASKMANAGER}-{i}" for i in range(2, settings.flink_taskmanagers + 1)]
+
+
+def _start_daemon(settings: Settings, name: str, script: str, *args: str) -> processes.ManagedProcess:
     existing = processes.running(settings.state, name)
     if existing is not None:
         return existing
     return processes.spawn(
         settings.state,
         name,
-        ["bash", str(FLINK_HOME / "bin" / script), "start-foreground"],
+        ["bash", str(FLINK_HOME / "bin" / script), "start-foreground", *args],
         flink_env(settings),
         settings.state / "logs" / f"{name}.out",
         cwd=flink_dir(settings),
     )
 
 
+def _start_taskmanager(settings: Settings, name: str) -> processes.ManagedProcess:
+    # The resource id names the process, so a job's TaskManager can be told from the others
+    # (a restarted one gets a new id: the JobManager must not take it for the dead one).
+    return _start_daemon(settings, name, "taskmanager.sh", f"-Dtaskmanager.resource-id={name}_{time.time_ns()}")
+
+
 def start(settings: Settings) -> None:
-    """Start the JobManager and one TaskManager (each only if not running) and wait for slots."""
+    """Start the JobManager and the TaskManagers (each only if not running) and wait for slots."""
     jarlib.require_java()
     if processes.running(settings.state, JOBMANAGER) is None:
         processes.require_free_port(
@@ -152,7 +163,8 @@ def start(settings: Settings) -> None:
         )
         write_layout(settings)
     _start_daemon(settings, JOBMANAGER, "jobmanager.sh")
-    _start_daemon(settings, TASKMANAGER, "taskmanager.sh")
+    for name in taskmanagers(settings):
+        _start_taskmanager(settings, name)
     wait_ready(settings)
 
 
@@ -160,7 +172,7 @@ def wait_ready(settings: Settings) -> None:
     rest = FlinkRest(settings.flink_rest_url, retries=0)  # this loop is the retry
     deadline = time.monotonic() + settings.startup_timeout_s
     while time.monotonic() < deadline:
-        for name in (JOBMANAGER, TASKMANAGER):
+        for name in (JOBMANAGER, *taskmanagers(settings)):
             if processes.running(settings.state, name) is None:
                 proc = processes.recorded(settings.state, name)
                 raise UserError(
@@ -169,7 +181,7 @@ def wait_ready(settings: Settings) -> None:
                 )
         try:
             overview = rest.overview()
-            if overview["taskmanagers"] >= 1 and overview["slots-total"] > 0:
+            if overview["taskmanagers"] >= settings.flink_taskmanagers and overview["slots-total"] > 0:
                 return
         except Exception:  # noqa: BLE001 - not up yet; retried until the deadline
             pass
@@ -180,11 +192,14 @@ def wait_ready(settings: Settings) -> None:
     )
 
 
-def restart_taskmanager(settings: Settings) -> None:
-    """Bring back a TaskManager that died (standalone mode has no resource manager to do it)."""
-    _start_daemon(settings, TASKMANAGER, "taskmanager.sh")
+def restart_taskmanagers(settings: Settings) -> None:
+    """Bring back TaskManagers that died (standalone mode has no resource manager to do it)."""
+    for name in taskmanagers(settings):
+        _start_taskmanager(settings, name)
     wait_ready(settings)
 
 
 def stop(settings: Settings) -> list[str]:
-    return [name for name in (TASKMANAGER, JOBMANAGER) if processes.stop(settings.state, name)]
+    """Every TaskManager this platform started (also beyond the configured number), then the JobManager."""
+    names = [f"{TASKMANAGER}-{i}" for i in range(8, 1, -1)] + [TASKMANAGER, JOBMANAGER]
+    return [name for name in names if processes.stop(settings.state, name)]

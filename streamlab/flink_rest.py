@@ -68,6 +68,11 @@ class FlinkRest:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._get(f"/jobs/{job_id}")
 
+    def taskmanagers_of(self, job_id: str) -> set[str]:
+        """The resource ids of the TaskManagers the job's tasks run on."""
+        return {tm["taskmanager-id"] for vertex in self.job(job_id)["vertices"]
+                for tm in self._get(f"/jobs/{job_id}/vertices/{vertex['id']}/taskmanagers")["taskmanagers"]}
+
     def job_config(self, job_id: str) -> dict[str, Any]:
         """The job's execution config, with its global job parameters under ``user-config``."""
         return self._get(f"/jobs/{job_id}/config")

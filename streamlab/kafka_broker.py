@@ -1,12 +1,15 @@
-"""A single-node KRaft Kafka broker (broker and controller in one JVM) under the state dir."""
+"""KRaft Kafka under the state dir: one node, or a quorum of up to five (each node a broker and a
+controller in one JVM, as a small cluster runs them). Node 1 keeps the single-node names
+(process ``kafka``, dir ``kafka/``), so a one-broker platform looks as it always did."""
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
-import base64
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
@@ -34,31 +37,47 @@ logger.controller.level = WARN
 """
 
 
-def _dir(settings: Settings) -> Path:
-    return settings.state / "kafka"
+def nodes(settings: Settings) -> list[int]:
+    return list(range(1, settings.kafka_brokers + 1))
 
 
-def server_properties(settings: Settings) -> str:
+def node_name(node: int) -> str:
+    return NAME if node == 1 else f"{NAME}-{node}"
+
+
+def ports(settings: Settings, node: int) -> tuple[int, int]:
+    """The node's client and controller ports."""
+    return settings.kafka_port + 2 * (node - 1), settings.kafka_controller_port + 2 * (node - 1)
+
+
+def _dir(settings: Settings, node: int = 1) -> Path:
+    return settings.state / node_name(node)
+
+
+def server_properties(settings: Settings, node: int = 1) -> str:
     host = settings.host
+    port, controller = ports(settings, node)
+    voters = ",".join(f"{n}@{host}:{ports(settings, n)[1]}" for n in nodes(settings))
+    replicas, isr = settings.replication_factor, settings.min_insync_replicas
     return "\n".join(
         [
             "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@{host}:{settings.kafka_controller_port}",
-            f"listeners=PLAINTEXT://{host}:{settings.kafka_port},"
-            f"CONTROLLER://{host}:{settings.kafka_controller_port}",
-            f"advertised.listeners=PLAINTEXT://{host}:{settings.kafka_port}",
+            f"node.id={node}",
+            f"controller.quorum.voters={voters}",
+            f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller}",
+            f"advertised.listeners=PLAINTEXT://{host}:{port}",
             "controller.listener.names=CONTROLLER",
             "inter.broker.listener.name=PLAINTEXT",
             "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            f"log.dirs={_dir(settings) / 'data'}",
+            f"log.dirs={_dir(settings, node) / 'data'}",
             "num.partitions=1",
             "auto.create.topics.enable=false",
-            "offsets.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "share.coordinator.state.topic.replication.factor=1",
-            "share.coordinator.state.topic.min.isr=1",
+            f"default.replication.factor={replicas}",
+            f"offsets.topic.replication.factor={replicas}",
+            f"transaction.state.log.replication.factor={replicas}",
+            f"transaction.state.log.min.isr={isr}",
+            f"share.coordinator.state.topic.replication.factor={replicas}",
+            f"share.coordinator.state.topic.min.isr={isr}",
             "group.initial.rebalance.delay.ms=0",
             # Flink's exactly-once sink keeps transactions open up to this long.
             "transaction.max.timeout.ms=900000",
@@ -67,8 +86,8 @@ def server_properties(settings: Settings) -> str:
     )
 
 
-def _java_argv(settings: Settings, main: str, *args: str) -> list[str]:
-    kdir = _dir(settings)
+def _java_argv(settings: Settings, node: int, main: str, *args: str) -> list[str]:
+    kdir = _dir(settings, node)
     return [
         jarlib.require_java(),
         f"-Xmx{settings.kafka_heap}",
@@ -89,16 +108,23 @@ def _cluster_id(value: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(value.bytes).decode().rstrip("=")
 
 
-def _format_storage(settings: Settings, props: Path) -> None:
+def _cluster_id_of(settings: Settings) -> str:
+    """One id for every node of the cluster, chosen once."""
+    path = settings.state / "kafka-cluster-id"
+    if not path.exists():
+        path.write_text(_cluster_id(uuid.uuid4()))
+    return path.read_text().strip()
+
+
+def _format_storage(settings: Settings, node: int, props: Path) -> None:
     """Format the log dir once; a formatted dir keeps its cluster id across restarts."""
-    data = _dir(settings) / "data"
+    data = _dir(settings, node) / "data"
     if (data / "meta.properties").exists():
         return
-    cluster_id = _cluster_id(uuid.uuid4())
     result = subprocess.run(
         # "=" form: a random id may start with "-" and would otherwise read as an option.
-        _java_argv(settings, "kafka.tools.StorageTool", "format",
-                   f"--cluster-id={cluster_id}", f"--config={props}"),
+        _java_argv(settings, node, "kafka.tools.StorageTool", "format",
+                   f"--cluster-id={_cluster_id_of(settings)}", f"--config={props}"),
         capture_output=True,
         text=True,
     )
@@ -106,60 +132,78 @@ def _format_storage(settings: Settings, props: Path) -> None:
         raise UserError(f"Formatting Kafka storage failed: {result.stderr.strip()[-500:]}")
 
 
-def start(settings: Settings) -> processes.ManagedProcess:
-    """Start the broker unless it already runs; wait until it answers metadata requests."""
-    existing = processes.running(settings.state, NAME)
-    if existing is not None:
-        return existing
-    processes.require_free_port(settings.host, settings.kafka_port, "Kafka", "STREAMLAB_KAFKA_PORT")
-    processes.require_free_port(
-        settings.host, settings.kafka_controller_port, "Kafka controller",
-        "STREAMLAB_KAFKA_CONTROLLER_PORT",
-    )
-    kdir = _dir(settings)
+def _log(settings: Settings, node: int) -> Path:
+    return settings.state / "logs" / f"{node_name(node)}.log"
+
+
+def _spawn(settings: Settings, node: int) -> processes.ManagedProcess:
+    port, controller = ports(settings, node)
+    suffix = "" if node == 1 else f" (broker {node}: STREAMLAB_KAFKA_PORT + {2 * (node - 1)})"
+    processes.require_free_port(settings.host, port, "Kafka" + suffix, "STREAMLAB_KAFKA_PORT")
+    processes.require_free_port(settings.host, controller, "Kafka controller" + suffix,
+                                "STREAMLAB_KAFKA_CONTROLLER_PORT")
+    kdir = _dir(settings, node)
     (kdir / "tmp").mkdir(parents=True, exist_ok=True)
-    log = settings.state / "logs" / "kafka.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    (kdir / "log4j2.properties").write_text(LOG4J2.format(log=log))
+    _log(settings, node).parent.mkdir(parents=True, exist_ok=True)
+    (kdir / "log4j2.properties").write_text(LOG4J2.format(log=_log(settings, node)))
     props = kdir / "server.properties"
-    props.write_text(server_properties(settings))
-    _format_storage(settings, props)
-    proc = processes.spawn(
+    props.write_text(server_properties(settings, node))
+    _format_storage(settings, node, props)
+    return processes.spawn(
         settings.state,
-        NAME,
-        _java_argv(settings, "kafka.Kafka", str(props)),
+        node_name(node),
+        _java_argv(settings, node, "kafka.Kafka", str(props)),
         os.environ,
-        settings.state / "logs" / "kafka.out",
+        settings.state / "logs" / f"{node_name(node)}.out",
         cwd=kdir,
     )
-    wait_ready(settings, proc)
-    return proc
 
 
-def wait_ready(settings: Settings, proc: processes.ManagedProcess) -> None:
+def start(settings: Settings) -> list[processes.ManagedProcess]:
+    """Start every node that is not running (all at once: a quorum elects when most are up)
+    and wait until all of them answer as brokers."""
+    running = {node: processes.running(settings.state, node_name(node)) for node in nodes(settings)}
+    procs = [proc or _spawn(settings, node) for node, proc in running.items()]
+    wait_ready(settings, procs)
+    return procs
+
+
+def wait_ready(settings: Settings, procs: list[processes.ManagedProcess]) -> None:
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
     deadline = time.monotonic() + settings.startup_timeout_s
     while time.monotonic() < deadline:
-        if not proc.alive():
-            raise UserError(
-                "Kafka broker exited during startup; last log lines:\n"
-                + processes.tail(settings.state / "logs" / "kafka.log")
-                + "\n"
-                + processes.tail(proc.log)
-            )
+        for node, proc in zip(nodes(settings), procs):
+            if not proc.alive():
+                raise UserError(
+                    f"Kafka broker {node} exited during startup; last log lines:\n"
+                    + processes.tail(_log(settings, node)) + "\n" + processes.tail(proc.log)
+                )
         try:
-            metadata = admin.list_topics(timeout=2)
-            if metadata.brokers:
+            if len(admin.list_topics(timeout=2).brokers) == len(procs):
                 return
         except Exception:  # noqa: BLE001 - not up yet; retried until the deadline
             pass
         time.sleep(0.5)
     raise UserError(
-        f"Kafka broker not ready after {settings.startup_timeout_s:.0f}s "
-        f"(raise STREAMLAB_STARTUP_TIMEOUT_S?); last log lines:\n"
-        + processes.tail(settings.state / "logs" / "kafka.log")
+        f"Kafka not ready after {settings.startup_timeout_s:.0f}s "
+        f"(raise STREAMLAB_STARTUP_TIMEOUT_S?); last log lines:\n" + processes.tail(_log(settings, 1))
     )
 
 
-def stop(settings: Settings) -> bool:
-    return processes.stop(settings.state, NAME)
+def kill(settings: Settings, node: int) -> None:
+    """kill -9 one node (a crash: no controlled shutdown, no leadership handed over)."""
+    proc = processes.running(settings.state, node_name(node))
+    if proc is None:
+        raise UserError(f"Kafka broker {node} is not running")
+    processes.kill(proc)
+    while proc.alive():
+        time.sleep(0.1)
+
+
+def stop(settings: Settings) -> list[str]:
+    """Stop every node this platform started, all at once: one by one, the last would wait
+    for a quorum that is gone."""
+    names = [node_name(node) for node in range(1, 6) if processes.recorded(settings.state, node_name(node))]
+    with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
+        stopped = list(pool.map(lambda name: processes.stop(settings.state, name), names))
+    return [name for name, was_running in zip(names, stopped) if was_running]

@@ -52,6 +52,15 @@ def partitions(bootstrap_servers: str, topic: str) -> list[int]:
         consumer.close()
 
 
+def leader(bootstrap_servers: str, topic: str, partition: int = 0) -> int:
+    """The broker (node id) leading a partition now."""
+    consumer = _consumer(bootstrap_servers)
+    try:
+        return consumer.list_topics(topic, timeout=10).topics[topic].partitions[partition].leader
+    finally:
+        consumer.close()
+
+
 def read_all(
     bootstrap_servers: str, topic: str, timeout_s: float = 60.0, limit: int | None = None
 ) -> list[Message]:

@@ -183,6 +183,26 @@ def free_ports(n: int, host: str = "127.0.0.1") -> list[int]:
             sock.close()
 
 
+def free_port_block(n: int, host: str = "127.0.0.1") -> int:
+    """The first of ``n`` consecutive ports free right now (a Kafka cluster's brokers count
+    their ports up from one base)."""
+    for _ in range(100):
+        [base] = free_ports(1, host)
+        sockets = []
+        try:
+            for port in range(base, base + n):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind((host, port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise UserError(f"found no {n} consecutive free ports on {host}")
+
+
 def tail(path: Path, lines: int = 20) -> str:
     if not path.exists():
         return f"(no log at {path})"

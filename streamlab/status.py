@@ -67,20 +67,22 @@ def _airflow_lines(settings: Settings) -> list[str]:
 
 def report(settings: Settings) -> str:
     lines = []
-    broker = processes.running(settings.state, kafka_broker.NAME)
-    lines.append(f"Kafka     {settings.bootstrap_servers}  "
-                 + (f"running (pid {broker.pid})" if broker else "not running"))
-    if broker:
+    brokers = {node: processes.running(settings.state, kafka_broker.node_name(node))
+               for node in kafka_broker.nodes(settings)}
+    shown = [(f"broker {node} " if len(brokers) > 1 else "")
+             + (f"running (pid {proc.pid})" if proc else "not running") for node, proc in brokers.items()]
+    lines.append(f"Kafka     {settings.bootstrap_servers}  " + ", ".join(shown))
+    if any(brokers.values()):
         ends = kafka_io.end_offsets(settings.bootstrap_servers, [t.name for t in topics.CATALOG])
         lines.append(f"  {'topic':24} {'partitions':>10} {'end offsets':>12}")
         for topic in topics.CATALOG:
             parts = [v for (name, _), v in ends.items() if name == topic.name]
             lines.append(f"  {topic.name:24} {len(parts):>10} {sum(parts):>12}")
     jm = processes.running(settings.state, flink_cluster.JOBMANAGER)
-    tm = processes.running(settings.state, flink_cluster.TASKMANAGER)
+    tms = [processes.running(settings.state, name) for name in flink_cluster.taskmanagers(settings)]
     lines.append(f"Flink     {settings.flink_rest_url}  "
                  + (f"jobmanager pid {jm.pid}" if jm else "jobmanager not running") + ", "
-                 + (f"taskmanager pid {tm.pid}" if tm else "taskmanager not running"))
+                 + ", ".join(f"taskmanager pid {tm.pid}" if tm else "taskmanager not running" for tm in tms))
     if jm:
         rest = FlinkRest(settings.flink_rest_url)
         try:

@@ -25,13 +25,15 @@ class Topic:
     description: str
     cleanup_policy: str = "delete"
     retention_ms: int = 7 * DAY_MS
-    replication_factor: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
-    def configs(self) -> dict[str, str]:
+    def configs(self, min_insync: int = 1) -> dict[str, str]:
+        """``min_insync`` applies to the jobs' outputs: with 3 replicas, a write the exactly-once
+        sinks commit is on 2 brokers at least (the generator's raw input keeps the default 1)."""
         return {
             "cleanup.policy": self.cleanup_policy,
             "retention.ms": str(self.retention_ms),
+            **({} if self in RAW else {"min.insync.replicas": str(min_insync)}),
             **self.extra,
         }
 
@@ -101,8 +103,10 @@ def by_name(name: str) -> Topic:
     raise UserError(f"unknown topic '{name}': known topics are {', '.join(t.name for t in CATALOG)}")
 
 
-def apply(admin: AdminClient, catalog: list[Topic] = CATALOG, timeout_s: float = 30) -> dict[str, str]:
-    """Create missing topics, grow partitions, and set configs; returns what was done per topic."""
+def apply(admin: AdminClient, replication: int = 1, min_insync: int = 1, catalog: list[Topic] = CATALOG,
+          timeout_s: float = 30) -> dict[str, str]:
+    """Create missing topics (``replication`` copies of each partition), grow partitions, and
+    set configs; returns what was done per topic."""
     existing = admin.list_topics(timeout=timeout_s).topics
     actions: dict[str, str] = {}
     to_create = [t for t in catalog if t.name not in existing]
@@ -110,7 +114,7 @@ def apply(admin: AdminClient, catalog: list[Topic] = CATALOG, timeout_s: float =
         futures = admin.create_topics(
             [
                 NewTopic(t.name, num_partitions=t.partitions,
-                         replication_factor=t.replication_factor, config=t.configs())
+                         replication_factor=replication, config=t.configs(min_insync))
                 for t in to_create
             ],
             operation_timeout=timeout_s,
@@ -136,7 +140,7 @@ def apply(admin: AdminClient, catalog: list[Topic] = CATALOG, timeout_s: float =
                 t.name,
                 incremental_configs=[
                     ConfigEntry(key, value, incremental_operation=AlterConfigOpType.SET)
-                    for key, value in t.configs().items()
+                    for key, value in t.configs(min_insync).items()
                 ],
             )
             for t in present

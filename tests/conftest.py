@@ -39,12 +39,13 @@ os.environ.update(
 )
 
 
-def fresh_settings(name: str, airflow: bool = False, dashboard: bool = False) -> Settings:
+def fresh_settings(name: str, airflow: bool = False, dashboard: bool = False, brokers: int = 1,
+                   taskmanagers: int = 1) -> Settings:
     """Settings for an isolated platform under ``<state>/<name>`` on free ports."""
     state = STATE_ROOT / name
     if state.exists():
         shutil.rmtree(state)
-    return platform_lib.isolated(state, STATE_ROOT / "jars", airflow, dashboard)
+    return platform_lib.isolated(state, STATE_ROOT / "jars", airflow, dashboard, brokers, taskmanagers)
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
@@ -55,6 +56,8 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
         STREAMLAB_JARS_DIR=str(settings.jars),
         STREAMLAB_KAFKA_PORT=str(settings.kafka_port),
         STREAMLAB_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
+        STREAMLAB_KAFKA_BROKERS=str(settings.kafka_brokers),
+        STREAMLAB_FLINK_TASKMANAGERS=str(settings.flink_taskmanagers),
         STREAMLAB_FLINK_REST_PORT=str(settings.flink_rest_port),
         STREAMLAB_FLINK_RPC_PORT=str(settings.flink_rpc_port),
         STREAMLAB_AIRFLOW=str(settings.airflow).lower(),

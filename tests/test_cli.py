@@ -50,6 +50,9 @@ def test_unknown_subcommand(offline):
         (["generate", "--late-fraction", "1.5"], "not a fraction between 0 and 1"),
         (["deploy", "lesson99"], "invalid choice: 'lesson99'"),
         (["query", "no-such-store", "c-1"], "invalid choice: 'no-such-store'"),
+        (["up", "--brokers", "0"], "0 must be greater than 0"),
+        (["up", "--brokers", "7"], "STREAMLAB_KAFKA_BROKERS=7"),
+        (["drill", "broker-kill"], "broker-kill needs 3 brokers, this platform has 1"),
     ],
 )
 def test_bad_option_value(offline, args, fragment):

@@ -14,16 +14,34 @@ from conftest import REPO
 COMPOSE = str(Path(compose.__file__).parent / "docker-compose")
 
 
-def test_compose_file_is_valid():
-    result = subprocess.run(
-        [COMPOSE, "-f", str(REPO / "docker-compose.yml"), "config", "--format", "json"],
-        capture_output=True, text=True, timeout=60,
-    )
+def config(*args: str) -> dict:
+    result = subprocess.run([COMPOSE, "-f", str(REPO / "docker-compose.yml"), *args, "config", "--format", "json"],
+                            capture_output=True, text=True, timeout=60, cwd=REPO)
     assert result.returncode == 0, result.stderr
-    config = json.loads(result.stdout)
-    assert set(config["services"]) == {"kafka", "jobmanager", "taskmanager"}
-    assert config["services"]["jobmanager"]["build"]["dockerfile"] == "docker/flink/Dockerfile"
+    return json.loads(result.stdout)
+
+
+def test_compose_file_is_valid():
+    services = config()["services"]
+    assert set(services) == {"kafka", "jobmanager", "taskmanager"}
+    assert services["jobmanager"]["build"]["dockerfile"] == "docker/flink/Dockerfile"
     assert (REPO / "docker" / "flink" / "Dockerfile").exists()
+    assert services["kafka"]["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093"
+    assert services["jobmanager"]["environment"]["STREAMLAB_KAFKA_BOOTSTRAP"] == "kafka:9092"
+
+
+def test_the_cluster_profile_is_three_brokers_and_two_taskmanagers():
+    services = config("--env-file", "docker/cluster.env", "--profile", "cluster")["services"]
+    assert set(services) == {"kafka", "kafka-2", "kafka-3", "jobmanager", "taskmanager", "taskmanager-2"}
+    brokers = [services[name]["environment"] for name in ("kafka", "kafka-2", "kafka-3")]
+    assert [int(env["KAFKA_NODE_ID"]) for env in brokers] == [1, 2, 3]
+    assert {env["KAFKA_CONTROLLER_QUORUM_VOTERS"] for env in brokers} == {
+        "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"}
+    assert all(env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "3" for env in brokers)
+    assert all(env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "2" for env in brokers)
+    streamlab = services["jobmanager"]["environment"]
+    assert streamlab["STREAMLAB_KAFKA_BOOTSTRAP"] == "kafka:9092,kafka-2:9092,kafka-3:9092"
+    assert streamlab["STREAMLAB_KAFKA_BROKERS"] == "3"  # topics with 3 replicas, outputs 2 in sync
 
 
 def test_compose_rejects_a_broken_file(tmp_path):

@@ -1,0 +1,65 @@
+"""Scale out by configuration alone: a 3-broker KRaft quorum (3 replicas, 2 in sync for the
+outputs) and a Flink cluster of two TaskManagers run the same jobs, the same Lesson 15 oracle
+tests, and survive losing the leader broker of an output partition or one TaskManager with
+nothing lost and nothing twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from confluent_kafka.admin import AdminClient, ConfigResource
+
+from conftest import fresh_settings, streamlab
+from streamlab import drills, flink_cluster, kafka_broker, ops, processes, topics
+from streamlab import platform as platform_lib
+from streamlab.config import Settings
+from streamlab.flink_rest import FlinkRest
+# The Lesson 15 windows tests themselves, collected again here on the cluster: the module's
+# `platform` fixture below stands in for the session's one-broker platform.
+from test_lesson15_windows import (  # noqa: F401
+    test_counted_plus_late_equals_produced, test_only_records_that_arrived_late_are_called_late,
+    test_windows_equal_the_oracle, windows_run,
+)
+
+pytestmark = pytest.mark.platform
+
+DRILL_JOBS = ["lesson15-windows"]  # one job, so the TaskManager kill moves it to the other
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Settings]:
+    settings = fresh_settings("test-cluster", brokers=3, taskmanagers=2)
+    try:
+        platform_lib.up(settings, echo=lambda _: None)
+        yield settings
+    finally:
+        platform_lib.down(settings, echo=lambda _: None)
+
+
+def test_up_starts_a_quorum_of_three_and_two_taskmanagers(platform):
+    admin = AdminClient({"bootstrap.servers": platform.bootstrap_servers, "log_level": 0})
+    metadata = admin.list_topics(timeout=10)
+    assert sorted(metadata.brokers) == [1, 2, 3]
+    assert all(len(p.replicas) == 3 for t in topics.CATALOG for p in metadata.topics[t.name].partitions.values())
+    [configs] = admin.describe_configs([ConfigResource(ConfigResource.Type.TOPIC, "l15-revenue-1m")]).values()
+    assert configs.result()["min.insync.replicas"].value == "2"
+    assert FlinkRest(platform.flink_rest_url).overview()["taskmanagers"] == 2
+    shown = streamlab(platform, "status").stdout
+    assert all(f"broker {node} running" in shown for node in (1, 2, 3)) and shown.count("taskmanager pid") == 2
+
+
+@pytest.mark.parametrize("scenario", ["broker-kill", "taskmanager-kill"])
+def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_run, scenario):
+    before = {name: processes.running(platform.state, name).pid
+              for name in [*map(kafka_broker.node_name, kafka_broker.nodes(platform)),
+                           *flink_cluster.taskmanagers(platform)]}
+    result = drills.run(platform, scenario, count=8_000, jobs=DRILL_JOBS)
+    assert ops.record_drill(platform, result, 300), result.describe(300)
+    assert result.exact and sum(c.expected for c in result.checks) > 1000
+    after = {name: processes.running(platform.state, name) for name in before}
+    replaced = {name for name, proc in after.items() if proc.pid != before[name]}
+    assert all(after.values()) and len(replaced) == 1, replaced  # exactly one node was lost, and is back
+    assert replaced <= ({"kafka", "kafka-2", "kafka-3"} if scenario == "broker-kill" else
+                        set(flink_cluster.taskmanagers(platform)))
+    assert ops.latest_drills(platform)[scenario]["recovery_s"] == result.recovery_s
