@@ -173,7 +173,7 @@ def _live(settings: Settings, echo: Echo, rate: float) -> None:
 
 def _drill(settings: Settings, echo: Echo) -> bool:
     """Lesson 16's proof: kill the TaskManager mid-stream; the jobs recover from their
-    checkpoints and every stateful job's output still equals the oracle."""
+    checkpoints and every job's output still equals the oracle."""
     echo(f"-> recovery drill {DRILL}: {DRILL_EVENTS} more events, kill -9 the TaskManager "
          "part-way through them ...")
     result = drills.run(settings, DRILL, count=DRILL_EVENTS)

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from streamlab import deploy, drills, flink_cluster, generator, jobwatch, processes, producer
+from streamlab import deploy, generator, jobwatch, producer
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
-from streamlab.flink_rest import FlinkRest
 from validation.oracle import TopicCheck
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,20 +96,6 @@ def assert_equals_oracle(settings: Settings, check: Callable[[str], Sequence[Top
     checks = jobwatch.wait_exact(lambda: check(settings.bootstrap_servers))
     assert_exact(checks)
     assert all(c.expected > 0 for c in checks), [c.topic for c in checks if c.expected == 0]
-
-
-def kill_taskmanager_mid_run(settings: Settings, job_key: str, more: generator.GeneratorSpec) -> None:
-    """The taskmanager-kill drill on one job: kill -9 the TaskManager while the job is part-way
-    through ``more`` (state and open transactions are lost), start a new one, wait until the
-    same job caught up."""
-    rest = FlinkRest(settings.flink_rest_url)
-    name = deploy.job_spec(job_key).name
-    job_id = rest.running_job(name)["jid"]
-    taskmanager = processes.running(settings.state, flink_cluster.TASKMANAGER)
-    drills.inject_mid_run(settings, "taskmanager-kill", more, probe_job=job_key, jobs=[job_key])
-    # It really was a failover of the same job onto a new TaskManager, not a fresh job.
-    assert rest.running_job(name)["jid"] == job_id
-    assert processes.running(settings.state, flink_cluster.TASKMANAGER).pid != taskmanager.pid
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""Lesson 14 against the oracle: exact on a seeded data set with disorder and bad records,
-and still exact after the TaskManager is killed mid-run."""
+"""Lesson 14 against the oracle: exact on a seeded data set with disorder and bad records. (After
+a crash too: every recovery drill — the demo's TaskManager kill, the drill DAG's faults — checks
+this job's outputs with the same oracle.)"""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import assert_exact, kill_taskmanager_mid_run
+from conftest import assert_exact
 from streamlab import deploy, generator, jars, jobwatch, kafka_io, producer
 from validation import lesson14
 
@@ -72,11 +73,3 @@ def test_another_client_reads_the_outputs(lesson14_run):
     )
     lines = [line for line in result.stdout.splitlines() if "|" in line]
     assert sorted(lines) == sorted(f"{m.key.decode()}|{m.value.decode()}" for m in ours)
-
-
-def test_exact_after_taskmanager_kill(lesson14_run):
-    settings, _ = lesson14_run
-    more = generator.GeneratorSpec(seed=1415, count=20_000, start_ms=SPEC.start_ms + DAY_MS,
-                                   malformed_fraction=0.05, late_fraction=0.05)
-    kill_taskmanager_mid_run(settings, "lesson14", more)
-    assert_exact(jobwatch.wait_exact(lambda: lesson14.check(settings.bootstrap_servers)))

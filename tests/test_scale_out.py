@@ -11,7 +11,7 @@ import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from conftest import fresh_settings, streamlab
-from streamlab import drills, flink_cluster, kafka_broker, ops, processes, topics
+from streamlab import deploy, drills, flink_cluster, kafka_broker, ops, processes, topics
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
@@ -54,6 +54,8 @@ def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_
     before = {name: processes.running(platform.state, name).pid
               for name in [*map(kafka_broker.node_name, kafka_broker.nodes(platform)),
                            *flink_cluster.taskmanagers(platform)]}
+    rest = FlinkRest(platform.flink_rest_url)
+    job_ids = {key: rest.running_job(deploy.job_spec(key).name)["jid"] for key in DRILL_JOBS}
     result = drills.run(platform, scenario, count=8_000, jobs=DRILL_JOBS)
     assert ops.record_drill(platform, result, 300), result.describe(300)
     assert result.exact and sum(c.expected for c in result.checks) > 1000
@@ -63,3 +65,5 @@ def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_
     assert replaced <= ({"kafka", "kafka-2", "kafka-3"} if scenario == "broker-kill" else
                         set(flink_cluster.taskmanagers(platform)))
     assert ops.latest_drills(platform)[scenario]["recovery_s"] == result.recovery_s
+    # A failover of the same job from its checkpoint, not a new submission.
+    assert {key: rest.running_job(deploy.job_spec(key).name)["jid"] for key in DRILL_JOBS} == job_ids
