@@ -102,5 +102,5 @@ def test_storage_format_takes_an_id_that_starts_with_a_dash(monkeypatch):
     dash_first = next(u for u in (uuid.UUID(int=i << 120) for i in range(256))
                       if kafka_broker._cluster_id(u).startswith("-"))
     monkeypatch.setattr(kafka_broker.uuid, "uuid4", lambda: dash_first)
-    kafka_broker._format_storage(settings, props)
+    kafka_broker._format_storage(settings, 1, props)
     assert (settings.state / "kafka" / "data" / "meta.properties").exists()
