@@ -269,7 +269,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "setup":
             jars.ensure_jars(settings.jars)
             print(f"jars ready in {settings.jars}")
-            print(f"chart library ready: {dashboard_assets.ensure(settings)}")
+            print(f"chart library ready: {dashboard_assets.chart_js()}")
             print(f"docs diagrams and offline search ready: {len(docsite.vendor())} files")
         case "dashboard":
             kafka_io.require_broker(settings.bootstrap_servers)

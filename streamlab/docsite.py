@@ -14,6 +14,7 @@ Pages stay free of anything that could drift from the code:
 from __future__ import annotations
 
 import argparse
+import ast
 import re
 import shutil
 from pathlib import Path
@@ -33,18 +34,9 @@ REFERENCE = re.compile(r"^<!-- reference: (?P<name>[a-z]+) -->$", re.MULTILINE)
 TESTS_DIR = "tests"
 
 
-def vendored_file(site_path: str) -> Path:
-    """The pinned file, extracted once into the per-machine npm cache."""
-    package, version, inner = VENDORED[site_path]
-    target = npm.cache_dir() / "extracted" / f"{package}-{version}"
-    if not (target / inner).exists():
-        npm.extract(package, version, [inner], target)
-    return target / inner
-
-
 def vendor() -> dict[str, Path]:
-    """Every vendored file by its path in the site."""
-    return {site_path: vendored_file(site_path) for site_path in VENDORED}
+    """Every vendored file by its path in the site (extracted once per machine)."""
+    return {site_path: npm.pinned_file(*pinned) for site_path, pinned in VENDORED.items()}
 
 
 def warehouse_output(sql: str, settings: Settings) -> str:
@@ -106,9 +98,8 @@ def expand(markdown: str, settings: Settings) -> str:
 
 
 def page_for_test_module(path: Path) -> str:
-    title = path.name
-    doc = path.read_text().split('"""')[1].strip() if path.read_text().startswith('"""') else ""
-    return (f"# {title}\n\n{doc}\n\nRun it: `make test PYTEST_ARGS=\"{TESTS_DIR}/{path.name}\"`\n\n"
+    doc = ast.get_docstring(ast.parse(path.read_text())) or ""
+    return (f"# {path.name}\n\n{doc}\n\nRun it: `make test PYTEST_ARGS=\"{TESTS_DIR}/{path.name}\"`\n\n"
             f"```python\n--8<-- \"{TESTS_DIR}/{path.name}\"\n```\n")
 
 

@@ -201,5 +201,5 @@ def restart_taskmanagers(settings: Settings) -> None:
 
 def stop(settings: Settings) -> list[str]:
     """Every TaskManager this platform started (also beyond the configured number), then the JobManager."""
-    names = [f"{TASKMANAGER}-{i}" for i in range(8, 1, -1)] + [TASKMANAGER, JOBMANAGER]
-    return [name for name in names if processes.stop(settings.state, name)]
+    names = [p.name for p in processes.all_recorded(settings.state) if p.name.startswith(TASKMANAGER)]
+    return [name for name in [*names, JOBMANAGER] if processes.stop(settings.state, name)]

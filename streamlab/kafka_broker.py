@@ -203,7 +203,7 @@ def kill(settings: Settings, node: int) -> None:
 def stop(settings: Settings) -> list[str]:
     """Stop every node this platform started, all at once: one by one, the last would wait
     for a quorum that is gone."""
-    names = [node_name(node) for node in range(1, 6) if processes.recorded(settings.state, node_name(node))]
+    names = [p.name for p in processes.all_recorded(settings.state) if p.name == NAME or p.name.startswith(NAME + "-")]
     with ThreadPoolExecutor(max_workers=len(names) or 1) as pool:
         stopped = list(pool.map(lambda name: processes.stop(settings.state, name), names))
     return [name for name, was_running in zip(names, stopped) if was_running]

@@ -53,3 +53,11 @@ def extract(package: str, version: str, paths: list[str], dest: Path) -> None:
                 source = archive.extractfile(member)
                 assert source is not None
                 out.write_bytes(source.read())
+
+
+def pinned_file(package: str, version: str, inner: str) -> Path:
+    """One file of a pinned package, extracted once into the per-machine cache."""
+    target = cache_dir() / "extracted" / f"{package.replace('/', '__')}-{version}"
+    if not (target / inner).exists():
+        extract(package, version, [inner], target)
+    return target / inner

@@ -240,7 +240,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
 
     @app.get("/vendor/chart.js", include_in_schema=False)
     def chart_library() -> FileResponse:  # one unversioned URL: the version lives in assets.py only
-        return FileResponse(assets.ensure(settings), media_type="text/javascript")
+        return FileResponse(assets.chart_js(), media_type="text/javascript")
 
     return app
 

@@ -26,7 +26,7 @@ def serve(settings: Settings) -> None:
     from streamlab.dashboard.app import create_app, token_path
 
     processes.require_free_port(settings.host, settings.dashboard_port, "the dashboard", "STREAMLAB_DASHBOARD_PORT")
-    assets.ensure(settings)
+    assets.chart_js()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per health poll
     print(f"dashboard on {settings.dashboard_url} (write token in {token_path(settings)})", flush=True)
@@ -39,7 +39,7 @@ def start(settings: Settings) -> None:
     if processes.running(settings.state, NAME) is None:
         processes.require_free_port(settings.host, settings.dashboard_port, "the dashboard",
                                     "STREAMLAB_DASHBOARD_PORT")
-        assets.ensure(settings)  # fetch here, where a network error is one clear line
+        assets.chart_js()  # fetch here, where a network error is one clear line
         processes.spawn(settings.state, NAME, [str(STREAMLAB_BIN), "dashboard"], os.environ | _env(settings),
                         settings.state / "logs" / "dashboard.out", Path.cwd())
     wait_ready(settings)
