@@ -8,7 +8,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from streamlab import deploy, drills, generator, jobwatch, kafka_io, loader, ops, platform, producer, stores, warehouse
+from streamlab import (
+    deploy, drills, generator, jobwatch, kafka_io, loader, ops, platform, producer, rollout, stores, warehouse,
+)
 from streamlab.config import Settings
 from validation import lesson14, lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods, lesson15_windows
 from validation import lesson16_stores
@@ -210,9 +212,9 @@ class JobReport:
 def _run_job(settings: Settings, job: DemoJob, echo: Echo) -> JobReport:
     spec = deploy.job_spec(job.key)
     echo(f"-> deploying {job.key} ({spec.summary}) ...")
-    deploy_started = time.monotonic()
-    job_id = deploy.deploy(settings, job.key)
-    echo(f"   running as Flink job {job_id} ({time.monotonic() - deploy_started:.1f}s)")
+    outcome = rollout.roll_out(settings, job.key)
+    resumed = f", state from {outcome.state_from}" if outcome.state_from else ""
+    echo(f"   running as Flink job {outcome.job_id} ({outcome.action}{resumed}, {outcome.duration_s:.1f}s)")
     running_since = time.monotonic()
     jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), echo=echo)
     processed_s = time.monotonic() - running_since

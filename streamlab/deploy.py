@@ -147,7 +147,27 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Pa
     submitted = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
     if result.returncode != 0 or submitted is None:
         raise UserError(f"`flink run` failed for {key}: {_root_cause(result.stdout + result.stderr)}")
+    _record_job_id(settings, key, submitted.group(1))
     return wait_started(rest, submitted.group(1), timeout_s)
+
+
+def _job_ids_file(settings: Settings, key: str) -> Path:
+    return flink_cluster.flink_dir(settings) / "job-ids" / key
+
+
+def _record_job_id(settings: Settings, key: str, job_id: str) -> None:
+    """Checkpoints live under the Flink job id; after a cluster restart only this list says
+    which ids were this job's."""
+    path = _job_ids_file(settings, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as out:
+        out.write(job_id + "\n")
+
+
+def job_ids(settings: Settings, key: str) -> list[str]:
+    """Every Flink job id this job ran under on this platform, oldest first."""
+    path = _job_ids_file(settings, key)
+    return path.read_text().split() if path.exists() else []
 
 
 def fingerprint(rest: FlinkRest, job_id: str) -> str:

@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from confluent_kafka import KafkaException
 
 from streamlab import (
-    deploy, flink_cluster, generator, jobwatch, kafka_broker, kafka_io, lifecycle, processes, topics,
+    deploy, flink_cluster, generator, jobwatch, kafka_broker, kafka_io, lifecycle, processes, rollout, topics,
 )
 from streamlab import producer as producer_lib
 from streamlab.config import Settings
@@ -228,7 +228,7 @@ def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None
     _require(settings, scenario)
     jobs = jobs or list(ORACLES)
     for key in jobs:
-        deploy.deploy(settings, key)
+        rollout.roll_out(settings, key)  # a stopped job resumes from its state, as in production
     started_at = datetime.now(timezone.utc)
     # Ids carry the seed: a seed no data set has used keeps them unique (seconds since 1970).
     data = next_data_set(settings, seed if seed is not None else int(time.time()), count)

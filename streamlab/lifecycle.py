@@ -104,6 +104,17 @@ def latest_checkpoint(settings: Settings, key: str) -> Path | None:
     return None
 
 
+def resume_point(settings: Settings, key: str) -> Path | None:
+    """Where a stopped job carries on exactly: the newest of its retained checkpoints (of any
+    run, also from before a cluster restart) and its savepoints. An older one would emit again
+    what was committed after it."""
+    checkpoints = flink_cluster.flink_dir(settings) / "checkpoints"
+    candidates = [meta.parent for job_id in deploy.job_ids(settings, key)
+                  for meta in (checkpoints / job_id).glob("chk-*/_metadata")]
+    candidates += [meta.parent for meta in savepoint_dir(settings, key).glob("savepoint-*/_metadata")]
+    return max(candidates, key=lambda path: (path / "_metadata").stat().st_mtime, default=None)
+
+
 def checkpoint_history(settings: Settings, key: str) -> list[dict]:
     """The running job's recent checkpoints as Flink reports them (id, status, size, duration)."""
     return rest(settings).checkpoints(running_job_id(settings, key)).get("history", [])

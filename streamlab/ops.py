@@ -14,14 +14,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from streamlab import deploy, lifecycle, warehouse
 from streamlab.config import Settings
 from streamlab.errors import UserError
-from streamlab.drills import DrillResult
 from streamlab.lifecycle import Savepoint
+
+if TYPE_CHECKING:  # drills deploy through rollout, which records in ops: a runtime import would loop
+    from streamlab.drills import DrillResult
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS ops;

@@ -24,7 +24,7 @@ from streamlab.flink_rest import FlinkRest
 @dataclass(frozen=True)
 class Outcome:
     job: str
-    action: str  # submitted, unchanged, upgraded
+    action: str  # submitted, resumed (from its newest state), unchanged, upgraded
     job_id: str
     fingerprint: str
     previous: str | None = None  # the fingerprint it upgraded from
@@ -51,8 +51,12 @@ def roll_out(settings: Settings, key: str) -> Outcome:
     rest = FlinkRest(settings.flink_rest_url)
     running = rest.running_job(deploy.job_spec(key).name)
     if running is None:
-        job_id = deploy.deploy(settings, key, code=new)
-        return Outcome(key, "submitted", job_id, new.fingerprint, duration_s=time.monotonic() - started)
+        # A job stopped by a cluster restart or a cancel carries on from its newest state;
+        # submitted without it, its windows and aggregates would start again from nothing.
+        state = lifecycle.resume_point(settings, key)
+        job_id = deploy.deploy(settings, key, from_path=state, code=new)
+        return Outcome(key, "resumed" if state else "submitted", job_id, new.fingerprint, state_from=state,
+                       duration_s=time.monotonic() - started)
     current = deploy.fingerprint(rest, running["jid"])
     if current == new.fingerprint:
         return Outcome(key, "unchanged", running["jid"], current, duration_s=time.monotonic() - started)

@@ -1,7 +1,8 @@
 """Scale out by configuration alone: a 3-broker KRaft quorum (3 replicas, 2 in sync for the
 outputs) and a Flink cluster of two TaskManagers run the same jobs, the same Lesson 15 oracle
 tests, and survive losing the leader broker of an output partition or one TaskManager with
-nothing lost and nothing twice."""
+nothing lost and nothing twice — and a whole Flink cluster restart, after which the job carries
+on from its state."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from conftest import fresh_settings, streamlab
-from streamlab import deploy, drills, flink_cluster, kafka_broker, ops, processes, topics
+from streamlab import (
+    deploy, drills, flink_cluster, generator, jobwatch, kafka_broker, ops, processes, producer, rollout, topics,
+)
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
@@ -67,3 +70,22 @@ def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_
     assert ops.latest_drills(platform)[scenario]["recovery_s"] == result.recovery_s
     # A failover of the same job from its checkpoint, not a new submission.
     assert {key: rest.running_job(deploy.job_spec(key).name)["jid"] for key in DRILL_JOBS} == job_ids
+
+
+def test_a_restarted_flink_cluster_resumes_the_job_from_its_state(platform, windows_run):
+    """The restart comes half-way through a data set, with windows and sessions open: without
+    its state the job would lose what they had summed so far, and the oracle would see it."""
+    [key] = DRILL_JOBS
+    spec = deploy.job_spec(key)
+    data = list(generator.generate(drills.next_data_set(platform, seed=1817, count=4_000)))
+    half = len(data) // 2
+    producer.produce(data[:half], platform.bootstrap_servers, progress=False)
+    jobwatch.wait_caught_up(platform, spec.name, list(spec.inputs), timeout_s=600)
+    flink_cluster.stop(platform)  # as `streamlab down` does: no savepoint
+    flink_cluster.start(platform)
+    outcome = rollout.roll_out(platform, key)
+    assert outcome.action == "resumed" and "/checkpoints/" in str(outcome.state_from), outcome.describe()
+    producer.produce(data[half:], platform.bootstrap_servers, progress=False)
+    jobwatch.wait_caught_up(platform, spec.name, list(spec.inputs), timeout_s=600)
+    result = jobwatch.wait_exact(lambda: drills.ORACLES[key](platform.bootstrap_servers))
+    assert all(c.exact for c in result), [(c.topic, c.missing, c.unexpected) for c in result]
