@@ -13,6 +13,12 @@ from streamlab.errors import UserError
 from streamlab.generator import FACT_TOPICS, GeneratorSpec
 
 HOUR_MS = 3_600_000
+COORDINATOR_WAIT_S = 60.0
+_COORDINATOR_MOVING = {
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+}
 
 
 @dataclass(frozen=True)
@@ -109,11 +115,25 @@ def end_offsets(bootstrap_servers: str, topics: list[str]) -> dict[tuple[str, in
 def committed_offsets(
     bootstrap_servers: str, group_id: str, topics: list[str]
 ) -> dict[tuple[str, int], int]:
-    """Offsets the group has committed (Flink commits them when a checkpoint completes)."""
+    """Offsets the group has committed (Flink commits them when a checkpoint completes).
+
+    On a multi-broker cluster the group's coordinator moves when a broker stops or its
+    leadership rebalances; the broker then answers "not coordinator" until the client has
+    looked the new one up, so those answers are retried rather than raised.
+    """
     consumer = _consumer(bootstrap_servers, **{"group.id": group_id})
     try:
         wanted = [TopicPartition(t, p) for t in topics for p in partitions(bootstrap_servers, t)]
-        return {(tp.topic, tp.partition): tp.offset for tp in consumer.committed(wanted, timeout=10)}
+        deadline = time.monotonic() + COORDINATOR_WAIT_S
+        while True:
+            try:
+                committed = consumer.committed(wanted, timeout=10)
+            except KafkaException as exc:
+                if exc.args[0].code() not in _COORDINATOR_MOVING or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+                continue
+            return {(tp.topic, tp.partition): tp.offset for tp in committed}
     finally:
         consumer.close()
 
