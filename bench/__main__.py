@@ -1,76 +1,54 @@
-"""`python -m bench` / `make bench`: backlog-drain throughput of each job against the raw
-consume throughput of the same topics, measured in the same run on the same machine; and the
-end-to-end latency of the join and alert jobs at a steady input rate below their capacity.
+"""`python -m bench` / `make bench`: the platform benchmark.
 
-For each job: a fresh platform under ``<state>/bench`` on free ports, N generated events
-pre-loaded, then (1) a plain confluent-kafka consumer reads the job's input topics from the
-start (the baseline), (2) the job is deployed and timed from RUNNING until its consumer group
-has committed the end offsets. Committed offsets move at checkpoints, so a drain time is
-rounded up to the next checkpoint (``checkpoint_interval_ms``): reported, not hidden.
+For each input size (1×, 4×, 16× a base number of events) a fresh platform on free ports under
+``<state>/bench`` measures, in this order: all jobs draining one backlog together; the raw
+Kafka baselines on the same topics (confluent-kafka and Kafka's perf tools); each job draining
+the backlog alone. Memory and checkpoints are sampled throughout. On the largest platform, end-
+to-end latency follows at 25/50/75% of the all-jobs capacity just measured.
 
-Latency: a fresh platform, the job running, events produced at ``--rate`` for ``--duration``
-seconds; each output record's latency is the time a read_committed consumer received it less
-the Kafka create time of the last input record it depends on. Exactly-once outputs become
-visible at checkpoints, so the checkpoint interval is the floor.
+Writes ``bench/results/<when>/`` (``bench.json``, ``results.md``, one PNG per figure) and, unless
+``--no-publish``, copies them to ``docs/benchmark/`` for the docs site.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform as host
 import shutil
 import statistics
-import threading
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
-
-from streamlab import deploy, generator, jobwatch, kafka_io, producer
+from streamlab import deploy, generator
 from streamlab import platform as platform_lib
+from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
+from streamlab.errors import UserError
 
-RESULTS = Path(__file__).resolve().parent / "results"
-JOBS = list(deploy.JOBS)
-# job: (output topic, the ids of the input records an output depends on: (topic, id))
-LATENCY: dict[str, tuple[str, Callable[[dict], list[tuple[str, str]]]]] = {
-    "lesson15-joins": ("l15-paid-orders",
-                       lambda out: [("orders", out["order_id"]), ("payments", out["payment_id"])]),
-    "lesson15-alerts": ("alerts", lambda out: [("payments", pid) for pid in out["payment_ids"]]),
-}
-ID_FIELD = {"orders": "order_id", "payments": "payment_id"}
+from bench import baselines, probes, report, runs
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PUBLISHED = ROOT / "docs" / "benchmark"
+LOADS = (0.25, 0.50, 0.75)
 
 
-def raw_consume_rate(bootstrap: str, topics: list[str]) -> tuple[int, float]:
-    """Records and seconds for one consumer to read ``topics`` from the beginning to the end."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{time.time_ns()}",
-                         "enable.auto.commit": False, "enable.partition.eof": True, "log_level": 0})
-    parts = [TopicPartition(t, p, OFFSET_BEGINNING) for t in topics
-             for p in kafka_io.partitions(bootstrap, t)]
-    started = time.monotonic()
-    consumer.assign(parts)
-    done, count = 0, 0
-    while done < len(parts):
-        for msg in consumer.consume(10_000, timeout=1.0):
-            if msg.error() is None:
-                count += 1
-            elif msg.error().code() == KafkaError._PARTITION_EOF:
-                done += 1
-    elapsed = time.monotonic() - started
-    consumer.close()
-    return count, elapsed
+def _echo(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
 
 
 @contextmanager
-def fresh_platform(base: Settings, name: str) -> Iterator[Settings]:
+def fresh_platform(base: Settings, name: str, brokers: int, taskmanagers: int) -> Iterator[Settings]:
     state = base.state / "bench" / name
     if state.exists():
         shutil.rmtree(state)
-    settings = platform_lib.isolated(state, base.jars)
+    settings = platform_lib.isolated(state, base.jars, brokers=brokers, taskmanagers=taskmanagers)
     try:
         platform_lib.up(settings, echo=lambda _: None)
         yield settings
@@ -78,121 +56,118 @@ def fresh_platform(base: Settings, name: str) -> Iterator[Settings]:
         platform_lib.down(settings, echo=lambda _: None)
 
 
-def bench_job(base: Settings, key: str, events: int, echo) -> dict[str, object]:
-    spec = deploy.job_spec(key)
-    inputs = list(spec.inputs)
-    with fresh_platform(base, key) as settings:
-        echo(f"{key}: pre-loading {events} events ...")
-        producer.produce(generator.generate(generator.GeneratorSpec(seed=99, count=events)),
-                         settings.bootstrap_servers, progress=False)
-        records, raw_s = raw_consume_rate(settings.bootstrap_servers, inputs)
-        echo(f"{key}: raw consume {records} records in {raw_s:.2f}s; deploying ...")
-        deploy.deploy(settings, key)
-        started = time.monotonic()
-        jobwatch.wait_caught_up(settings, spec.name, inputs, timeout_s=1800)
-        job_s = time.monotonic() - started
-        return {
-            "job": key, "input_topics": inputs, "records": records,
-            "raw_consume_s": round(raw_s, 3), "raw_consume_per_s": round(records / raw_s),
-            "job_drain_s": round(job_s, 3), "job_per_s": round(records / job_s),
-            "ratio_job_to_raw": round((records / job_s) / (records / raw_s), 4),
-            "checkpoint_interval_ms": settings.checkpoint_interval_ms,
-        }
-
-
-def _receive(bootstrap: str, topic: str, stop: threading.Event, received: list[tuple[float, bytes]]) -> None:
-    """Record the wall-clock time each committed output record reaches a consumer."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{time.time_ns()}",
-                         "isolation.level": "read_committed", "auto.offset.reset": "earliest",
-                         "enable.auto.commit": False, "log_level": 0})
-    consumer.subscribe([topic])
-    while not stop.is_set():
-        for msg in consumer.consume(1000, timeout=0.05):
-            if msg.error() is None:
-                received.append((time.time() * 1000, msg.value()))
-    consumer.close()
-
-
-def bench_latency(base: Settings, key: str, rate: int, duration_s: int, echo) -> dict[str, object]:
-    spec = deploy.job_spec(key)
-    topic, depends_on = LATENCY[key]
-    with fresh_platform(base, f"{key}-latency") as settings:
-        deploy.deploy(settings, key)
-        stop, received = threading.Event(), []
-        reader = threading.Thread(target=_receive, args=(settings.bootstrap_servers, topic, stop, received))
-        reader.start()
-        try:
-            echo(f"{key}: producing {rate} events/s for {duration_s}s ...")
-            now_ms = int(time.time() * 1000)
-            producer.produce(generator.generate(generator.GeneratorSpec(
-                seed=98, count=rate * duration_s, start_ms=now_ms, fraud_fraction=0.05)),
-                settings.bootstrap_servers, rate=rate, progress=False)
-            jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=600)
-            time.sleep(2 * settings.checkpoint_interval_ms / 1000)
-        finally:
-            stop.set()
-            reader.join()
-        created = {
-            (name, json.loads(m.value)[field]): m.timestamp_ms
-            for name, field in ID_FIELD.items()
-            for m in kafka_io.read_all(settings.bootstrap_servers, name)
-            if m.value and not m.headers and _is_json_with(m.value, field)
-        }
-        latencies = sorted(
-            at - max(created[dep] for dep in depends_on(json.loads(value)))
-            for at, value in received
-        )
-    return {
-        "job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,
-        "outputs": len(latencies),
-        "p50_ms": round(_percentile(latencies, 50)), "p99_ms": round(_percentile(latencies, 99)),
-        "max_ms": round(latencies[-1]) if latencies else None,
-        "checkpoint_interval_ms": settings.checkpoint_interval_ms,
+def measure_scale(settings: Settings, scale: int, events: int, keys: list[str]) -> dict[str, object]:
+    peaks = probes.MemoryPeaks()
+    _echo(f"{scale}×: all {len(keys)} jobs drain {events} events together")
+    backlog, together = runs.all_jobs_drain(settings, keys, generator.GeneratorSpec(seed=1000 + scale, count=events),
+                                            _echo, peaks)
+    runs.cancel_all(settings, keys)
+    _echo(f"{scale}×: raw Kafka baselines")
+    record_size = round(statistics.fmean(len(record.value) for record in backlog.records))
+    inputs = sorted({topic for key in keys for topic in deploy.job_spec(key).inputs})
+    measured = {
+        "produce": backlog.produce,
+        "perf_produce": baselines.perf_produce(settings, len(backlog.records), record_size),
+        "consume": baselines.consume(settings.bootstrap_servers, inputs),
+        "perf_consume": baselines.perf_consume(settings, "clicks", backlog.produced["clicks"]),
     }
+    jobs = []
+    for key in keys:
+        _echo(f"{scale}×: {key} drains alone")
+        jobs.append(runs.one_job_drain(settings, key, _echo))
+    return {"scale": scale, "events": events, "record_bytes_mean": record_size,
+            "baselines": {name: rate.as_json() for name, rate in measured.items()},
+            "all_jobs": together, "memory": peaks.as_json(), "jobs": jobs}
 
 
-def _is_json_with(value: bytes, field: str) -> bool:
+def measure_latency(settings: Settings, keys: list[str], capacity: int, duration_s: int) -> list[dict]:
+    for key in keys:  # their groups are at the end of the backlog: they start live
+        deploy.deploy(settings, key)
+    measured = []
+    for i, load in enumerate(LOADS):
+        rate = max(1, round(capacity * load))
+        _echo(f"latency at {load:.0%} of {capacity} records/s")
+        rows = runs.latency(settings, keys, rate, duration_s, seed=2000 + i, echo=_echo)
+        measured.append({"load": load, "rate_per_s": rate, "rows": rows})
+    return measured
+
+
+def write(result: dict, out_dir: Path, publish: bool) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out_dir / "results.md").write_text(report.markdown(result))
+    written = report.plots(result, out_dir)
+    _echo(f"written: {out_dir} (bench.json, results.md, {', '.join(path.name for path in written)})")
+    if publish:
+        PUBLISHED.mkdir(parents=True, exist_ok=True)
+        for path in [out_dir / "bench.json", out_dir / "results.md", *written]:
+            shutil.copy2(path, PUBLISHED / path.name)
+        _echo(f"published to {PUBLISHED.relative_to(ROOT)}/ for the docs site (`make docs`)")
+
+
+def _scales(text: str) -> list[int]:
     try:
-        return field in json.loads(value)
+        scales = sorted({int(part) for part in text.split(",")})
     except ValueError:
-        return False
+        raise argparse.ArgumentTypeError(f"'{text}' is not a comma-separated list of whole numbers, e.g. 1,4,16") from None
+    if scales[0] < 1:
+        raise argparse.ArgumentTypeError("scales are multiples of --events: 1 or more")
+    return scales
 
 
-def _percentile(values: list[float], p: int) -> float:
-    if len(values) < 2:
-        return values[0] if values else float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
+def parser() -> argparse.ArgumentParser:
+    cli = OneLineParser(prog="python -m bench", description=__doc__,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    cli.add_argument("--events", type=positive_int, default=10_000, help="events at 1× (default 10000)")
+    cli.add_argument("--scales", type=_scales, default=[1, 4, 16], help="input sizes as multiples of --events "
+                     "(default 1,4,16)")
+    cli.add_argument("--job", choices=sorted(deploy.JOBS), action="append", metavar="JOB",
+                     help=f"only this job (repeatable; default all: {', '.join(deploy.JOBS)})")
+    cli.add_argument("--brokers", type=int, default=1, choices=range(1, 6), metavar="1-5", help="Kafka brokers of each bench platform (default 1)")
+    cli.add_argument("--taskmanagers", type=int, default=1, choices=range(1, 9), metavar="1-8", help="Flink TaskManagers of each (default 1)")
+    cli.add_argument("--latency-duration", type=int, default=60, metavar="S",
+                     help="seconds of input per latency load, 0 to skip latency (default 60)")
+    cli.add_argument("--no-publish", action="store_true", help="do not copy the results to docs/benchmark/")
+    cli.add_argument("--report", type=Path, metavar="DIR", help="only re-render DIR/bench.json's tables and plots")
+    return cli
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=100_000, help="fact events to pre-load (default 100000)")
-    parser.add_argument("--job", choices=sorted(JOBS), action="append", help="only these jobs (repeatable)")
-    parser.add_argument("--rate", type=int, default=1000, help="events/s for the latency runs (default 1000)")
-    parser.add_argument("--duration", type=int, default=60, help="seconds of each latency run (default 60)")
-    args = parser.parse_args()
-    base = Settings()
-    keys = args.job or JOBS
-    rows = [bench_job(base, key, args.events, print) for key in keys]
-    latency = [bench_latency(base, key, args.rate, args.duration, print) for key in keys if key in LATENCY]
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"bench-{stamp}.json"
-    out.write_text(json.dumps({"when": stamp, "machine": {"cpus": __import__("os").cpu_count(),
-                                                          "python": host.python_version()},
-                               "events": args.events, "results": rows, "latency": latency},
-                              indent=2) + "\n")
-    print(f"\n{'job':18} {'records':>8} {'raw/s':>9} {'job/s':>8} {'job/raw':>8}")
-    for row in rows:
-        print(f"{row['job']:18} {row['records']:>8} {row['raw_consume_per_s']:>9} "
-              f"{row['job_per_s']:>8} {row['ratio_job_to_raw']:>8.3f}")
-    if latency:
-        print(f"\n{'job':18} {'output':16} {'rate/s':>7} {'outputs':>8} {'p50 ms':>7} {'p99 ms':>7}")
-        for row in latency:
-            print(f"{row['job']:18} {row['output_topic']:16} {row['rate_per_s']:>7} {row['outputs']:>8} "
-                  f"{row['p50_ms']:>7} {row['p99_ms']:>7}")
-    print(f"\nwritten to {out}")
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.report:
+            source = args.report / "bench.json"
+            if not source.is_file():
+                raise UserError(f"no {source}: point --report at a directory `make bench` wrote")
+            write(json.loads(source.read_text()), args.report, not args.no_publish)
+            return 0
+        if args.events < 100:
+            raise UserError("--events must be at least 100: smaller backlogs measure only start-up")
+        base = Settings()
+        keys = args.job or list(deploy.JOBS)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        result: dict[str, object] = {
+            "when": stamp, "machine": {"cpus": os.cpu_count(), "python": host.python_version()},
+            "shape": {"brokers": args.brokers, "taskmanagers": args.taskmanagers},
+            "base_events": args.events, "checkpoint_interval_ms": base.checkpoint_interval_ms, "scales": [],
+        }
+        started = time.monotonic()
+        for scale in args.scales:
+            with fresh_platform(base, f"x{scale}", args.brokers, args.taskmanagers) as settings:
+                result["scales"].append(measure_scale(settings, scale, args.events * scale, keys))
+                if scale == args.scales[-1] and args.latency_duration > 0:
+                    capacity = result["scales"][-1]["all_jobs"]["records_per_s"]
+                    result["latency"] = {"capacity_records_per_s": capacity, "at_scale": scale,
+                                         "runs": measure_latency(settings, keys, capacity, args.latency_duration)}
+        result["took_s"] = round(time.monotonic() - started)
+        write(result, RESULTS / stamp, not args.no_publish)
+        print()
+        print(report.markdown(result))
+        return 0
+    except UserError as error:
+        print(f"python -m bench: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -25,14 +25,14 @@ from streamlab.errors import UserError
 
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line that names the fix."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -82,19 +82,19 @@ def _timestamp(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = OneLineParser(
         prog="streamlab",
         description="A stream-processing lab: Kafka, Flink, and the lessons' jobs on one machine. "
         "Configuration comes from STREAMLAB_* environment variables (see the README).",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser)
     sub.add_parser("setup", help="resolve the JVM jars (Kafka broker, Flink Kafka connector) and the "
                    "dashboard's chart library")
     up = sub.add_parser("up", help="start Kafka, create topics, start the Flink cluster, Airflow and the dashboard")
-    up.add_argument("--brokers", type=_positive_int, metavar="N",
+    up.add_argument("--brokers", type=positive_int, metavar="N",
                     help="Kafka brokers (KRaft quorum; 3: every topic replicated 3 times, outputs need 2 "
                     "in sync); remembered in the state dir (default 1, or STREAMLAB_KAFKA_BROKERS)")
-    up.add_argument("--taskmanagers", type=_positive_int, metavar="N",
+    up.add_argument("--taskmanagers", type=positive_int, metavar="N",
                     help="Flink TaskManagers; remembered in the state dir (default 1, or "
                     "STREAMLAB_FLINK_TASKMANAGERS)")
     sub.add_parser("down", help="stop everything `up` started, and nothing else")
@@ -105,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="produce a seeded, deterministic event data set")
     size = gen.add_mutually_exclusive_group()
-    size.add_argument("--count", type=_positive_int, help="fact events (clicks, orders, payments); default 10000")
-    size.add_argument("--duration", type=_positive_int, metavar="SECONDS",
+    size.add_argument("--count", type=positive_int, help="fact events (clicks, orders, payments); default 10000")
+    size.add_argument("--duration", type=positive_int, metavar="SECONDS",
                       help="produce for this long at --rate (count = duration x rate)")
     gen.add_argument("--rate", type=_non_negative, default=0.0,
                      help="records per second; 0 (default) produces as fast as possible")
@@ -142,21 +142,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     drill = sub.add_parser("drill", help="inject a fault mid-stream, measure recovery, reconcile with the oracle")
     drill.add_argument("scenario", choices=list(drills.FAULTS), help="which fault (broker-kill needs 3 brokers)")
-    drill.add_argument("--events", type=_positive_int, default=15_000,
+    drill.add_argument("--events", type=positive_int, default=15_000,
                        help="fact events produced for the drill (default 15000)")
-    drill.add_argument("--max-recovery-s", type=_positive_int, default=180,
+    drill.add_argument("--max-recovery-s", type=positive_int, default=180,
                        help="fail when recovery takes longer (default 180)")
 
     read = sub.add_parser("read", help="print a topic's committed records as JSON lines")
     read.add_argument("topic", help="topic name (see `streamlab topics`)")
-    read.add_argument("--limit", type=_positive_int, default=10, help="at most this many (default 10)")
+    read.add_argument("--limit", type=positive_int, default=10, help="at most this many (default 10)")
 
     query = sub.add_parser("query", help="look a key up in a state store (restored from its compacted topic)")
     query.add_argument("store", choices=list(stores.STORES), help="which store")
     query.add_argument("key", help="the key, e.g. a customer_id or product_id")
 
     load = sub.add_parser("load", help="land every topic in the DuckDB warehouse, exactly once")
-    load.add_argument("--batch-records", type=_positive_int, default=100_000,
+    load.add_argument("--batch-records", type=positive_int, default=100_000,
                       help="records per batch (one transaction each; default 100000)")
     load.add_argument("--follow", action="store_true",
                       help="keep loading as the stream flows, every --interval seconds (Ctrl-C stops)")

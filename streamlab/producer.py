@@ -13,7 +13,7 @@ from streamlab.errors import UserError
 from streamlab.generator import HEARTBEAT_HEADER, Record
 
 
-def make_producer(bootstrap_servers: str) -> Producer:
+def make_producer(bootstrap_servers: str, **extra: object) -> Producer:
     return Producer(
         {
             "bootstrap.servers": bootstrap_servers,
@@ -22,6 +22,7 @@ def make_producer(bootstrap_servers: str) -> Producer:
             "linger.ms": 20,
             "compression.type": "lz4",
             "log_level": 0,
+            **extra,
         }
     )
 
@@ -50,7 +51,17 @@ def produce(
 
     Returns the count per ``topic`` and per ``topic:kind``. Raises if any delivery failed.
     """
-    producer = make_producer(bootstrap_servers)
+    return send(make_producer(bootstrap_servers), records, total, rate, progress)
+
+
+def send(
+    producer: Producer,
+    records: Iterable[Record],
+    total: int | None = None,
+    rate: float = 0.0,
+    progress: bool = True,
+) -> Counter[str]:
+    """``produce`` through a given producer, e.g. a transactional one whose caller commits."""
     failures: list[str] = []
 
     def on_delivery(err: KafkaError | None, msg: Message) -> None:
@@ -86,5 +97,5 @@ def produce(
         remaining = producer.flush(60)
     if failures or remaining:
         detail = failures[0] if failures else f"{remaining} records still undelivered after 60s"
-        raise UserError(f"producing to Kafka at {bootstrap_servers} failed: {detail}")
+        raise UserError(f"producing to Kafka failed: {detail}")
     return counts

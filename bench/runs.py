@@ -1,0 +1,210 @@
+"""The measured runs: all jobs draining one backlog together, each job draining it alone, and
+end-to-end latency at a steady input rate.
+
+A drain ends when the job's consumer group has committed the end of every input partition.
+Flink commits offsets at checkpoints, so a drain is rounded up to the next checkpoint
+(``checkpoint_interval_ms``): reported, not hidden.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from streamlab import deploy, generator, jobwatch, kafka_io, lifecycle, producer
+from streamlab.config import Settings
+from streamlab.flink_rest import FlinkRest
+from streamlab.generator import Record
+
+from bench import baselines, probes
+
+Echo = Callable[[str], None]
+INPUTS = ["clicks", "orders", "payments", "customers", "products"]
+
+# The outputs whose latency means something per record, and the input records each depends on
+# ((topic, id)): a window's latency is its length, not the platform's speed.
+LATENCY: dict[str, tuple[str, Callable[[dict], list[tuple[str, str]]]]] = {
+    "lesson14": ("l14-clicks", lambda out: [("clicks", out["event_id"])]),
+    "lesson15-joins": ("l15-paid-orders",
+                       lambda out: [("orders", out["order_id"]), ("payments", out["payment_id"])]),
+    "lesson15-alerts": ("alerts", lambda out: [("payments", pid) for pid in out["payment_ids"]]),
+}
+ID_FIELD = {"clicks": "event_id", "orders": "order_id", "payments": "payment_id"}
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The data set of one scale, and what producing it cost (the raw produce baseline)."""
+
+    records: list[Record]
+    produced: dict[str, int]  # records per topic, heartbeats counted per partition
+    produce: baselines.Rate
+
+
+def _wait_caught_up(settings: Settings, keys: list[str], timeout_s: float) -> None:
+    for key in keys:
+        spec = deploy.job_spec(key)
+        jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=timeout_s)
+
+
+def _rest(settings: Settings) -> FlinkRest:
+    return FlinkRest(settings.flink_rest_url)
+
+
+def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.GeneratorSpec, echo: Echo,
+                   peaks: probes.MemoryPeaks) -> tuple[Backlog, dict[str, object]]:
+    """Every job drains the same backlog at once, timed from the moment the backlog appears.
+
+    The backlog is produced in one open Kafka transaction before the jobs are deployed; they
+    read committed data only, so they see nothing until it commits, all at the same instant.
+    Deploying seven jobs one by one would otherwise give the first a head start of minutes.
+    """
+    records = list(generator.generate(spec))
+    # --8<-- [start:backlog_release]
+    txn = producer.make_producer(settings.bootstrap_servers, **{
+        "transactional.id": f"bench-backlog-{time.time_ns()}", "transaction.timeout.ms": 900_000})
+    txn.init_transactions()
+    txn.begin_transaction()
+    echo(f"   producing {len(records)} records in one transaction ...")
+    started = time.monotonic()
+    produced = producer.send(txn, records, progress=False)
+    produce = baselines.Rate("confluent-kafka", "produce the data set (acks=all, transactional)",
+                             len(records), time.monotonic() - started)
+    job_ids = {}
+    for key in keys:
+        echo(f"   deploying {key} ...")
+        job_ids[key] = deploy.deploy(settings, key)
+    checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
+    with probes.sampling(settings, peaks, checkpoints, job_ids):
+        txn.commit_transaction()
+        started = time.monotonic()
+        # The commit marker is each partition's last offset, and a source commits the offset after
+        # its last record: the heartbeats again, outside the transaction, give the end a record.
+        producer.produce([r for r in records if r.kind == "heartbeat"], settings.bootstrap_servers, progress=False)
+        # --8<-- [end:backlog_release]
+        echo(f"   {len(keys)} jobs draining {len(records)} records ...")
+        _wait_caught_up(settings, keys, timeout_s=3600)
+        drain_s = time.monotonic() - started
+    inputs = sorted({topic for key in keys for topic in deploy.job_spec(key).inputs})
+    input_records = sum(produced.get(topic, 0) for topic in inputs)
+    return Backlog(records, dict(produced), produce), {
+        "jobs": keys, "records": len(records), "input_records": input_records,
+        "drain_s": round(drain_s, 3), "records_per_s": round(len(records) / drain_s),
+        "input_records_per_s": round(input_records / drain_s),
+        "checkpoints": checkpoints.as_json(),
+    }
+
+
+def cancel_all(settings: Settings, keys: list[str]) -> None:
+    for key in keys:
+        if _rest(settings).running_job(deploy.job_spec(key).name) is not None:
+            lifecycle.cancel(settings, key)
+
+
+def one_job_drain(settings: Settings, key: str, echo: Echo) -> dict[str, object]:
+    """The job alone, from the beginning of its inputs (its group deleted), with empty state."""
+    spec = deploy.job_spec(key)
+    inputs = list(spec.inputs)
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})  # alive until its future is done
+    admin.delete_consumer_groups([spec.name], request_timeout=30)[spec.name].result()
+    peaks = probes.MemoryPeaks()
+    raw = baselines.consume(settings.bootstrap_servers, inputs)
+    echo(f"   {key}: raw consume {raw.records} records in {raw.seconds:.2f}s; deploying alone ...")
+    job_id = deploy.deploy(settings, key)
+    checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
+    with probes.sampling(settings, peaks, checkpoints, {key: job_id}):
+        started = time.monotonic()
+        jobwatch.wait_caught_up(settings, spec.name, inputs, timeout_s=3600)
+        drain_s = time.monotonic() - started
+    lifecycle.cancel(settings, key)
+    return {
+        "job": key, "input_topics": inputs, "records": raw.records,
+        "raw_consume_per_s": round(raw.per_s), "drain_s": round(drain_s, 3),
+        "records_per_s": round(raw.records / drain_s), "ratio_to_raw_consume": round(raw.seconds / drain_s, 4),
+        "checkpoints": checkpoints.as_json().get(key, []), "memory": peaks.as_json(),
+    }
+
+
+def _receive(bootstrap: str, topics: list[str], stop: threading.Event,
+             received: list[tuple[str, float, bytes]]) -> None:
+    """Every committed record appended to ``topics`` from now on, with the wall-clock time it
+    reached a consumer."""
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{time.time_ns()}",
+                         "isolation.level": "read_committed", "enable.auto.commit": False, "log_level": 0})
+    ends = kafka_io.end_offsets(bootstrap, topics)
+    consumer.assign([TopicPartition(topic, partition, offset) for (topic, partition), offset in ends.items()])
+    while not stop.is_set():
+        for msg in consumer.consume(1000, timeout=0.05):
+            if msg.error() is None:
+                received.append((msg.topic(), time.time() * 1000, msg.value()))
+    consumer.close()
+
+
+def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, seed: int, echo: Echo) -> list[dict]:
+    """Produce live events at ``rate`` for ``duration_s`` with every job running; per output,
+    the time from the Kafka create time of the last input a record depends on until a
+    read_committed consumer has it. Exactly-once outputs appear at checkpoints, so a record
+    waits up to one checkpoint interval (half of one on average) on top of its processing."""
+    measured = [key for key in keys if key in LATENCY]
+    outputs = {LATENCY[key][0]: key for key in measured}
+    stop, received = threading.Event(), []
+    reader = threading.Thread(target=_receive, args=(settings.bootstrap_servers, list(outputs), stop, received))
+    reader.start()
+    try:
+        echo(f"   producing {rate} events/s for {duration_s}s ...")
+        # Event time carries on after the data already there: earlier than the watermark, the
+        # joins and alerts would drop every event as late. Latency is measured in wall-clock time.
+        spec = generator.GeneratorSpec(seed=seed, count=rate * duration_s, fraud_fraction=0.05,
+                                       start_ms=kafka_io.next_start_ms(settings.bootstrap_servers))
+        producer.produce(generator.generate(spec), settings.bootstrap_servers, rate=rate, progress=False)
+        _wait_caught_up(settings, keys, timeout_s=900)
+        time.sleep(2 * settings.checkpoint_interval_ms / 1000)
+    finally:
+        stop.set()
+        reader.join()
+    created = _create_times(settings.bootstrap_servers, seed)
+    rows = []
+    for topic, key in outputs.items():
+        depends_on = LATENCY[key][1]
+        samples = sorted(at - max(created[dep] for dep in depends_on(json.loads(value)))
+                         for out_topic, at, value in received if out_topic == topic)
+        rows.append({"job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,
+                     "outputs": len(samples), **percentiles(samples)})
+    return rows
+
+
+def _create_times(bootstrap: str, seed: int) -> dict[tuple[str, str], int]:
+    """Kafka create time of every input record of one data set: its ids read ``<kind>-<seed>-…``."""
+    marker = f"-{seed}-".encode()
+    created = {}
+    for topic, field in ID_FIELD.items():
+        for message in kafka_io.read_all(bootstrap, topic):
+            if message.headers or not message.value or marker not in message.value:
+                continue
+            try:
+                record_id = json.loads(message.value).get(field)
+            except ValueError:
+                continue
+            if isinstance(record_id, str) and record_id.split("-")[1:2] == [str(seed)]:
+                created[(topic, record_id)] = message.timestamp_ms
+    return created
+
+
+def percentiles(samples: list[float]) -> dict[str, float | None]:
+    """p50/p99/p999 by the nearest-rank method (no interpolation past the data), and the max."""
+    if not samples:
+        return {"p50_ms": None, "p99_ms": None, "p999_ms": None, "max_ms": None}
+    ordered = sorted(samples)
+
+    def rank(p: float) -> float:
+        return ordered[max(0, math.ceil(len(ordered) * p / 100) - 1)]
+
+    return {"p50_ms": round(rank(50)), "p99_ms": round(rank(99)), "p999_ms": round(rank(99.9)),
+            "max_ms": round(ordered[-1])}

@@ -1,0 +1,81 @@
+"""The benchmark's parts: its raw Kafka baselines against the real broker, its percentiles, the
+committed results re-rendered to exactly the docs' table, and its CLI errors. (A full `make
+bench` takes half an hour: it is measured, not run in the suite.)"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench import baselines, report, runs
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLISHED = ROOT / "docs" / "benchmark"
+
+
+def test_percentiles_are_nearest_rank_values_of_the_samples():
+    samples = list(range(1000, 0, -1))  # unordered on purpose
+    assert runs.percentiles(samples) == {"p50_ms": 500, "p99_ms": 990, "p999_ms": 999, "max_ms": 1000}
+    assert runs.percentiles([7.0]) == {"p50_ms": 7, "p99_ms": 7, "p999_ms": 7, "max_ms": 7}
+    assert runs.percentiles([])["p50_ms"] is None
+
+
+@pytest.mark.platform
+def test_kafka_perf_tools_measure_the_real_broker(platform):
+    produced = baselines.perf_produce(platform, 3000, 300)
+    assert produced.records == 3000 and produced.per_s > 0
+    assert set(produced.percentiles_ms) == {"p50", "p95", "p99", "p99.9"}
+    consumed = baselines.perf_consume(platform, baselines.PERF_TOPIC, 3000)
+    assert consumed.records == 3000 and consumed.per_s > 0
+
+
+@pytest.mark.platform
+def test_raw_consume_reads_every_record_of_the_topics(platform):
+    produced = baselines.perf_produce(platform, 500, 100)  # the perf topic holds at least these
+    consumed = baselines.consume(platform.bootstrap_servers, [baselines.PERF_TOPIC])
+    assert consumed.records >= produced.records and consumed.seconds > 0
+
+
+def test_the_docs_table_and_plots_are_the_committed_result_re_rendered(tmp_path):
+    """What docs/benchmark shows is what its bench.json says: re-rendering gives the same table
+    and a PNG per figure, so a hand-edited number cannot hide in the docs."""
+    shutil.copy2(PUBLISHED / "bench.json", tmp_path / "bench.json")
+    result = subprocess.run([sys.executable, "-m", "bench", "--report", str(tmp_path), "--no-publish"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "results.md").read_text() == (PUBLISHED / "results.md").read_text()
+    for figure in report.FIGURES:
+        png = tmp_path / f"{figure}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", figure
+        assert (PUBLISHED / f"{figure}.png").is_file(), f"docs/benchmark/{figure}.png is not published"
+
+
+def test_the_committed_result_covers_every_figure_the_issue_asks_for():
+    result = json.loads((PUBLISHED / "bench.json").read_text())
+    assert [scale["scale"] for scale in result["scales"]] == [1, 4, 16]
+    for scale in result["scales"]:
+        assert set(scale["baselines"]) == {"produce", "perf_produce", "consume", "perf_consume"}
+        assert scale["all_jobs"]["input_records_per_s"] > 0
+        assert {row["job"] for row in scale["jobs"]} == set(scale["all_jobs"]["jobs"])
+        assert any(name.startswith("flink-taskmanager") for name in scale["memory"])
+        assert all(scale["all_jobs"]["checkpoints"].values())
+    assert [run["load"] for run in result["latency"]["runs"]] == [0.25, 0.5, 0.75]
+    assert all(row["outputs"] > 0 for run in result["latency"]["runs"] for row in run["rows"])
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--scales", "1,x"], "'1,x' is not a comma-separated list of whole numbers"),
+    (["--events", "50"], "--events must be at least 100"),
+    (["--brokers", "9"], "invalid choice: 9"),
+    (["--report", "/no/such/dir"], "no /no/such/dir/bench.json"),
+])
+def test_bad_arguments_get_one_line(args, fragment):
+    result = subprocess.run([sys.executable, "-m", "bench", *args], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
