@@ -117,7 +117,7 @@ def _scales(text: str) -> list[int]:
 
 def parser() -> argparse.ArgumentParser:
     cli = OneLineParser(prog="python -m bench", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     cli.add_argument("--events", type=positive_int, default=10_000, help="events at 1× (default 10000)")
     cli.add_argument("--scales", type=_scales, default=[1, 4, 16], help="input sizes as multiples of --events "
                      "(default 1,4,16)")
