@@ -11,6 +11,8 @@ from streamlab.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POM = REPO_ROOT / "jvm" / "pom.xml"
+# streamlab's own Flink SQL functions (JSON_FIELDS), compiled from source into flink-lib/
+FUNCTIONS = REPO_ROOT / "jvm" / "functions"
 
 
 def require_java() -> str:
@@ -23,7 +25,22 @@ def require_java() -> str:
 
 
 def _pom_digest() -> str:
-    return hashlib.sha256(POM.read_bytes()).hexdigest()[:16]
+    """Changes with the poms and the functions' sources: what the resolved jars are made of."""
+    digest = hashlib.sha256(POM.read_bytes())
+    for path in sorted([FUNCTIONS / "pom.xml", *(FUNCTIONS / "src").rglob("*.java")]):
+        digest.update(str(path.relative_to(FUNCTIONS)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _maven(mvn: str, pom: Path, jars: Path, what: str) -> None:
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(pom), "package", f"-Dstreamlab.jars={jars}"],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+        raise UserError(f"Maven could not {what}:\n{tail}")
 
 
 def ensure_jars(jars: Path, quiet: bool = False) -> Path:
@@ -36,17 +53,12 @@ def ensure_jars(jars: Path, quiet: bool = False) -> Path:
     if mvn is None:
         raise UserError("Maven not found on PATH: install it (e.g. `apt-get install maven`)")
     if not quiet:
-        print(f"Resolving Kafka broker and Flink Kafka connector jars into {jars} (Maven) ...")
+        print(f"Resolving Kafka broker and Flink Kafka connector jars, building streamlab's Flink "
+              f"functions into {jars} (Maven) ...")
     if jars.exists():
         shutil.rmtree(jars)
-    result = subprocess.run(
-        [mvn, "-q", "-B", "-f", str(POM), "package", f"-Dstreamlab.jars={jars}"],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
-        raise UserError(f"Maven could not resolve the jars (is Maven Central reachable?):\n{tail}")
+    _maven(mvn, POM, jars, "resolve the jars (is Maven Central reachable?)")
+    _maven(mvn, FUNCTIONS / "pom.xml", jars, "build streamlab's Flink functions (jvm/functions)")
     marker.write_text(_pom_digest())
     return jars
 

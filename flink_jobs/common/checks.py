@@ -1,47 +1,42 @@
-"""SQL expressions that test a JSON document against the event rules (streamlab.events).
+"""SQL conditions that test a parsed record's text columns against the event rules
+(streamlab.events).
 
-They only use functions that never throw on bad input: JSON_VALUE returns text (a typed
-``RETURNING INT`` raises a ClassCastException on a string value in Flink 2.2), JSON path
-filter expressions are unavailable (their JSON library is not shipped), so arrays are checked
-by joining the values of one field and matching the whole list with a regular expression.
+A record's fields arrive as text (``JSON_FIELDS``, see ``kafka_ddl.parsed_fields``), so every
+rule is a plain comparison or regular expression over a named column and none can throw: a
+number written as a string, a missing field or a field of the wrong JSON type is judged, never
+cast first. An array's field is one text per element, joined to match the whole list at once
+(SQL has no "every element" predicate).
 """
 
 from __future__ import annotations
 
 
-def text(doc: str, path: str) -> str:
-    return f"JSON_VALUE({doc}, '{path}')"
+def missing(column: str) -> str:
+    return f"COALESCE({column}, '') = ''"
 
 
-def missing(doc: str, path: str) -> str:
-    return f"COALESCE({text(doc, path)}, '') = ''"
+def not_matching(column: str, regex: str) -> str:
+    return f"NOT REGEXP(COALESCE({column}, ''), '{regex}')"
 
 
-def not_matching(doc: str, path: str, regex: str) -> str:
-    return f"NOT REGEXP(COALESCE({text(doc, path)}, ''), '{regex}')"
+def not_one_of(column: str, values: list[str]) -> str:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IS NULL OR {column} NOT IN ({listed})"
 
 
-def array(doc: str, path: str) -> str:
-    return f"JSON_QUERY({doc}, '{path}' RETURNING ARRAY<STRING>)"
-
-
-def any_element_not_matching(doc: str, array_path: str, field: str, regex: str) -> str:
-    """True unless every element of the array has ``field`` matching ``regex``."""
-    values = array(doc, f"{array_path}[*].{field}")
-    return (
-        f"(CARDINALITY({values}) IS DISTINCT FROM CARDINALITY({array(doc, array_path)})"
-        f" OR NOT REGEXP(ARRAY_JOIN({values}, ',', '<null>'), '^(?:{regex})(?:,(?:{regex}))*$'))"
-    )
+def any_element_not_matching(array: str, regex: str) -> str:
+    """True unless every element of the text array matches ``regex`` (a NULL element never does)."""
+    return f"NOT REGEXP(COALESCE(ARRAY_JOIN({array}, ',', '<null>'), ''), '^(?:{regex})(?:,(?:{regex}))*$')"
 
 
 # --8<-- [start:envelope_rules]
-def envelope_rules(doc: str, id_fields: list[str]) -> list[tuple[str, str]]:
+def envelope_rules(id_columns: list[str]) -> list[tuple[str, str]]:
     """The rules every event shares: a JSON object, schema version 1, ids, event time."""
     return [
-        (f"NOT ({doc} IS JSON OBJECT)", "not a JSON object"),
-        (f"{text(doc, '$.schema_version')} IS DISTINCT FROM '1'", "unsupported schema_version"),
-        *[(missing(doc, f"$.{field}"), f"missing {field}") for field in id_fields],
-        (not_matching(doc, "$.ts_ms", "^[0-9]{1,15}$"), "ts_ms is not a non-negative integer"),
+        ("doc IS NULL", "not a JSON object"),
+        ("schema_version IS DISTINCT FROM '1'", "unsupported schema_version"),
+        *[(missing(column), f"missing {column}") for column in id_columns],
+        (not_matching("ts_ms", "^[0-9]{1,15}$"), "ts_ms is not a non-negative integer"),
     ]
 # --8<-- [end:envelope_rules]
 

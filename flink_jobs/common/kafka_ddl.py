@@ -36,8 +36,8 @@ def raw_source(
     jobs skip them; they exist only to move event time forward.
 
     With ``watermark_delay_s`` the table gets an event-time column ``ts`` (from the payload's
-    ``ts_ms``; epoch 0 when unreadable, so a bad record can never hold event time back or push
-    it forward), a processing-time column ``proc`` (to order per-partition state, see
+    ``ts_ms``, read by ``JSON_FIELDS``; epoch 0 when unreadable, so a bad record can never hold
+    event time back or push it forward), a processing-time column ``proc`` (to order per-partition state, see
     ``streams.create_stream_time_view``) and a watermark that trails the largest ``ts`` seen
     by that delay, emitted on every event so windows fire as soon as they can.
     """
@@ -45,7 +45,7 @@ def raw_source(
     event_time = ""
     watermark_options: dict[str, str] = {}
     if watermark_delay_s is not None:
-        ts_ms = "TRY_CAST(JSON_VALUE(CAST(payload AS STRING), '$.ts_ms') AS BIGINT)"
+        ts_ms = "TRY_CAST(JSON_FIELDS(payload, 'ts_ms').ts_ms AS BIGINT)"
         event_time = (
             f",\n  ts AS COALESCE(TO_TIMESTAMP_LTZ({ts_ms}, 3), TO_TIMESTAMP_LTZ(0, 3)),"
             "\n  proc AS PROCTIME(),"

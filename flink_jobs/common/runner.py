@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pyflink.datastream import StreamExecutionEnvironment
 from pyflink.table import EnvironmentSettings, StatementSet, StreamTableEnvironment, TableEnvironment
 
+JSON_FIELDS_CLASS = "dev.streamlab.flink.JsonFields"
+
 
 @dataclass(frozen=True)
 class JobArgs:
@@ -44,6 +46,9 @@ def _configure(env: TableEnvironment, args: JobArgs) -> TableEnvironment:
     config.set("table.exec.uid.generation", "ALWAYS")
     config.set("table.exec.sink.upsert-materialize", "NONE")
     config.set("table.local-time-zone", "UTC")
+    config.set("table.optimizer.reuse-optimize-block-with-digest-enabled", "true")
+    # Parses a record's JSON once into named columns (jvm/functions; on the cluster's classpath).
+    env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION JSON_FIELDS AS '{JSON_FIELDS_CLASS}' LANGUAGE JAVA")
     return env
 # --8<-- [end:table_config]
 

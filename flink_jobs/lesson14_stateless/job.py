@@ -5,6 +5,9 @@
     orders ─ validate ─┬─ invalid ─────────────────────────────────────────► dead-letter
                        └─ flatMap (line items) ─ branch (category) ──────► l14-items-<branch>
 
+Validation parses each record's JSON once (``JSON_FIELDS``) into named columns; every rule
+and every step after it is SQL over those columns.
+
 Kafka Streams' filter/mapValues/flatMapValues/split().branch() become WHERE, a SELECT
 projection, CROSS JOIN UNNEST and one INSERT per branch in a single statement set. All of it
 is SQL: the job runs in the JVM with no Python worker.
@@ -48,7 +51,8 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
 
     # --8<-- [start:views]
     for stream in ("clicks", "orders"):
-        streams.create_checked_view(env, stream)  # validate: a reason, or NULL when valid
+        streams.create_checked_view(env, stream)  # parse once and validate: a reason, or NULL
+        streams.create_valid_view(env, stream)  # the valid records as typed columns
     streams.create_clean_clicks_view(env)  # filter (no bots) + map (normalise)
     streams.create_order_items_view(env)  # flatMap (one row per line item)
     # --8<-- [end:views]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pyflink.table import StatementSet, TableEnvironment
 
-from flink_jobs.common import checks, kafka_ddl, streams
+from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
 from flink_jobs.lesson15_aggregations.top_products import top_products
 
@@ -50,19 +50,16 @@ def all_or(column: str) -> str:
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
-    text = checks.text
     env.create_temporary_function("top_products", top_products)
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
     streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
                                    "customer_id", ["tier", "region"])
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
 
-    ts_ms = f"TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT)"
-    window_end = f"{ts_ms} - MOD({ts_ms}, {WINDOW_MS}) + {WINDOW_MS}"
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
-SELECT *, {streams.behind(f"TO_TIMESTAMP_LTZ({window_end} - 1, 3)", WATERMARK_DELAY_S)} AS late
-FROM orders_checked WHERE reason IS NULL""")
+SELECT *, {streams.behind("TO_TIMESTAMP_LTZ(window_end_ms - 1, 3)", WATERMARK_DELAY_S)} AS late
+FROM (SELECT *, ts_ms - MOD(ts_ms, {WINDOW_MS}) + {WINDOW_MS} AS window_end_ms FROM orders_valid)""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     # --8<-- [start:enrich_items]
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
@@ -106,9 +103,8 @@ GROUP BY window_start, window_end, CUBE (category, region, tier)""")
     # --8<-- [end:revenue_cube]
     statements.add_insert_sql(f"""
 INSERT INTO late_out
-SELECT {text('doc', '$.order_id')}, ts_ms, window_end - {WINDOW_MS}, window_end,
-       src_topic, src_partition, src_offset
-FROM (SELECT *, {ts_ms} AS ts_ms, {window_end} AS window_end FROM orders_judged WHERE late)""")
+SELECT order_id, ts_ms, window_end_ms - {WINDOW_MS}, window_end_ms, src_topic, src_partition, src_offset
+FROM orders_judged WHERE late""")
     statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked", "customers_checked"], NAME))
     return statements
 

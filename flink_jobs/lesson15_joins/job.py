@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pyflink.table import StatementSet, TableEnvironment
 
-from flink_jobs.common import checks, kafka_ddl, streams
+from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
 
 NAME = "streamlab-lesson15-joins"
@@ -48,14 +48,11 @@ FACTS = {"orders": "order_id", "payments": "payment_id"}  # stream: the id a lat
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
-    text = checks.text
     for stream in FACTS:
         streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
         env.execute_sql(f"""
 CREATE TEMPORARY VIEW {stream}_judged AS
-SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late,
-       TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT) AS ts_ms
-FROM {stream}_checked WHERE reason IS NULL""")
+SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late FROM {stream}_valid""")
         env.execute_sql(f"CREATE TEMPORARY VIEW {stream}_on_time AS SELECT * FROM {stream}_judged WHERE NOT late")
     # --8<-- [start:reference_tables]
     streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
@@ -70,24 +67,20 @@ FROM {stream}_checked WHERE reason IS NULL""")
     # of its order pays it; an order the payments' watermark passes unmatched is unpaid.
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW payment_matches AS
-SELECT {text('o.doc', '$.order_id')} AS order_id, {text('o.doc', '$.customer_id')} AS customer_id,
-       o.ts_ms AS order_ts_ms, {text('p.doc', '$.payment_id')} AS payment_id,
-       {text('p.doc', '$.card_id')} AS card_id, {text('p.doc', '$.country')} AS payment_country,
-       TRY_CAST({text('p.doc', '$.amount_cents')} AS BIGINT) AS amount_cents,
-       p.ts_ms - o.ts_ms AS paid_after_ms
+SELECT o.order_id, o.customer_id, o.ts_ms AS order_ts_ms, p.payment_id, p.card_id,
+       p.country AS payment_country, p.amount_cents, p.ts_ms - o.ts_ms AS paid_after_ms
 FROM orders_on_time AS o
 LEFT JOIN payments_on_time AS p
-  ON {text('o.doc', '$.order_id')} = {text('p.doc', '$.order_id')}
+  ON o.order_id = p.order_id
  AND p.ts BETWEEN o.ts AND o.ts + INTERVAL '{PAYMENT_WITHIN_MIN}' MINUTE""")
     # --8<-- [end:interval_join]
 
     # --8<-- [start:temporal_join_customers]
     # KStream-KTable join: the customer version valid at the order's event time.
-    env.execute_sql(f"""
+    env.execute_sql("""
 CREATE TEMPORARY VIEW orders_enriched AS
-SELECT {text('o.doc', '$.order_id')}, {text('o.doc', '$.customer_id')}, o.ts_ms,
-       c.name, c.tier, c.country, c.region, c.version_ms
-FROM (SELECT *, {text('doc', '$.customer_id')} AS customer_id FROM orders_on_time) AS o
+SELECT o.order_id, o.customer_id, o.ts_ms, c.name, c.tier, c.country, c.region, c.version_ms
+FROM orders_on_time AS o
 LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF o.ts AS c
   ON o.customer_id = c.customer_id""")
     # --8<-- [end:temporal_join_customers]
@@ -98,7 +91,7 @@ LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF o.ts AS c
     env.execute_sql("""
 CREATE TEMPORARY VIEW items_enriched AS
 SELECT i.order_id, i.line_no, i.product_id, i.category, i.quantity, i.unit_price_cents,
-       i.line_total_cents, i.ts_ms, p.name, TRY_CAST(p.price_cents AS BIGINT), p.version_ms
+       i.line_total_cents, i.ts_ms, p.name, p.price_cents, p.version_ms
 FROM items_on_time AS i
 LEFT JOIN products_versions FOR SYSTEM_TIME AS OF i.ts AS p
   ON i.product_id = p.product_id""")
@@ -115,7 +108,7 @@ FROM payment_matches WHERE payment_id IS NULL""")
     statements.add_insert_sql("INSERT INTO orders_enriched_out SELECT * FROM orders_enriched")
     statements.add_insert_sql("INSERT INTO items_enriched_out SELECT * FROM items_enriched")
     late = "\nUNION ALL\n".join(
-        f"SELECT '{stream}', {text('doc', '$.' + id_field)}, ts_ms, src_topic, src_partition, src_offset"
+        f"SELECT '{stream}', {id_field}, ts_ms, src_topic, src_partition, src_offset"
         f" FROM {stream}_judged WHERE late"
         for stream, id_field in FACTS.items())
     statements.add_insert_sql(f"INSERT INTO late_out {late}")

@@ -21,7 +21,7 @@ from pyflink.datastream.window import EventTimeTrigger, TimeWindow, TimeWindowSe
 from pyflink.table import DataTypes, StatementSet, StreamTableEnvironment
 from pyflink.table.udf import udf
 
-from flink_jobs.common import checks, kafka_ddl, streams
+from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run_with_datastream
 from flink_jobs.lesson15_trading_periods import store_hours
 
@@ -99,17 +99,15 @@ class PeriodRow(ProcessWindowFunction):
 
 def build(stream_env: StreamExecutionEnvironment, env: StreamTableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
-    text = checks.text
     env.create_temporary_function("period_start", period_start)
     env.create_temporary_function("period_end", period_end)
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
     # --8<-- [start:trading_periods_late]
-    ts_ms = f"TRY_CAST({text('doc', '$.ts_ms')} AS BIGINT)"
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
 SELECT *, {streams.behind("TO_TIMESTAMP_LTZ(end_ms - 1, 3)", WATERMARK_DELAY_S)} AS late
-FROM (SELECT *, {ts_ms} AS ts_ms, period_end({ts_ms}) AS end_ms FROM orders_checked WHERE reason IS NULL)""")
+FROM (SELECT *, period_end(ts_ms) AS end_ms FROM orders_valid)""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
     # --8<-- [end:trading_periods_late]
@@ -132,7 +130,7 @@ FROM (SELECT *, {ts_ms} AS ts_ms, period_end({ts_ms}) AS end_ms FROM orders_chec
     statements.add_insert_sql("INSERT INTO periods_out SELECT * FROM periods")
     statements.add_insert_sql(f"""
 INSERT INTO late_out
-SELECT {text('doc', '$.order_id')}, ts_ms, period_start(ts_ms), end_ms, src_topic, src_partition, src_offset
+SELECT order_id, ts_ms, period_start(ts_ms), end_ms, src_topic, src_partition, src_offset
 FROM orders_judged WHERE late""")
     statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked"], NAME))
     return statements

@@ -64,7 +64,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
 SELECT *, {closed("FLOOR(ts TO MINUTE) + INTERVAL '1' MINUTE")} AS late
-FROM orders_checked WHERE reason IS NULL""")
+FROM orders_valid""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=["ts"])
     # --8<-- [end:late_orders]
@@ -105,10 +105,9 @@ SELECT user_id, event_id AS id, path, 0 AS is_order, ts, ts_ms, src_topic, src_p
        src_offset, {session_closed} AS late
 FROM clicks_clean
 UNION ALL
-SELECT JSON_VALUE(doc, '$.customer_id'), JSON_VALUE(doc, '$.order_id'), CAST(NULL AS STRING), 1,
-       ts, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT), src_topic, src_partition, src_offset,
-       {session_closed}
-FROM orders_checked WHERE reason IS NULL""")
+SELECT customer_id, order_id, CAST(NULL AS STRING), 1, ts, ts_ms, src_topic, src_partition,
+       src_offset, {session_closed}
+FROM orders_valid""")
     env.execute_sql("CREATE TEMPORARY VIEW activity_on_time AS SELECT * FROM activity WHERE NOT late")
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW sessions AS
@@ -129,9 +128,9 @@ FROM revenue_1m""")
     # --8<-- [start:late_out]
     statements.add_insert_sql(f"""
 INSERT INTO late_out
-SELECT 'orders', JSON_VALUE(doc, '$.order_id'), ts_ms, ts_ms - MOD(ts_ms, 60000),
-       ts_ms - MOD(ts_ms, 60000) + 60000, src_topic, src_partition, src_offset
-FROM (SELECT *, TRY_CAST(JSON_VALUE(doc, '$.ts_ms') AS BIGINT) AS ts_ms FROM orders_judged WHERE late)
+SELECT 'orders', order_id, ts_ms, ts_ms - MOD(ts_ms, 60000), ts_ms - MOD(ts_ms, 60000) + 60000,
+       src_topic, src_partition, src_offset
+FROM orders_judged WHERE late
 UNION ALL
 SELECT 'session-' || CASE WHEN is_order = 1 THEN 'orders' ELSE 'clicks' END, id, ts_ms,
        ts_ms, ts_ms + {SESSION_GAP_MIN * 60_000}, src_topic, src_partition, src_offset

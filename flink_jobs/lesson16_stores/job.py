@@ -42,6 +42,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     for table, (topic, key, columns) in STORES.items():
         env.execute_sql(kafka_ddl.upsert_sink(table, topic, columns, key, bootstrap, NAME))
     streams.create_checked_view(env, "orders")
+    streams.create_valid_view(env, "orders")
     streams.create_order_items_view(env)
 
     statements = env.create_statement_set()
