@@ -79,6 +79,12 @@ public class JsonFields extends ScalarFunction {
         }
     }
 
+    /**
+     * The result depends on the arguments alone, but a deterministic call is inlined into every
+     * {@code doc.field} that reads it, and Flink 2.2's code generation does not share equal
+     * calls: one parse per field again. Declared non-deterministic, it is computed once per
+     * record and its ROW passed on.
+     */
     @Override
     public boolean isDeterministic() {
         return false;
