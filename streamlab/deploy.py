@@ -44,8 +44,8 @@ JOBS = {
             "lesson14",
             "streamlab-lesson14",
             Path("flink_jobs/lesson14_stateless/job.py"),
-            "stateless topology: filter, map, flatMap, branch, dead letter",
-            ("clicks", "orders"),
+            "stateless topology: filter, map, flatMap, branch; the dead letter of every raw topic",
+            ("clicks", "orders", "payments", "customers", "products"),
             UpgradeMode.STATELESS,  # no keyed state: only offsets, which the group keeps
         ),
         JobSpec(

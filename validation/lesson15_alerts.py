@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
-from validation.oracle import TopicCheck, actual_json, compare, compare_dead_letter, field, load_inputs, load_topic
+from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic
 
 JOB = "streamlab-lesson15-alerts"
 INPUTS = ("payments",)
@@ -86,7 +86,6 @@ FROM out_alerts"""
                 f"SELECT {', '.join(ALERT)} FROM ({actual_alerts})"),
         compare(con, "l15-alerts-late", f"SELECT {', '.join(LATE)} FROM expected_late",
                 actual_json("out_late", LATE, with_key=False)),
-        compare_dead_letter(con, JOB, INPUTS),
     ]
 
 

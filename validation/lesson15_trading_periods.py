@@ -13,11 +13,10 @@ from __future__ import annotations
 import duckdb
 
 from validation.oracle import (
-    TopicCheck, actual_json, compare, compare_dead_letter, late_revenue, load_inputs, load_topic, output_sum,
+    TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum,
 )
 
 JOB = "streamlab-lesson15-trading-periods"
-INPUTS = ("orders",)
 DELAY_MS = 120_000
 
 PERIODS = {"category": "VARCHAR", "period_start_ms": "BIGINT", "period_end_ms": "BIGINT",
@@ -76,7 +75,6 @@ def check(bootstrap: str) -> list[TopicCheck]:
                 actual_json("out_periods", PERIODS, with_key=False)),
         compare(con, "l15-trading-late", f"SELECT {', '.join(LATE)} FROM expected_late",
                 actual_json("out_late", LATE, with_key=False)),
-        compare_dead_letter(con, JOB, INPUTS),
     ]
 
 

@@ -265,7 +265,8 @@ def actual_json(table: str, columns: dict[str, str], with_key: bool = True) -> s
 
 
 def compare_dead_letter(con: duckdb.DuckDBPyConnection, job: str, inputs: tuple[str, ...]) -> TopicCheck:
-    """``job``'s records in the loaded ``out_dead_letter`` against the rejects of its ``inputs``."""
+    """``job``'s records in the loaded ``out_dead_letter`` against the rejects of its ``inputs``:
+    each rejected record once, with its reason and origin."""
     return compare(
         con, f"{topics.DEAD_LETTER.name} ({job})",
         f"""SELECT key, value, reason, source_topic, source_partition, source_offset
@@ -287,8 +288,7 @@ def compare(con: duckdb.DuckDBPyConnection, topic: str, expected_sql: str, actua
 
 
 def load_inputs(con: duckdb.DuckDBPyConnection, bootstrap: str, extra: tuple[str, ...] = ()) -> None:
-    """Raw clicks, orders and the ``extra`` input streams, judged; and the dead letter as it is now."""
+    """Raw clicks, orders and the ``extra`` input streams, judged."""
     for stream in ("clicks", "orders", *extra):
         load_topic(con, bootstrap, stream, f"raw_{stream}")
     create_judged_views(con, extra)
-    load_topic(con, bootstrap, topics.DEAD_LETTER.name, "out_dead_letter")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pyflink.table import TableEnvironment
 
 from streamlab.generator import HEARTBEAT_HEADER
-from streamlab.topics import DEAD_LETTER
 
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the
 # broker's transaction.max.timeout.ms (15 min by default).
@@ -164,7 +163,8 @@ CREATE TABLE {table} (
 def dead_letter_select(source_view: str, job: str) -> str:
     """Rows of ``source_view`` whose ``reason`` is set, shaped for ``dead_letter_sink``.
 
-    Each job dead-letters what *it* rejects, so ``dlq.job`` says which job that was.
+    ``dlq.job`` names the job that judged the record: Lesson 14, which validates every raw
+    topic, so the dead letter holds each rejected record once (the other jobs skip them).
     """
     return f"""
 SELECT k, payload, MAP[
@@ -187,7 +187,6 @@ def dead_letter_insert(checked_views: list[str], job: str, table: str = "dead_le
 
 def create_sinks(env: TableEnvironment, sinks: dict[str, tuple[str, str, str]], bootstrap_servers: str,
                  job: str) -> None:
-    """The job's JSON sinks (``table: (topic, key field, columns)``) and ``dead_letter``."""
-    env.execute_sql(dead_letter_sink("dead_letter", DEAD_LETTER.name, bootstrap_servers, job))
+    """The job's JSON sinks (``table: (topic, key field, columns)``)."""
     for table, (topic, key, columns) in sinks.items():
         env.execute_sql(json_sink(table, topic, columns, key, bootstrap_servers, job))

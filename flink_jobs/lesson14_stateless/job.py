@@ -4,8 +4,11 @@
                        └─ filter (no bots) ─ map (normalise) ──────────────► l14-clicks
     orders ─ validate ─┬─ invalid ─────────────────────────────────────────► dead-letter
                        └─ flatMap (line items) ─ branch (category) ──────► l14-items-<branch>
+    payments, customers, products ─ validate ─ invalid ─────────────────────► dead-letter
 
-Validation parses each record's JSON once (``JSON_FIELDS``) into named columns; every rule
+This topology is the platform's front door, as a validating Kafka Streams topology would be:
+it judges every record of every raw topic, so the dead letter holds each rejected record once,
+and the other jobs only skip what it rejects. Validation parses each record's JSON once (``JSON_FIELDS``) into named columns; every rule
 and every step after it is SQL over those columns.
 
 Kafka Streams' filter/mapValues/flatMapValues/split().branch() become WHERE, a SELECT
@@ -23,13 +26,14 @@ from streamlab import topics
 
 NAME = "streamlab-lesson14"
 NAMED_BRANCHES = [branch for branch in topics.ITEM_BRANCHES if branch != "other"]
+STREAMS = ("clicks", "orders", "payments", "customers", "products")  # every raw topic, validated here
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     # --8<-- [start:sources_and_sinks]
     bootstrap = args.bootstrap_servers
-    env.execute_sql(kafka_ddl.raw_source("clicks_raw", "clicks", bootstrap, args.group_id))
-    env.execute_sql(kafka_ddl.raw_source("orders_raw", "orders", bootstrap, args.group_id))
+    for stream in STREAMS:
+        env.execute_sql(kafka_ddl.raw_source(f"{stream}_raw", stream, bootstrap, args.group_id))
     env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
     # --8<-- [start:clicks_sink]
     env.execute_sql(kafka_ddl.json_sink(
@@ -50,8 +54,9 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     # --8<-- [end:sources_and_sinks]
 
     # --8<-- [start:views]
-    for stream in ("clicks", "orders"):
+    for stream in STREAMS:
         streams.create_checked_view(env, stream)  # parse once and validate: a reason, or NULL
+    for stream in ("clicks", "orders"):
         streams.create_valid_view(env, stream)  # the valid records as typed columns
     streams.create_clean_clicks_view(env)  # filter (no bots) + map (normalise)
     streams.create_order_items_view(env)  # flatMap (one row per line item)
@@ -70,7 +75,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         f"INSERT INTO items_other SELECT * FROM order_items WHERE category NOT IN ({streams.sql_list(NAMED_BRANCHES)})"
     )
     # --8<-- [end:branch]
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["clicks_checked", "orders_checked"], NAME))
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert([f"{stream}_checked" for stream in STREAMS], NAME))
     return statements
     # --8<-- [end:statement_set]
 

@@ -105,7 +105,6 @@ GROUP BY window_start, window_end, CUBE (category, region, tier)""")
 INSERT INTO late_out
 SELECT order_id, ts_ms, window_end_ms - {WINDOW_MS}, window_end_ms, src_topic, src_partition, src_offset
 FROM orders_judged WHERE late""")
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked", "customers_checked"], NAME))
     return statements
 
 

@@ -112,7 +112,6 @@ WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR}
     statements.add_insert_sql("""
 INSERT INTO late_out
 SELECT payment_id, ts_ms, src_topic, src_partition, src_offset FROM payments_judged WHERE late""")
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["payments_checked"], NAME))
     return statements
 
 

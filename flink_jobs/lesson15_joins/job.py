@@ -112,8 +112,6 @@ FROM payment_matches WHERE payment_id IS NULL""")
         f" FROM {stream}_judged WHERE late"
         for stream, id_field in FACTS.items())
     statements.add_insert_sql(f"INSERT INTO late_out {late}")
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(
-        [f"{stream}_checked" for stream in [*FACTS, "customers", "products"]], NAME))
     return statements
 
 

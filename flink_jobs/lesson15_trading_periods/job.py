@@ -128,11 +128,10 @@ FROM (SELECT *, period_end(ts_ms) AS end_ms FROM orders_valid)""")
 
     statements = env.create_statement_set()
     statements.add_insert_sql("INSERT INTO periods_out SELECT * FROM periods")
-    statements.add_insert_sql(f"""
+    statements.add_insert_sql("""
 INSERT INTO late_out
 SELECT order_id, ts_ms, period_start(ts_ms), end_ms, src_topic, src_partition, src_offset
 FROM orders_judged WHERE late""")
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked"], NAME))
     return statements
 
 

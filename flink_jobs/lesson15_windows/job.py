@@ -136,7 +136,6 @@ SELECT 'session-' || CASE WHEN is_order = 1 THEN 'orders' ELSE 'clicks' END, id,
        ts_ms, ts_ms + {SESSION_GAP_MIN * 60_000}, src_topic, src_partition, src_offset
 FROM activity WHERE late""")
     # --8<-- [end:late_out]
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["clicks_checked", "orders_checked"], NAME))
     return statements
 
 

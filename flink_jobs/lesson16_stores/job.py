@@ -38,7 +38,6 @@ MEASURES = {
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     env.execute_sql(kafka_ddl.raw_source("orders_raw", "orders", bootstrap, args.group_id))
-    kafka_ddl.create_sinks(env, {}, bootstrap, NAME)  # the dead letter
     for table, (topic, key, columns) in STORES.items():
         env.execute_sql(kafka_ddl.upsert_sink(table, topic, columns, key, bootstrap, NAME))
     streams.create_checked_view(env, "orders")
@@ -52,7 +51,6 @@ INSERT INTO {table}
 SELECT {key}, {count}, SUM(CAST(quantity AS BIGINT)) AS {quantity}, SUM(line_total_cents), MAX(ts_ms)
 FROM order_items GROUP BY {key}""")
     # --8<-- [end:store_aggregates]
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert(["orders_checked"], NAME))
     return statements
 
 
