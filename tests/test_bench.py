@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import baselines, report, runs
+from bench import ablation, baselines, report, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "benchmark"
@@ -66,6 +66,41 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
         assert all(scale["all_jobs"]["checkpoints"].values())
     assert [run["load"] for run in result["latency"]["runs"]] == [0.25, 0.5, 0.75]
     assert all(row["outputs"] > 0 for run in result["latency"]["runs"] for row in run["rows"])
+
+
+def test_the_ablation_table_is_the_ledger_re_rendered():
+    """Each lever's before and after come from two results' summaries, never typed: the table on
+    the benchmark page is the ledger rendered again, and the newest lever's after is the
+    committed result."""
+    entries = json.loads(ablation.LEDGER.read_text())
+    assert ablation.TABLE.read_text() == ablation.markdown(entries)
+    committed = ablation.summary(json.loads((PUBLISHED / "bench.json").read_text()))
+    assert entries[-1]["after"] == committed
+
+
+def test_a_lever_is_recorded_from_two_results_and_replaces_its_old_row(tmp_path):
+    result = json.loads((PUBLISHED / "bench.json").read_text())
+    slower = json.loads(json.dumps(result))
+    slower["when"] = "before"
+    slower["scales"][-1]["all_jobs"]["input_records_per_s"] = 1
+    (tmp_path / "before.json").write_text(json.dumps(slower))
+    (tmp_path / "after.json").write_text(json.dumps(result))
+    ledger, table = tmp_path / "ablation.json", tmp_path / "ablation.md"
+    for _ in range(2):
+        entries = ablation.add("a lever", tmp_path / "before.json", tmp_path / "after.json", ledger, table)
+    assert [entry["lever"] for entry in entries] == ["a lever"]
+    assert f"| a lever | before → {result['when']} | 1 → **" in table.read_text()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["add", "x", "/no/such.json", "/no/other.json"], "no /no/such.json"),
+    (["remove"], "invalid choice: 'remove'"),
+])
+def test_bad_ablation_arguments_get_one_line(args, fragment):
+    result = subprocess.run([sys.executable, "-m", "bench.ablation", *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("args, fragment", [
