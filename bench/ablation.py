@@ -1,8 +1,9 @@
 """`python -m bench.ablation`: what each performance lever bought, as a table of before and after.
 
-A lever's row is taken from two committed benchmark results (``bench.json`` of a run before
-the change and of a run after it), never typed by hand: ``add`` reads both, keeps their
-summaries in ``docs/benchmark/ablation.json`` and re-renders ``docs/benchmark/ablation.md``.
+A lever's row is taken from two benchmark results (``bench.json`` of a run before the change
+and of a run after it), never typed by hand: ``add`` copies both into ``docs/benchmark/runs/``,
+keeps their summaries in ``docs/benchmark/ablation.json`` and re-renders
+``docs/benchmark/ablation.md``; the suite derives every summary again from the copies.
 Each summary is of the largest input size: all jobs together, each job alone, the slowest
 checkpoint while all jobs drain, and p99 latency at 50% load.
 """
@@ -20,6 +21,7 @@ from streamlab.errors import UserError
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER = ROOT / "docs" / "benchmark" / "ablation.json"
 TABLE = ROOT / "docs" / "benchmark" / "ablation.md"
+RUNS = ROOT / "docs" / "benchmark" / "runs"  # every result the ledger names, as <when>.json
 LATENCY_LOAD = 0.5
 
 
@@ -77,15 +79,20 @@ def markdown(entries: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def add(lever: str, before: Path, after: Path, ledger: Path = LEDGER, table: Path = TABLE) -> list[dict]:
-    """Record a lever from two bench.json files and re-render the table."""
-    for path in (before, after):
+def add(lever: str, before: Path, after: Path, ledger: Path = LEDGER, table: Path = TABLE,
+        runs: Path = RUNS) -> list[dict]:
+    """Record a lever from two bench.json files (kept in ``runs``) and re-render the table."""
+    sides = {}
+    for side, path in (("before", before), ("after", after)):
         if not path.is_file():
             raise UserError(f"no {path}: name the bench.json of a `make bench` run")
+        result = json.loads(path.read_text())
+        runs.mkdir(parents=True, exist_ok=True)
+        (runs / f"{result['when']}.json").write_text(path.read_text())
+        sides[side] = summary(result)
     entries = json.loads(ledger.read_text()) if ledger.is_file() else []
     entries = [entry for entry in entries if entry["lever"] != lever]
-    entries.append({"lever": lever, "before": summary(json.loads(before.read_text())),
-                    "after": summary(json.loads(after.read_text()))})
+    entries.append({"lever": lever, **sides})
     ledger.write_text(json.dumps(entries, indent=2) + "\n")
     table.write_text(markdown(entries))
     return entries

@@ -59,6 +59,7 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "execution.checkpointing.num-retained": 3,
         "execution.checkpointing.interval": f"{settings.checkpoint_interval_ms}ms",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.unaligned.enabled": True,
         # --8<-- [end:checkpointing]
         # --8<-- [start:local_recovery]
         # Task-local recovery: each checkpoint also stays on the TaskManager's disk, so a job
