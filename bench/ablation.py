@@ -111,17 +111,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        if args.command == "add":
-            add(args.lever, args.before, args.after)
-            print(f"recorded '{args.lever}' in {LEDGER.relative_to(ROOT)}; table: {TABLE.relative_to(ROOT)}")
-        else:
-            print(markdown(json.loads(LEDGER.read_text()) if LEDGER.is_file() else []), end="")
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.command == "show":
+        print(markdown(json.loads(LEDGER.read_text()) if LEDGER.is_file() else []), end="")
         return 0
+    try:
+        add(args.lever, args.before, args.after)
     except UserError as error:
-        print(f"python -m bench.ablation: error: {error}", file=sys.stderr)
-        return 2
+        cli.error(str(error))  # one line, exit 2
+    print(f"recorded '{args.lever}' in {LEDGER.relative_to(ROOT)}; table: {TABLE.relative_to(ROOT)}")
+    return 0
 
 
 if __name__ == "__main__":
