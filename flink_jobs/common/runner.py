@@ -46,7 +46,6 @@ def _configure(env: TableEnvironment, args: JobArgs) -> TableEnvironment:
     config.set("table.exec.uid.generation", "ALWAYS")
     config.set("table.exec.sink.upsert-materialize", "NONE")
     config.set("table.local-time-zone", "UTC")
-    config.set("table.optimizer.reuse-optimize-block-with-digest-enabled", "true")
     # Parses a record's JSON once into named columns (jvm/functions; on the cluster's classpath).
     env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION JSON_FIELDS AS '{JSON_FIELDS_CLASS}' LANGUAGE JAVA")
     return env
