@@ -63,17 +63,21 @@ def _cell(before: str, after: str) -> str:
 def markdown(entries: list[dict]) -> str:
     """One row per lever: each figure before → after (runs named by their timestamps)."""
     lines = [
-        "| lever | runs | all jobs together (input records/s) | each job alone (records/s) "
-        "| slowest checkpoint (ms) | p99 latency at 50% load (ms) |",
+        "| lever | runs (input size, checkpoint interval) | all jobs together (input records/s; × raw "
+        "consume in the same run) | each job alone (records/s) | slowest checkpoint (ms) "
+        "| p99 latency at 50% load (ms) |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for entry in entries:
         before, after = entry["before"], entry["after"]
         slowest = [f"{side['slowest_checkpoint_ms']:,}" if side["slowest_checkpoint_ms"] is not None else "–"
                    for side in (before, after)]
-        together = _cell(f"{before['all_jobs_per_s']:,}", f"{after['all_jobs_per_s']:,}")
+        together = _cell(*(f"{side['all_jobs_per_s']:,} ({side['all_jobs_per_s'] / side['raw_consume_per_s']:.4f}×)"
+                           for side in (before, after)))
+        runs = " → ".join(f"{side['when']} ({side['scale']}×, {side['checkpoint_interval_ms']:,} ms)"
+                          for side in (before, after))
         lines.append(
-            f"| {entry['lever']} | {before['when']} → {after['when']} | {together} "
+            f"| {entry['lever']} | {runs} | {together} "
             f"| {_cell(_jobs(before), _jobs(after))} | {_cell(*slowest)} "
             f"| {_cell(_p99(before), _p99(after))} |")
     return "\n".join(lines) + "\n"

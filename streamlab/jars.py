@@ -24,7 +24,7 @@ def require_java() -> str:
     return java
 
 
-def _pom_digest() -> str:
+def _jvm_digest() -> str:
     """Changes with the poms and the functions' sources: what the resolved jars are made of."""
     digest = hashlib.sha256(POM.read_bytes())
     for path in sorted([FUNCTIONS / "pom.xml", *(FUNCTIONS / "src").rglob("*.java")]):
@@ -46,7 +46,7 @@ def _maven(mvn: str, pom: Path, jars: Path, what: str) -> None:
 def ensure_jars(jars: Path, quiet: bool = False) -> Path:
     """Resolve the jars into ``jars`` once per pom version; later calls are no-ops."""
     marker = jars / ".resolved"
-    if marker.exists() and marker.read_text() == _pom_digest():
+    if marker.exists() and marker.read_text() == _jvm_digest():
         return jars
     require_java()
     mvn = shutil.which("mvn")
@@ -59,7 +59,7 @@ def ensure_jars(jars: Path, quiet: bool = False) -> Path:
         shutil.rmtree(jars)
     _maven(mvn, POM, jars, "resolve the jars (is Maven Central reachable?)")
     _maven(mvn, FUNCTIONS / "pom.xml", jars, "build streamlab's Flink functions (jvm/functions)")
-    marker.write_text(_pom_digest())
+    marker.write_text(_jvm_digest())
     return jars
 
 

@@ -93,7 +93,7 @@ def test_a_lever_is_recorded_from_two_results_and_replaces_its_old_row(tmp_path)
     assert [entry["lever"] for entry in entries] == ["a lever"]
     assert sorted(path.name for path in (tmp_path / "runs").iterdir()) == sorted(
         ["before.json", f"{result['when']}.json"])
-    assert f"| a lever | before → {result['when']} | 1 → **" in table.read_text()
+    assert f"| a lever | before (16×, 2,000 ms) → {result['when']} (16×, 2,000 ms) | 1 (0.0000×) → **" in table.read_text()
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -6,11 +6,12 @@ from __future__ import annotations
 import duckdb
 
 from streamlab import topics
-from validation.oracle import TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic
+from validation.oracle import (
+    OTHER_STREAMS, TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic,
+)
 
 JOB = "streamlab-lesson14"
 NAMED_BRANCHES = [b for b in topics.ITEM_BRANCHES if b != "other"]
-REFERENCE_AND_PAYMENTS = ("payments", "customers", "products")  # validated here, dead-lettered only
 
 CLICK_COLUMNS = "key, event_id, user_id, page_type, path, product_id, device, ts_ms"
 CLICK_TYPES = {"event_id": "VARCHAR", "user_id": "VARCHAR", "page_type": "VARCHAR", "path": "VARCHAR",
@@ -27,7 +28,7 @@ ITEM_TYPES = {"order_id": "VARCHAR", "line_no": "INTEGER", "customer_id": "VARCH
 def _load(bootstrap: str) -> duckdb.DuckDBPyConnection:
     """The raw input, judged, and every Lesson 14 output topic as it is now."""
     con = duckdb.connect()
-    load_inputs(con, bootstrap, extra=REFERENCE_AND_PAYMENTS)
+    load_inputs(con, bootstrap, extra=OTHER_STREAMS)  # judged here too: their rejects are dead-lettered
     load_topic(con, bootstrap, topics.DEAD_LETTER.name, "out_dead_letter")
     load_topic(con, bootstrap, "l14-clicks", "out_clicks")
     for branch in topics.ITEM_BRANCHES:
@@ -46,7 +47,7 @@ def check(bootstrap: str) -> list[TopicCheck]:
         results.append(compare(con, f"l14-items-{branch}",
                                f"SELECT {ITEM_COLUMNS} FROM expected_items WHERE {where}",
                                actual_json(f"out_items_{branch}", ITEM_TYPES)))
-    results.append(compare_dead_letter(con, JOB, ("clicks", "orders", *REFERENCE_AND_PAYMENTS)))
+    results.append(compare_dead_letter(con, JOB, ("clicks", "orders", *OTHER_STREAMS)))
     return results
 
 

@@ -287,6 +287,10 @@ def compare(con: duckdb.DuckDBPyConnection, topic: str, expected_sql: str, actua
     return TopicCheck(topic, expected, actual, len(missing), len(extra), (missing + extra)[:3])
 
 
+# The raw streams the oracle judges only when asked (``extra``): clicks and orders always.
+OTHER_STREAMS = ("payments", "customers", "products")
+
+
 def load_inputs(con: duckdb.DuckDBPyConnection, bootstrap: str, extra: tuple[str, ...] = ()) -> None:
     """Raw clicks, orders and the ``extra`` input streams, judged."""
     for stream in ("clicks", "orders", *extra):

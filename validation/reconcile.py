@@ -17,12 +17,11 @@ import pandas as pd
 from validation import oracle
 
 SETTLE_MS = 30 * 60_000
-OTHER_RAW = ("payments", "customers", "products")  # beside clicks and orders, which the oracle always judges
 
 
 def _oracle_inputs(con: duckdb.DuckDBPyConnection) -> None:
     """The warehouse's raw topics in the shape the oracle judges (heartbeats out)."""
-    for stream in ("clicks", "orders", *OTHER_RAW):
+    for stream in ("clicks", "orders", *oracle.OTHER_STREAMS):
         con.execute(f"""CREATE OR REPLACE TEMP VIEW raw_{stream} AS
             SELECT * EXCLUDE (heartbeat) FROM (
               SELECT kafka_topic AS topic, kafka_partition AS "partition", kafka_offset AS "offset",
@@ -32,7 +31,7 @@ def _oracle_inputs(con: duckdb.DuckDBPyConnection) -> None:
                      ) AS stream_time_ms
               FROM wh.raw.{stream})
             WHERE NOT heartbeat""")
-    oracle.create_judged_views(con, OTHER_RAW)
+    oracle.create_judged_views(con, oracle.OTHER_STREAMS)
 
 
 def _horizon(table: str, column: str, size_ms: int) -> str:

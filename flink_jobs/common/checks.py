@@ -1,7 +1,7 @@
 """SQL conditions that test a parsed record's text columns against the event rules
 (streamlab.events).
 
-A record's fields arrive as text (``JSON_FIELDS``, see ``kafka_ddl.parsed_fields``), so every
+A record's fields arrive as text (``JSON_FIELDS``, see ``streams.FIELDS``), so every
 rule is a plain comparison or regular expression over a named column and none can throw: a
 number written as a string, a missing field or a field of the wrong JSON type is judged, never
 cast first. An array's field is one text per element, joined to match the whole list at once

@@ -36,7 +36,8 @@ def raw_source(
 
     With ``watermark_delay_s`` the table gets an event-time column ``ts`` (from the payload's
     ``ts_ms``, read by ``JSON_FIELDS``; epoch 0 when unreadable, so a bad record can never hold
-    event time back or push it forward), a processing-time column ``proc`` (to order per-partition state, see
+    event time back or push it forward), a processing-time column ``proc`` (to order
+    per-partition state, see
     ``streams.create_stream_time_view``) and a watermark that trails the largest ``ts`` seen
     by that delay, emitted on every event so windows fire as soon as they can.
     """

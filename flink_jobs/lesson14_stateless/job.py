@@ -8,8 +8,9 @@
 
 This topology is the platform's front door, as a validating Kafka Streams topology would be:
 it judges every record of every raw topic, so the dead letter holds each rejected record once,
-and the other jobs only skip what it rejects. Validation parses each record's JSON once (``JSON_FIELDS``) into named columns; every rule
-and every step after it is SQL over those columns.
+and the other jobs only skip what it rejects. Validation parses each record's JSON once
+(``JSON_FIELDS``) into named columns; every rule and every step after it is SQL over those
+columns.
 
 Kafka Streams' filter/mapValues/flatMapValues/split().branch() become WHERE, a SELECT
 projection, CROSS JOIN UNNEST and one INSERT per branch in a single statement set. All of it
