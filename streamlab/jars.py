@@ -11,7 +11,7 @@ from streamlab.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POM = REPO_ROOT / "jvm" / "pom.xml"
-# streamlab's own Flink SQL functions (JSON_FIELDS), compiled from source into flink-lib/
+# streamlab's own Flink SQL functions (JSON_FIELDS, TOP_PRODUCTS, ...), compiled from source into flink-lib/
 FUNCTIONS = REPO_ROOT / "jvm" / "functions"
 
 

@@ -11,8 +11,7 @@ import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pyflink.datastream import StreamExecutionEnvironment
-from pyflink.table import EnvironmentSettings, StatementSet, StreamTableEnvironment, TableEnvironment
+from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
 
 JSON_FIELDS_CLASS = "dev.streamlab.flink.JsonFields"
 
@@ -64,14 +63,3 @@ def run(name: str, build: Callable[[TableEnvironment, JobArgs], StatementSet]) -
     build(env, args).execute()
 # --8<-- [end:run_job]
 
-
-def run_with_datastream(
-    name: str, build: Callable[[StreamExecutionEnvironment, StreamTableEnvironment, JobArgs], StatementSet]
-) -> None:
-    """As ``run``, for a job that leaves SQL for the DataStream API somewhere in the middle
-    (every DataStream operator then needs its own ``uid``)."""
-    args = parse_args(name)
-    stream_env = StreamExecutionEnvironment.get_execution_environment()
-    table_env_ = _configure(StreamTableEnvironment.create(stream_env), args)
-    build(stream_env, table_env_, args).attach_as_datastream()
-    stream_env.execute(name)

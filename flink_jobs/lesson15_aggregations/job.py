@@ -3,11 +3,13 @@
     orders ─ validate ─ late? ─┬─ yes ──────────────────────────────────────► l15-aggregations-late
                                └─ no ─ flatMap ─ ⟕ customers AS OF order time
                                     ├─ TUMBLE 5 min by category: count, sum, min, max, mean, stddev ─► l15-category-stats
-                                    ├─ TUMBLE 5 min by category: top-3 products (Python UDAF) ───────► l15-top-products
+                                    ├─ TUMBLE 5 min by category: top-3 products (Java UDAF) ─────────► l15-top-products
                                     └─ TUMBLE 5 min, CUBE(category, region, tier) ──────────────────► l15-revenue-cube
 
 Line items are judged late as in the windows job: when their window has closed in their
 partition's stream time (more than the watermark delay behind), so counted + late = produced.
+All three aggregations run in the JVM: the custom aggregate is Java (``TopProducts.java`` in
+``jvm/functions``), so no line item crosses into a Python worker.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
-from flink_jobs.lesson15_aggregations.top_products import top_products
 
 NAME = "streamlab-lesson15-aggregations"
 WATERMARK_DELAY_S = 120
 WINDOW_MIN = 5
 WINDOW_MS = WINDOW_MIN * 60_000
+
+TOP_PRODUCTS_CLASS = "dev.streamlab.flink.TopProducts"  # jvm/functions, on the cluster's classpath
 
 WINDOW = "window_start_ms BIGINT, window_end_ms BIGINT"
 SINKS = {  # table: (topic, key, columns)
@@ -50,7 +53,9 @@ def all_or(column: str) -> str:
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
-    env.create_temporary_function("top_products", top_products)
+    # --8<-- [start:register_top_products]
+    env.execute_sql(f"CREATE TEMPORARY FUNCTION top_products AS '{TOP_PRODUCTS_CLASS}' LANGUAGE JAVA")
+    # --8<-- [end:register_top_products]
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
     streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
                                    "customer_id", ["tier", "region"])
@@ -83,14 +88,11 @@ FROM {window}
 GROUP BY category, window_start, window_end""")
     # --8<-- [end:category_stats]
     # --8<-- [start:top_products_window]
-    # Python aggregates run in group windows only (window TVFs take JVM aggregates).
-    size = f"ts, INTERVAL '{WINDOW_MIN}' MINUTE"
     statements.add_insert_sql(f"""
 INSERT INTO top_out
-SELECT category, {streams.epoch_ms(f'TUMBLE_START({size})')}, {streams.epoch_ms(f'TUMBLE_END({size})')},
-       top_products(product_id, line_total_cents)
-FROM items_enriched
-GROUP BY category, TUMBLE({size})""")
+SELECT category, {bounds}, top_products(product_id, line_total_cents)
+FROM {window}
+GROUP BY category, window_start, window_end""")
     # --8<-- [end:top_products_window]
     # --8<-- [start:revenue_cube]
     statements.add_insert_sql(f"""
