@@ -50,7 +50,13 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "rest.address": host,
         "rest.bind-address": host,
         "rest.port": settings.flink_rest_port,
+        # Flame graphs in the web UI (a job vertex's "Flame Graph" tab): sampled only when asked.
+        "rest.flamegraph.enabled": True,
+        "rest.flamegraph.refresh-interval": "10s",
         "state.backend.type": "rocksdb",
+        # Timers (windows, joins, the trading-period window) in a heap queue instead of RocksDB:
+        # every timer registered or fired would otherwise be a RocksDB write and a seek.
+        "state.backend.rocksdb.timer-service.factory": "HEAP",
         # --8<-- [start:checkpointing]
         "execution.checkpointing.incremental": True,
         "execution.checkpointing.dir": (fdir / "checkpoints").as_uri(),

@@ -44,6 +44,14 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     # has not paid for STATE_TTL (it starts a fresh history), so state does not grow forever.
     env.get_config().set("table.exec.state.ttl", STATE_TTL)
     # --8<-- [end:state_ttl]
+    # --8<-- [start:state_backend]
+    # This job keeps its state on the heap, not in RocksDB like the others. MATCH_RECOGNIZE
+    # buffers each card's payments in map state, looks them up by seeking, and deletes them once
+    # matched: in RocksDB the seeks step over those deletions and took ~70% of the job's CPU
+    # (docs/benchmark/profiles/all.md). Its state is small: partial matches of 10 minutes and
+    # a sum and count per card.
+    env.get_config().set("state.backend.type", "hashmap")
+    # --8<-- [end:state_backend]
     streams.create_event_time_source(env, "payments", bootstrap, args.group_id, WATERMARK_DELAY_S)
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
     env.execute_sql(f"""
