@@ -134,7 +134,8 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
         echo(f"-> generating {DEMO_SPEC.count} events (seed {DEMO_SPEC.seed}) ...")
         produced = producer.produce(generator.generate(DEMO_SPEC), bootstrap)
         echo("   " + ", ".join(f"{t} {n}" for t, n in sorted(produced.items()) if ":" not in t))
-    reports = [_run_job(settings, job, echo) for job in JOBS]
+    running_since = _deploy_all(settings, echo)
+    reports = [_check_job(settings, job, running_since[job.key], echo) for job in JOBS]
     echo("")
     for report in reports:
         echo(report.text)
@@ -209,13 +210,23 @@ class JobReport:
     text: str
 
 
-def _run_job(settings: Settings, job: DemoJob, echo: Echo) -> JobReport:
+def _deploy_all(settings: Settings, echo: Echo) -> dict[str, float]:
+    """Roll every job out, a few at a time; when each was running (monotonic)."""
+    echo(f"-> deploying {len(JOBS)} jobs, {deploy.SUBMITS_AT_ONCE} at a time ...")
+
+    def one(key: str) -> float:
+        outcome = rollout.roll_out(settings, key)
+        resumed = f", state from {outcome.state_from}" if outcome.state_from else ""
+        echo(f"   {key} ({deploy.job_spec(key).summary}): running as Flink job {outcome.job_id} "
+             f"({outcome.action}{resumed}, {outcome.duration_s:.1f}s)")
+        return time.monotonic()
+
+    return deploy.for_each_job([job.key for job in JOBS], one)
+
+
+def _check_job(settings: Settings, job: DemoJob, running_since: float, echo: Echo) -> JobReport:
     spec = deploy.job_spec(job.key)
-    echo(f"-> deploying {job.key} ({spec.summary}) ...")
-    outcome = rollout.roll_out(settings, job.key)
-    resumed = f", state from {outcome.state_from}" if outcome.state_from else ""
-    echo(f"   running as Flink job {outcome.job_id} ({outcome.action}{resumed}, {outcome.duration_s:.1f}s)")
-    running_since = time.monotonic()
+    echo(f"-> {job.key}: waiting for its input to be processed ...")
     jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), echo=echo)
     processed_s = time.monotonic() - running_since
     echo("   reconciling its outputs with the DuckDB oracle ...")
