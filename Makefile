@@ -6,7 +6,7 @@ export STREAMLAB_STATE_DIR ?= $(STATE)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup browser demo test docs docs-serve bench up down status clean
+.PHONY: setup browser demo test docs docs-serve bench bench-quick up down status clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
@@ -41,6 +41,9 @@ docs-serve: setup
 
 bench: setup
 	@$(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: setup
+	@$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
 up down status: setup
 	@$(BIN)/streamlab $@

@@ -1,10 +1,15 @@
 """`python -m bench` / `make bench`: the platform benchmark.
 
 For each input size (1×, 4×, 16× a base number of events) a fresh platform on free ports under
-``<state>/bench`` measures, in this order: all jobs draining one backlog together; the raw
-Kafka baselines on the same topics (confluent-kafka and Kafka's perf tools); each job draining
-the backlog alone. Memory and checkpoints are sampled throughout. On the largest platform, end-
-to-end latency follows at 25/50/75% of the all-jobs capacity just measured.
+``<state>/bench`` measures, in this order: all jobs draining one backlog together, and the raw
+Kafka baselines on the same topics (confluent-kafka and Kafka's perf tools). On the largest
+platform, the topics are then topped up to ``--job-records`` records each and every job drains
+them alone; end-to-end latency follows at 25/50/75% of the all-jobs capacity just measured.
+Then the checkpoint-interval sweep: Lesson 14 alone at 0.2-5 s between checkpoints, its drain
+rate and its latency read committed (exactly-once) and uncommitted (what at-least-once would
+show). Last, Lesson 16's TaskManager kill -9 drill runs ``--drills`` times for the recovery time.
+Memory and checkpoints are sampled throughout. ``--quick`` is one 16× platform with short
+latency runs at 50% load and no drill, for a change's before and after in under ten minutes.
 
 Writes ``bench/results/<when>/`` (``bench.json``, ``results.md``, one PNG per figure) and, unless
 ``--no-publish``, copies them to ``docs/benchmark/`` for the docs site.
@@ -37,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PUBLISHED = ROOT / "docs" / "benchmark"
 LOADS = (0.25, 0.50, 0.75)
+QUICK = {"scales": [16], "job_records": 25_000, "latency_duration": 10, "loads": (0.50,), "drills": 0,
+         "sweep": False}
 
 
 def _echo(message: str) -> None:
@@ -56,7 +63,9 @@ def fresh_platform(base: Settings, name: str, brokers: int, taskmanagers: int) -
         platform_lib.down(settings, echo=lambda _: None)
 
 
-def measure_scale(settings: Settings, scale: int, events: int, keys: list[str]) -> dict[str, object]:
+def measure_scale(settings: Settings, scale: int, events: int, keys: list[str],
+                  job_records: int | None) -> dict[str, object]:
+    """All jobs together and the raw baselines; each job alone too when ``job_records`` is given."""
     peaks = probes.MemoryPeaks()
     _echo(f"{scale}×: all {len(keys)} jobs drain {events} events together")
     backlog, together = runs.all_jobs_drain(settings, keys, generator.GeneratorSpec(seed=1000 + scale, count=events),
@@ -71,20 +80,23 @@ def measure_scale(settings: Settings, scale: int, events: int, keys: list[str]) 
         "consume": baselines.consume(settings.bootstrap_servers, inputs),
         "perf_consume": baselines.perf_consume(settings, "clicks", backlog.produced["clicks"]),
     }
-    jobs = []
-    for key in keys:
-        _echo(f"{scale}×: {key} drains alone")
-        jobs.append(runs.one_job_drain(settings, key, _echo))
+    jobs, topped_up = [], {}
+    if job_records:
+        topped_up = runs.top_up(settings, job_records, seed=3000 + scale, echo=_echo)
+        for key in keys:
+            _echo(f"{scale}×: {key} drains alone")
+            jobs.append(runs.one_job_drain(settings, key, _echo))
     return {"scale": scale, "events": events, "record_bytes_mean": record_size,
             "baselines": {name: rate.as_json() for name, rate in measured.items()},
-            "all_jobs": together, "memory": peaks.as_json(), "jobs": jobs}
+            "all_jobs": together, "memory": peaks.as_json(), "topped_up": topped_up, "jobs": jobs}
 
 
-def measure_latency(settings: Settings, keys: list[str], capacity: int, duration_s: int) -> list[dict]:
-    for key in keys:  # their groups are at the end of the backlog: they start live
-        deploy.deploy(settings, key)
+def measure_latency(settings: Settings, keys: list[str], capacity: int, duration_s: int,
+                    loads: tuple[float, ...]) -> list[dict]:
+    # Their groups are at the end of the backlog: they start live.
+    deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))
     measured = []
-    for i, load in enumerate(LOADS):
+    for i, load in enumerate(loads):
         rate = max(1, round(capacity * load))
         _echo(f"latency at {load:.0%} of {capacity} records/s")
         rows = runs.latency(settings, keys, rate, duration_s, seed=2000 + i, echo=_echo)
@@ -127,6 +139,18 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--taskmanagers", type=int, default=1, choices=range(1, 9), metavar="1-8", help="Flink TaskManagers of each (default 1)")
     cli.add_argument("--latency-duration", type=int, default=60, metavar="S",
                      help="seconds of input per latency load, 0 to skip latency (default 60)")
+    cli.add_argument("--job-records", type=positive_int, default=100_000, metavar="N",
+                     help="records each input topic holds before the jobs drain alone (default 100000)")
+    cli.add_argument("--drills", type=int, default=3, choices=range(0, 10), metavar="0-9",
+                     help="TaskManager kill -9 drills on the largest platform, for the recovery time (default 3)")
+    cli.add_argument("--quick", action="store_true",
+                     help=f"one {QUICK['scales'][0]}× platform, --job-records {QUICK['job_records']}, "
+                          f"--latency-duration {QUICK['latency_duration']} at 50%% load only, "
+                          f"--drills {QUICK['drills']}, no sweep: under ten minutes")
+    cli.add_argument("--no-sweep", dest="sweep", action="store_false",
+                     help=f"skip the checkpoint-interval sweep ({runs.SWEEP_JOB} alone at "
+                          f"{', '.join(str(ms) for ms in runs.SWEEP_INTERVALS_MS)} ms)")
+    cli.set_defaults(loads=LOADS)
     cli.add_argument("--no-publish", action="store_true", help="do not copy the results to docs/benchmark/")
     cli.add_argument("--report", type=Path, metavar="DIR", help="only re-render DIR/bench.json's tables and plots")
     return cli
@@ -134,6 +158,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.quick:
+        for name, value in QUICK.items():
+            setattr(args, name, value)
     try:
         if args.report:
             source = args.report / "bench.json"
@@ -149,16 +176,29 @@ def main(argv: list[str] | None = None) -> int:
         result: dict[str, object] = {
             "when": stamp, "machine": {"cpus": os.cpu_count(), "python": host.python_version()},
             "shape": {"brokers": args.brokers, "taskmanagers": args.taskmanagers},
-            "base_events": args.events, "checkpoint_interval_ms": base.checkpoint_interval_ms, "scales": [],
+            "base_events": args.events, "checkpoint_interval_ms": base.checkpoint_interval_ms,
+            "job_records": args.job_records, "quick": args.quick, "scales": [],
         }
         started = time.monotonic()
         for scale in args.scales:
             with fresh_platform(base, f"x{scale}", args.brokers, args.taskmanagers) as settings:
-                result["scales"].append(measure_scale(settings, scale, args.events * scale, keys))
-                if scale == args.scales[-1] and args.latency_duration > 0:
+                largest = scale == args.scales[-1]
+                result["scales"].append(measure_scale(settings, scale, args.events * scale, keys,
+                                                      args.job_records if largest else None))
+                if largest and args.latency_duration > 0:
                     capacity = result["scales"][-1]["all_jobs"]["records_per_s"]
                     result["latency"] = {"capacity_records_per_s": capacity, "at_scale": scale,
-                                         "runs": measure_latency(settings, keys, capacity, args.latency_duration)}
+                                         "runs": measure_latency(settings, keys, capacity, args.latency_duration,
+                                                                 args.loads)}
+                if largest and args.sweep and args.latency_duration > 0:
+                    rate = max(1, round(result["scales"][-1]["all_jobs"]["records_per_s"] * 0.5))
+                    _echo(f"checkpoint-interval sweep: {runs.SWEEP_JOB} alone, latency at {rate} events/s")
+                    result["sweep"] = {"job": runs.SWEEP_JOB, "rate_per_s": rate, "points": runs.checkpoint_sweep(
+                        settings, rate, args.latency_duration, 5000, _echo)}
+                if largest and args.drills:
+                    _echo(f"TaskManager kill -9, {args.drills} drill(s), every job running")
+                    result["recovery"] = {"scenario": "taskmanager-kill", "at_scale": scale,
+                                          "recovery_s": runs.recovery(settings, keys, args.drills, 4000, _echo)}
         result["took_s"] = round(time.monotonic() - started)
         write(result, RESULTS / stamp, not args.no_publish)
         print()

@@ -6,6 +6,7 @@ and the rendering is tested without running a benchmark.
 
 from __future__ import annotations
 
+import statistics
 from pathlib import Path
 
 import matplotlib
@@ -15,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 MB = 1024 * 1024
 MIN_TIMED_S = 0.05  # a raw read shorter than this gives no ratio worth printing
-FIGURES = ("throughput", "latency", "memory", "checkpoints", "growth")
+FIGURES = ("throughput", "latency", "sweep", "memory", "checkpoints", "growth")
 
 
 def _scales(result: dict) -> list[dict]:
@@ -57,11 +58,21 @@ def markdown(result: dict) -> str:
         _ratio_cell(scale["all_jobs"]["input_records_per_s"], scale["baselines"]["consume"]["per_s"],
                     scale["baselines"]["consume"]["seconds"])
         for scale in scales)]]
-    alone = [[job["job"], *(_ratio_cell(row["records_per_s"], row["raw_consume_per_s"],
-                                        row["records"] / row["raw_consume_per_s"])
-                            for row in (_job(scale, job["job"]) for scale in scales))]
-             for job in scales[0]["jobs"]]
-    out.append(_table(["job", *labels], together + alone))
+    out.append(_table(["job", *labels], together))
+    alone = _alone(scales)
+    if alone:
+        topped = (f"its input topics topped up to at least {result['job_records']:,} records; records/s "
+                  "between its first and last offset commit" if "job_records" in result
+                  else "the backlog itself; records/s from deploy to the last commit")
+        out += ["", f"**Each job alone** (at {_label(alone)}, {topped}; × = ratio to a raw consumer of "
+                "the same topics; start-up: deploy until the first commit)", ""]
+        out.append(_table(["job", "input records", "records/s", "start-up", "from deploy, records/s"], [
+            [row["job"], f"{row['records']:,}",
+             _ratio_cell(row["records_per_s"], row["raw_consume_per_s"], row["records"] / row["raw_consume_per_s"]),
+             f"{row['startup_s']:.1f} s" if "startup_s" in row else "–",
+             f"{row.get('from_deploy_records_per_s', row['records_per_s']):,}"]
+            for row in alone["jobs"]
+        ]))
 
     latency = result.get("latency")
     if latency:
@@ -74,8 +85,28 @@ def markdown(result: dict) -> str:
             for first in runs[0]["rows"]
         ]))
 
+    sweep = result.get("sweep")
+    if sweep:
+        out += ["", f"**Checkpoint interval** ({sweep['job']} alone: its drain rate, and the p50 / p99 latency "
+                f"(ms) of its output at {sweep['rate_per_s']:,} events/s, read committed (exactly-once) and "
+                "uncommitted (what at-least-once shows))", ""]
+        out.append(_table(["interval", "records/s", "read committed", "read uncommitted"], [
+            [f"{point['interval_ms']:,} ms", f"{point['records_per_s']:,}",
+             *(_percentile_cell(point["latency"].get(isolation)) for isolation in ("read_committed", "read_uncommitted"))]
+            for point in sweep["points"]
+        ]))
+
+    recovery = result.get("recovery")
+    if recovery:
+        times = recovery["recovery_s"]
+        out += ["", f"**Recovery** (TaskManager `kill -9` at {recovery['at_scale']}×, every job running: "
+                "seconds from the fault until every job has processed all input again; the drill's data "
+                "keeps arriving for up to 20 s after the fault)", ""]
+        out.append(_table(["drills", "each", "median"],
+                          [[len(times), ", ".join(f"{t:.1f} s" for t in times), f"{statistics.median(times):.1f} s"]]))
+
     names = sorted({name for scale in scales for name in scale["memory"]})
-    out += ["", "**Peak memory** (MB resident, process and the processes it started, e.g. Python UDF "
+    out += ["", "**Peak memory** (MB resident, process and the processes it started, e.g. Python "
             "workers, while all jobs drain)", ""]
     out.append(_table(["process", *labels], [
         [name, *(f"{scale['memory'].get(name, {}).get('group_mb', 0):,.0f}" for scale in scales)] for name in names
@@ -95,8 +126,9 @@ def _ratio_cell(per_s: float, raw_per_s: float, raw_s: float) -> str:
     return f"{per_s:,} ({per_s / raw_per_s:.4f}×)"
 
 
-def _job(scale: dict, key: str) -> dict:
-    return next(row for row in scale["jobs"] if row["job"] == key)
+def _alone(scales: list[dict]) -> dict | None:
+    """The scale whose jobs drained alone: the largest (older results ran them at every scale)."""
+    return next((scale for scale in reversed(scales) if scale.get("jobs")), None)
 
 
 def _row(run: dict, key: str) -> dict:
@@ -107,6 +139,12 @@ def _latency_cell(row: dict) -> str:
     if not row["outputs"]:
         return "no outputs"
     return f"{row['p50_ms']:,} / {row['p99_ms']:,} / {row['p999_ms']:,} ({row['outputs']:,})"
+
+
+def _percentile_cell(latency: dict | None) -> str:
+    if not latency or latency["p50_ms"] is None:
+        return "no outputs"
+    return f"{latency['p50_ms']:,} / {latency['p99_ms']:,}"
 
 
 def _checkpoint_cell(checkpoints: list[dict]) -> str:
@@ -120,9 +158,9 @@ def plots(result: dict, out_dir: Path) -> list[Path]:
     """One PNG per figure (``FIGURES``), written to ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, draw in (("throughput", _throughput), ("latency", _latency), ("memory", _memory),
+    for name, draw in (("throughput", _throughput), ("latency", _latency), ("sweep", _sweep), ("memory", _memory),
                        ("checkpoints", _checkpoints), ("growth", _growth)):
-        if name == "latency" and not result.get("latency"):
+        if name in ("latency", "sweep") and not result.get(name):
             continue
         fig = draw(result)
         path = out_dir / f"{name}.png"
@@ -141,8 +179,9 @@ def _throughput(result: dict):
                 label=f"raw: {scales[0]['baselines'][name]['client']} {name.split('_')[-1]}")
     ax.plot(events, [scale["all_jobs"]["input_records_per_s"] for scale in scales], "o-", linewidth=3,
             label="all jobs together")
-    for job in scales[0]["jobs"]:
-        ax.plot(events, [_job(scale, job["job"])["records_per_s"] for scale in scales], ".-", label=job["job"])
+    alone = _alone(scales)
+    for i, job in enumerate(alone["jobs"] if alone else []):
+        ax.plot([alone["events"]], [job["records_per_s"]], "sv^<>pDh"[i % 9], label=f"{job['job']} alone")
     ax.set(xscale="log", yscale="log", xlabel="events in the backlog", ylabel="input records / s",
            title="Backlog drain throughput against raw Kafka")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
@@ -161,6 +200,29 @@ def _latency(result: dict):
     ax.set(yscale="log", xlabel="load (% of all-jobs capacity)", ylabel="ms, produced → committed output",
            title=f"End-to-end latency (outputs commit with checkpoints every {result['checkpoint_interval_ms']} ms)")
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    return fig
+
+
+def _sweep(result: dict):
+    sweep = result["sweep"]
+    points = sweep["points"]
+    intervals = [point["interval_ms"] for point in points]
+    fig, latency_ax = plt.subplots(figsize=(8, 5))
+    for isolation, color in (("read_committed", "C0"), ("read_uncommitted", "C1")):
+        for field, style in (("p50_ms", "-"), ("p99_ms", "--")):
+            latency_ax.plot(intervals, [(point["latency"].get(isolation) or {}).get(field) for point in points],
+                            style, color=color, marker="o", label=f"{isolation} {field.split('_')[0]}")
+    latency_ax.set(xscale="log", yscale="log", xlabel="checkpoint interval (ms)", ylabel="latency (ms)",
+                   title=f"{sweep['job']}: exactly-once latency and throughput by checkpoint interval")
+    latency_ax.set_xticks(intervals, [f"{ms:,}" for ms in intervals])
+    latency_ax.minorticks_off()
+    rate_ax = latency_ax.twinx()
+    rate_ax.plot(intervals, [point["records_per_s"] for point in points], "k:", marker="s", label="drain records/s")
+    rate_ax.set(ylabel="records / s (alone)")
+    rate_ax.set_ylim(bottom=0)
+    lines = latency_ax.get_legend_handles_labels()[0] + rate_ax.get_legend_handles_labels()[0]
+    labels = latency_ax.get_legend_handles_labels()[1] + rate_ax.get_legend_handles_labels()[1]
+    latency_ax.legend(lines, labels, fontsize=7, loc="upper left")
     return fig
 
 
@@ -197,8 +259,6 @@ def _growth(result: dict):
     fig, (drain_ax, state_ax) = plt.subplots(1, 2, figsize=(11, 4.5))
     drain_ax.plot(events, [scale["all_jobs"]["drain_s"] for scale in scales], "o-", linewidth=3, label="all jobs")
     keys = sorted({key for scale in scales for key in scale["all_jobs"]["checkpoints"]})
-    for job in scales[0]["jobs"]:
-        drain_ax.plot(events, [_job(scale, job["job"])["drain_s"] for scale in scales], ".-", label=job["job"])
     for key in keys:
         state_ax.plot(events, [_last(scale["all_jobs"]["checkpoints"].get(key, []), "state_bytes") / MB
                                for scale in scales], ".-", label=key)

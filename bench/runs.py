@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from streamlab import deploy, generator, jobwatch, kafka_io, lifecycle, producer
+from streamlab import deploy, drills, generator, jobwatch, kafka_io, lifecycle, producer
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
 from streamlab.generator import Record
@@ -76,10 +76,8 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
     produced = producer.send(txn, records, progress=False)
     produce = baselines.Rate("confluent-kafka", "produce the data set (acks=all, transactional)",
                              len(records), time.monotonic() - started)
-    job_ids = {}
-    for key in keys:
-        echo(f"   deploying {key} ...")
-        job_ids[key] = deploy.deploy(settings, key)
+    echo(f"   deploying {len(keys)} jobs, {deploy.SUBMITS_AT_ONCE} at a time ...")
+    job_ids = deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))
     checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
     with probes.sampling(settings, peaks, checkpoints, job_ids):
         txn.commit_transaction()
@@ -107,8 +105,48 @@ def cancel_all(settings: Settings, keys: list[str]) -> None:
             lifecycle.cancel(settings, key)
 
 
-def one_job_drain(settings: Settings, key: str, echo: Echo) -> dict[str, object]:
-    """The job alone, from the beginning of its inputs (its group deleted), with empty state."""
+# The fact topics, which the generator fills at very different rates (about 88% clicks, 6% orders).
+FACT_TOPICS = ("clicks", "orders", "payments")
+REFERENCE_TOPICS = ("customers", "products")
+
+
+def top_up(settings: Settings, min_records: int, seed: int, echo: Echo) -> dict[str, int]:
+    """More of the topics that hold fewer than ``min_records`` records, from a data set that
+    continues in event time: a job alone must drain long enough to be timed, and the orders
+    of a 16x backlog (about 9,000) take a fast job well under a checkpoint interval.
+
+    Only the short fact topics and the reference data grow, so a jobs-alone run of a click job
+    is not made to read a million clicks it does not need. Returns the records added per topic.
+    """
+    bootstrap = settings.bootstrap_servers
+    have = {topic: sum(kafka_io.end_offsets(bootstrap, [topic]).values()) for topic in FACT_TOPICS}
+    short = {topic for topic, count in have.items() if count < min_records}
+    if not short:
+        return {}
+    spec = generator.GeneratorSpec(seed=seed, count=10**9, heartbeat=False,
+                                   start_ms=kafka_io.next_start_ms(bootstrap))
+    added: dict[str, int] = {}
+    records = []
+    for record in generator.generate(spec):
+        if record.topic in short or record.topic in REFERENCE_TOPICS:
+            records.append(record)
+            added[record.topic] = added.get(record.topic, 0) + 1
+        if all(have[topic] + added.get(topic, 0) >= min_records for topic in short):
+            break
+    echo(f"   topping up {', '.join(sorted(short))} to {min_records:,} records ({len(records):,} records) ...")
+    producer.produce(records, bootstrap, progress=False)
+    return added
+
+
+def one_job_drain(settings: Settings, key: str, echo: Echo,
+                  options: dict[str, str] | None = None) -> dict[str, object]:
+    """The job alone, from the beginning of its inputs (its group deleted), with empty state.
+
+    Its rate is taken between its first and its last offset commit, so the start-up (the
+    client building the plan, tasks deploying, the first checkpoint) is reported apart
+    (``startup_s``) instead of diluting the rate. Commits come with checkpoints, so the
+    end can be up to one interval late: the rate errs low, never high.
+    """
     spec = deploy.job_spec(key)
     inputs = list(spec.inputs)
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})  # alive until its future is done
@@ -116,27 +154,55 @@ def one_job_drain(settings: Settings, key: str, echo: Echo) -> dict[str, object]
     peaks = probes.MemoryPeaks()
     raw = baselines.consume(settings.bootstrap_servers, inputs)
     echo(f"   {key}: raw consume {raw.records} records in {raw.seconds:.2f}s; deploying alone ...")
-    job_id = deploy.deploy(settings, key)
+    started = time.monotonic()
+    job_id = deploy.deploy(settings, key, options=options)
+    progress: list[tuple[float, int]] = []  # (when, input records committed) at each change
+
+    def note(done: int) -> None:
+        if done and (not progress or done != progress[-1][1]):
+            progress.append((time.monotonic(), done))
+
     checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
     with probes.sampling(settings, peaks, checkpoints, {key: job_id}):
-        started = time.monotonic()
-        jobwatch.wait_caught_up(settings, spec.name, inputs, timeout_s=3600)
+        jobwatch.wait_caught_up(settings, spec.name, inputs, timeout_s=3600, progress=note, poll_s=0.2)
         drain_s = time.monotonic() - started
     lifecycle.cancel(settings, key)
+    first_at, first_done = progress[0] if progress else (started, 0)
+    last_at, last_done = progress[-1] if progress else (started, 0)
+    # When one commit holds it all, there is no rate apart from the start-up to take.
+    steady = (last_done - first_done) / (last_at - first_at) if last_at > first_at else raw.records / drain_s
     return {
         "job": key, "input_topics": inputs, "records": raw.records,
         "raw_consume_per_s": round(raw.per_s), "drain_s": round(drain_s, 3),
-        "records_per_s": round(raw.records / drain_s),
+        "startup_s": round(first_at - started, 3), "records_per_s": round(steady),
+        "from_deploy_records_per_s": round(raw.records / drain_s),
         "checkpoints": checkpoints.as_json().get(key, []), "memory": peaks.as_json(),
     }
 
 
+def recovery(settings: Settings, keys: list[str], count: int, seed: int, echo: Echo) -> list[float]:
+    """Lesson 16's TaskManager drill, ``count`` times with every job running: the seconds from
+    ``kill -9`` until every job has processed all input again (the drill's data keeps arriving
+    for up to 20 s after the fault, so that is the floor). Exactness after a fault is the
+    suite's and the demo's to prove: here the topics already hold each job's output twice
+    (all jobs together, then each alone), so the oracles are not asked."""
+    times = []
+    for i in range(count):
+        data = drills.next_data_set(settings, seed + i, DRILL_EVENTS)
+        times.append(round(drills.inject_mid_run(settings, "taskmanager-kill", data, jobs=keys), 1))
+        echo(f"   drill {i + 1}/{count}: recovered in {times[-1]} s")
+    return times
+
+
+DRILL_EVENTS = 12_000  # as in `make demo`
+
+
 def _receive(bootstrap: str, topics: list[str], stop: threading.Event,
-             received: list[tuple[str, float, bytes]]) -> None:
-    """Every committed record appended to ``topics`` from now on, with the wall-clock time it
-    reached a consumer."""
+             received: list[tuple[str, float, bytes]], isolation: str) -> None:
+    """Every record appended to ``topics`` from now on (``isolation``: committed ones only, or
+    also those of open transactions), with the wall-clock time it reached a consumer."""
     consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"bench-{time.time_ns()}",
-                         "isolation.level": "read_committed", "enable.auto.commit": False, "log_level": 0})
+                         "isolation.level": isolation, "enable.auto.commit": False, "log_level": 0})
     ends = kafka_io.end_offsets(bootstrap, topics)
     consumer.assign([TopicPartition(topic, partition, offset) for (topic, partition), offset in ends.items()])
     while not stop.is_set():
@@ -146,16 +212,28 @@ def _receive(bootstrap: str, topics: list[str], stop: threading.Event,
     consumer.close()
 
 
-def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, seed: int, echo: Echo) -> list[dict]:
+ISOLATIONS = ("read_committed", "read_uncommitted")
+
+
+def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, seed: int, echo: Echo,
+            uncommitted: bool = False, interval_ms: int | None = None) -> list[dict]:
     """Produce live events at ``rate`` for ``duration_s`` with every job running; per output,
     the time from the Kafka create time of the last input a record depends on until a
     read_committed consumer has it. Exactly-once outputs appear at checkpoints, so a record
-    waits up to one checkpoint interval (half of one on average) on top of its processing."""
+    waits up to one checkpoint interval (half of one on average) on top of its processing.
+    With ``uncommitted``, a read_uncommitted consumer measures too: what a reader that
+    accepts at-least-once (records of transactions that may yet abort) would see."""
     measured = [key for key in keys if key in LATENCY]
     outputs = {LATENCY[key][0]: key for key in measured}
-    stop, received = threading.Event(), []
-    reader = threading.Thread(target=_receive, args=(settings.bootstrap_servers, list(outputs), stop, received))
-    reader.start()
+    stop = threading.Event()
+    received: dict[str, list[tuple[str, float, bytes]]] = {}
+    readers = []
+    for isolation in ISOLATIONS[:2 if uncommitted else 1]:
+        received[isolation] = []
+        readers.append(threading.Thread(target=_receive, args=(
+            settings.bootstrap_servers, list(outputs), stop, received[isolation], isolation)))
+    for reader in readers:
+        reader.start()
     try:
         echo(f"   producing {rate} events/s for {duration_s}s ...")
         # Event time carries on after the data already there: earlier than the watermark, the
@@ -164,19 +242,48 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
                                        start_ms=kafka_io.next_start_ms(settings.bootstrap_servers))
         producer.produce(generator.generate(spec), settings.bootstrap_servers, rate=rate, progress=False)
         _wait_caught_up(settings, keys, timeout_s=900)
-        time.sleep(2 * settings.checkpoint_interval_ms / 1000)
+        time.sleep(2 * (interval_ms or settings.checkpoint_interval_ms) / 1000)  # the last commits
     finally:
         stop.set()
-        reader.join()
+        for reader in readers:
+            reader.join()
     created = _create_times(settings.bootstrap_servers, seed)
     rows = []
-    for topic, key in outputs.items():
-        depends_on = LATENCY[key][1]
-        samples = sorted(at - max(created[dep] for dep in depends_on(json.loads(value)))
-                         for out_topic, at, value in received if out_topic == topic)
-        rows.append({"job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,
-                     "outputs": len(samples), **percentiles(samples)})
+    for isolation, records in received.items():
+        for topic, key in outputs.items():
+            depends_on = LATENCY[key][1]
+            samples = sorted(at - max(created[dep] for dep in depends_on(json.loads(value)))
+                             for out_topic, at, value in records if out_topic == topic)
+            row = {"job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,
+                   "outputs": len(samples), **percentiles(samples)}
+            rows.append(row if isolation == "read_committed" else {**row, "isolation": isolation})
     return rows
+
+
+# The checkpoint intervals of the sweep: exactly-once latency against throughput.
+SWEEP_INTERVALS_MS = (200, 500, 1000, 2000, 5000)
+SWEEP_JOB = "lesson14"  # stateless, with a per-record latency output (l14-clicks)
+
+
+def checkpoint_sweep(settings: Settings, rate: int, duration_s: int, seed: int, echo: Echo) -> list[dict]:
+    """``SWEEP_JOB`` alone with each checkpoint interval: its drain rate of the topped-up topics,
+    and its output latency at ``rate`` read committed (exactly-once) and uncommitted."""
+    points = []
+    for i, interval in enumerate(SWEEP_INTERVALS_MS):
+        options = {"execution.checkpointing.interval": f"{interval}ms"}
+        echo(f"   checkpoints every {interval} ms: {SWEEP_JOB} drains alone ...")
+        drained = one_job_drain(settings, SWEEP_JOB, echo, options=options)
+        deploy.deploy(settings, SWEEP_JOB, options=options)  # from the end: it starts live
+        rows = latency(settings, [SWEEP_JOB], rate, duration_s, seed + i, echo, uncommitted=True,
+                       interval_ms=interval)
+        lifecycle.cancel(settings, SWEEP_JOB)
+        points.append({"interval_ms": interval, "records_per_s": drained["records_per_s"],
+                       "latency": {row.get("isolation", "read_committed"): percentiles_of(row) for row in rows}})
+    return points
+
+
+def percentiles_of(row: dict) -> dict[str, float | None]:
+    return {field: row[field] for field in ("p50_ms", "p99_ms", "p999_ms", "max_ms")}
 
 
 def _create_times(bootstrap: str, seed: int) -> dict[tuple[str, str], int]:

@@ -87,6 +87,11 @@ class FlinkRest:
         causes = [line.strip().removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
         return (causes or lines)[-1 if causes else 0][:500]
 
+    def flame_graph(self, job_id: str, vertex_id: str) -> dict[str, Any]:
+        """The vertex's latest on-CPU flame graph (the cluster needs ``rest.flamegraph.enabled``);
+        the first request starts the sampling, so it may come back without ``data``."""
+        return self._get(f"/jobs/{job_id}/vertices/{vertex_id}/flamegraph?type=on_cpu")
+
     def checkpoints(self, job_id: str) -> dict[str, Any]:
         """Counts, the latest completed/savepoint/restored checkpoint and the recent history."""
         return self._get(f"/jobs/{job_id}/checkpoints")
