@@ -69,12 +69,15 @@ def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -
     rest = FlinkRest(settings.flink_rest_url)
     job_ids = deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))
     drained = threading.Event()
+    failed: list[UserError] = []
 
     def wait() -> None:
         try:
             for key in keys:
                 spec = deploy.job_spec(key)
                 jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=timeout_s)
+        except UserError as error:  # a job that never catches up: say so, not a partial profile
+            failed.append(error)
         finally:
             drained.set()
 
@@ -89,6 +92,8 @@ def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -
                     seen[vertex["id"]] = graph["endTimestamp"]
                     profile.add(f"{key}: {vertex['name']}" if len(keys) > 1 else vertex["name"], graph["data"])
         drained.wait(SAMPLE_EVERY_S)
+    if failed:
+        raise failed[0]
     return profile
 
 
