@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import shutil
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,11 +42,18 @@ def _module_file(code_dir: Path, module: str) -> Path | None:
     return None
 
 
+# CPython 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch"),
+# and jobs are deployed two at a time (deploy.for_each_job): one parse at a time.
+_PARSE = threading.Lock()
+
+
 def _imported_modules(source: Path) -> set[str]:
     """Project modules named by the file's import statements (``from p import m`` may name a
     module ``p.m`` or just an attribute of ``p``; both are offered, files decide)."""
     names: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text(), str(source))):
+    with _PARSE:
+        tree = ast.parse(source.read_text(), str(source))
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
