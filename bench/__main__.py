@@ -25,13 +25,10 @@ import shutil
 import statistics
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 from streamlab import deploy, generator
-from streamlab import platform as platform_lib
 from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -48,19 +45,6 @@ QUICK = {"scales": [16], "job_records": 25_000, "latency_duration": 10, "loads":
 
 def _echo(message: str) -> None:
     print(f"[{datetime.now():%H:%M:%S}] {message}", flush=True)
-
-
-@contextmanager
-def fresh_platform(base: Settings, name: str, brokers: int, taskmanagers: int) -> Iterator[Settings]:
-    state = base.state / "bench" / name
-    if state.exists():
-        shutil.rmtree(state)
-    settings = platform_lib.isolated(state, base.jars, brokers=brokers, taskmanagers=taskmanagers)
-    try:
-        platform_lib.up(settings, echo=lambda _: None)
-        yield settings
-    finally:
-        platform_lib.down(settings, echo=lambda _: None)
 
 
 def measure_scale(settings: Settings, scale: int, events: int, keys: list[str],
@@ -93,8 +77,7 @@ def measure_scale(settings: Settings, scale: int, events: int, keys: list[str],
 
 def measure_latency(settings: Settings, keys: list[str], capacity: int, duration_s: int,
                     loads: tuple[float, ...]) -> list[dict]:
-    # Their groups are at the end of the backlog: they start live.
-    deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))
+    deploy.deploy_all(settings, keys)  # their groups are at the end of the backlog: they start live
     measured = []
     for i, load in enumerate(loads):
         rate = max(1, round(capacity * load))
@@ -181,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         started = time.monotonic()
         for scale in args.scales:
-            with fresh_platform(base, f"x{scale}", args.brokers, args.taskmanagers) as settings:
+            with runs.fresh_platform(base, f"x{scale}", args.brokers, args.taskmanagers) as settings:
                 largest = scale == args.scales[-1]
                 result["scales"].append(measure_scale(settings, scale, args.events * scale, keys,
                                                       args.job_records if largest else None))

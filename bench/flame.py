@@ -11,16 +11,13 @@ time) are summed per vertex. Writes ``bench/results/flame-<job>-<when>.md`` and,
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import threading
-import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
 from streamlab import deploy, generator, jobwatch, producer
-from streamlab import platform as platform_lib
 from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -67,7 +64,7 @@ class Profile:
 def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -> Profile:
     """Deploy the jobs and sample their vertices' flame graphs until all have drained their inputs."""
     rest = FlinkRest(settings.flink_rest_url)
-    job_ids = deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))
+    job_ids = deploy.deploy_all(settings, keys)
     drained = threading.Event()
     failed: list[UserError] = []
 
@@ -110,22 +107,17 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    state = Settings().state / "bench" / "flame"
-    shutil.rmtree(state, ignore_errors=True)
-    settings = platform_lib.isolated(state, Settings().jars)
     try:
-        platform_lib.up(settings, echo=lambda _: None)
-        producer.produce(generator.generate(generator.GeneratorSpec(seed=1016, count=160_000)),
-                         settings.bootstrap_servers, progress=False)
-        runs.top_up(settings, args.records, seed=3016, echo=print)
-        keys = list(deploy.JOBS) if args.job == "all" else [args.job]
-        print(f"profiling {args.job} while draining ...", flush=True)
-        profile = profile_jobs(settings, keys)
+        with runs.fresh_platform(Settings(), "flame") as settings:
+            producer.produce(generator.generate(generator.GeneratorSpec(seed=1016, count=160_000)),
+                             settings.bootstrap_servers, progress=False)
+            runs.top_up(settings, args.records, seed=3016, echo=print)
+            keys = list(deploy.JOBS) if args.job == "all" else [args.job]
+            print(f"profiling {args.job} while draining ...", flush=True)
+            profile = profile_jobs(settings, keys)
     except UserError as error:
         print(f"python -m bench.flame: error: {error}", file=sys.stderr)
         return 2
-    finally:
-        platform_lib.down(settings, echo=lambda _: None)
     when = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     text = profile.markdown(f"{args.job}: on-CPU self time per vertex ({when}, inputs ≥ {args.records:,} "
                             f"records each, {'every job at once' if args.job == 'all' else 'the job alone'})")

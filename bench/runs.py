@@ -12,13 +12,16 @@ import json
 import math
 import threading
 import time
-from collections.abc import Callable
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from streamlab import deploy, drills, generator, jobwatch, kafka_io, lifecycle, producer
+from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
 from streamlab.generator import Record
@@ -45,6 +48,20 @@ class Backlog:
     records: list[Record]
     produced: dict[str, int]  # records per topic, heartbeats counted per partition
     produce: baselines.Rate
+
+
+@contextmanager
+def fresh_platform(base: Settings, name: str, brokers: int = 1, taskmanagers: int = 1) -> Iterator[Settings]:
+    """A platform of its own under ``<state>/bench/<name>`` on free ports, emptied first, stopped after."""
+    state = base.state / "bench" / name
+    if state.exists():
+        shutil.rmtree(state)
+    settings = platform_lib.isolated(state, base.jars, brokers=brokers, taskmanagers=taskmanagers)
+    try:
+        platform_lib.up(settings, echo=lambda _: None)
+        yield settings
+    finally:
+        platform_lib.down(settings, echo=lambda _: None)
 
 
 def _wait_caught_up(settings: Settings, keys: list[str], timeout_s: float) -> None:
@@ -77,7 +94,7 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
     produce = baselines.Rate("confluent-kafka", "produce the data set (acks=all, transactional)",
                              len(records), time.monotonic() - started)
     echo(f"   deploying {len(keys)} jobs, {deploy.SUBMITS_AT_ONCE} at a time ...")
-    job_ids = deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))
+    job_ids = deploy.deploy_all(settings, keys)
     checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
     with probes.sampling(settings, peaks, checkpoints, job_ids):
         txn.commit_transaction()
@@ -105,11 +122,6 @@ def cancel_all(settings: Settings, keys: list[str]) -> None:
             lifecycle.cancel(settings, key)
 
 
-# The fact topics, which the generator fills at very different rates (about 88% clicks, 6% orders).
-FACT_TOPICS = ("clicks", "orders", "payments")
-REFERENCE_TOPICS = ("customers", "products")
-
-
 def top_up(settings: Settings, min_records: int, seed: int, echo: Echo) -> dict[str, int]:
     """More of the topics that hold fewer than ``min_records`` records, from a data set that
     continues in event time: a job alone must drain long enough to be timed, and the orders
@@ -119,7 +131,8 @@ def top_up(settings: Settings, min_records: int, seed: int, echo: Echo) -> dict[
     is not made to read a million clicks it does not need. Returns the records added per topic.
     """
     bootstrap = settings.bootstrap_servers
-    have = {topic: sum(kafka_io.end_offsets(bootstrap, [topic]).values()) for topic in FACT_TOPICS}
+    # The generator fills the fact topics at very different rates (about 88% clicks, 6% orders).
+    have = {topic: sum(kafka_io.end_offsets(bootstrap, [topic]).values()) for topic in sorted(generator.FACT_TOPICS)}
     short = {topic for topic, count in have.items() if count < min_records}
     if not short:
         return {}
@@ -128,7 +141,7 @@ def top_up(settings: Settings, min_records: int, seed: int, echo: Echo) -> dict[
     added: dict[str, int] = {}
     records = []
     for record in generator.generate(spec):
-        if record.topic in short or record.topic in REFERENCE_TOPICS:
+        if record.topic in short or record.topic not in generator.FACT_TOPICS:  # or reference data
             records.append(record)
             added[record.topic] = added.get(record.topic, 0) + 1
         if all(have[topic] + added.get(topic, 0) >= min_records for topic in short):
@@ -138,14 +151,31 @@ def top_up(settings: Settings, min_records: int, seed: int, echo: Echo) -> dict[
     return added
 
 
+def drain_rate(progress: list[tuple[float, int]], records: int, started: float,
+               drain_s: float) -> tuple[float, float]:
+    """(records/s, start-up s) of a drain from its offset commits, ``progress`` being (monotonic
+    time, input records committed) at each change and ``started`` when the deploy began.
+
+    The rate is taken between the first and the last commit, so start-up does not dilute it;
+    commits come with checkpoints, so the end may be up to one interval late (the rate errs
+    low). That window must hold at least half of the input: when the first commit comes later
+    (a checkpoint held up at the start), a few records over a moment would read as a huge
+    rate, and the rate from deploy is taken instead.
+    """
+    if not progress:
+        return records / drain_s, drain_s
+    (first_at, first_done), (last_at, last_done) = progress[0], progress[-1]
+    if first_done <= records / 2 and last_at > first_at:
+        return (last_done - first_done) / (last_at - first_at), first_at - started
+    return records / drain_s, first_at - started
+
+
 def one_job_drain(settings: Settings, key: str, echo: Echo,
                   options: dict[str, str] | None = None) -> dict[str, object]:
     """The job alone, from the beginning of its inputs (its group deleted), with empty state.
 
-    Its rate is taken between its first and its last offset commit, so the start-up (the
-    client building the plan, tasks deploying, the first checkpoint) is reported apart
-    (``startup_s``) instead of diluting the rate. Commits come with checkpoints, so the
-    end can be up to one interval late: the rate errs low, never high.
+    Its rate is ``drain_rate``'s: between its first and last offset commit, the start-up (the
+    client building the plan, tasks deploying, the first checkpoint) reported apart.
     """
     spec = deploy.job_spec(key)
     inputs = list(spec.inputs)
@@ -167,18 +197,12 @@ def one_job_drain(settings: Settings, key: str, echo: Echo,
         jobwatch.wait_caught_up(settings, spec.name, inputs, timeout_s=3600, progress=note, poll_s=0.2)
         drain_s = time.monotonic() - started
     lifecycle.cancel(settings, key)
-    first_at, first_done = progress[0] if progress else (started, 0)
-    last_at, last_done = progress[-1] if progress else (started, 0)
-    from_deploy = raw.records / drain_s
-    # The window between commits must hold most of the drain: when the first commit comes late
-    # (a checkpoint held up at start), a few records over a moment would read as a huge rate.
-    between = (last_done - first_done) / (last_at - first_at) if last_at > first_at else 0.0
-    steady = between if first_done <= raw.records / 2 and between else from_deploy
+    steady, startup_s = drain_rate(progress, raw.records, started, drain_s)
     return {
         "job": key, "input_topics": inputs, "records": raw.records,
         "raw_consume_per_s": round(raw.per_s), "drain_s": round(drain_s, 3),
-        "startup_s": round(first_at - started, 3), "records_per_s": round(steady),
-        "from_deploy_records_per_s": round(from_deploy),
+        "startup_s": round(startup_s, 3), "records_per_s": round(steady),
+        "from_deploy_records_per_s": round(raw.records / drain_s),
         "checkpoints": checkpoints.as_json().get(key, []), "memory": peaks.as_json(),
     }
 
@@ -189,7 +213,7 @@ def recovery(settings: Settings, keys: list[str], count: int, seed: int, echo: E
     for up to 20 s after the fault, so that is the floor). Exactness after a fault is the
     suite's and the demo's to prove: here the topics already hold each job's output twice
     (all jobs together, then each alone), so the oracles are not asked."""
-    deploy.for_each_job(keys, lambda key: deploy.deploy(settings, key))  # the sweep leaves its job stopped
+    deploy.deploy_all(settings, keys)  # the sweep leaves its job stopped
     times = []
     for i in range(count):
         data = drills.next_data_set(settings, seed + i, DRILL_EVENTS)

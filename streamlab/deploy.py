@@ -119,8 +119,9 @@ def release(settings: Settings, key: str) -> releases.Release:
     return releases.build(settings.state, key, settings.code, spec.script, job_args(settings))
 
 
-# Submitting a job runs a `flink run` client (a JVM and a Python process) for 15-25 s of CPU:
-# two at a time keep both cores busy without making each wait for the other.
+# Submitting a job runs a `flink run` client (a JVM and a Python process) for 15-25 s of CPU.
+# Two at a time overlap one client's waiting with the other's work; on 2 cores that saved only
+# ~5 s of ~106 s for seven jobs in the benchmark, as each client is mostly CPU-bound.
 SUBMITS_AT_ONCE = 2
 T = TypeVar("T")
 
@@ -130,6 +131,11 @@ def for_each_job(keys: Iterable[str], submit: Callable[[str], T]) -> dict[str, T
     keys = list(keys)
     with ThreadPoolExecutor(SUBMITS_AT_ONCE) as pool:
         return dict(zip(keys, pool.map(submit, keys)))
+
+
+def deploy_all(settings: Settings, keys: Iterable[str]) -> dict[str, str]:
+    """``deploy`` each job, a few at a time; their Flink job ids by key."""
+    return for_each_job(keys, lambda key: deploy(settings, key))
 
 
 def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Path | None = None,

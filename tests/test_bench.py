@@ -41,6 +41,14 @@ def test_raw_consume_reads_every_record_of_the_topics(platform):
     assert consumed.records >= produced.records and consumed.seconds > 0
 
 
+def test_a_drain_is_timed_between_commits_unless_the_first_commit_comes_late():
+    # 10,000 records; deploy began at t=0; commits at t=12 (1,000 done) and t=16 (10,000 done)
+    assert runs.drain_rate([(12.0, 1_000), (16.0, 10_000)], 10_000, 0.0, 17.0) == (2_250.0, 12.0)
+    # the first commit already holds 9,000: 1,000 more in 0.1 s is no rate; from deploy instead
+    assert runs.drain_rate([(12.0, 9_000), (12.1, 10_000)], 10_000, 0.0, 20.0) == (500.0, 12.0)
+    assert runs.drain_rate([], 10_000, 0.0, 20.0) == (500.0, 20.0)
+
+
 def test_a_profile_sums_each_frames_own_samples_per_vertex():
     graph = {"name": "root", "value": 10, "children": [
         {"name": "RocksDB.get", "value": 6, "children": []},
@@ -85,6 +93,14 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
         assert row["records"] >= 0.99 * result["job_records"], row["job"]
         assert row["records"] / row["raw_consume_per_s"] >= report.MIN_TIMED_S, row["job"]
     assert [run["load"] for run in result["latency"]["runs"]] == [0.25, 0.5, 0.75]
+    sweep = result["sweep"]["points"]  # exactly-once latency against the checkpoint interval
+    assert [point["interval_ms"] for point in sweep] == list(runs.SWEEP_INTERVALS_MS)
+    assert all(point["records_per_s"] > 0 for point in sweep)
+    committed = [point["latency"]["read_committed"]["p50_ms"] for point in sweep]
+    assert committed == sorted(committed), committed  # a longer interval, a later commit
+    assert all(point["latency"]["read_uncommitted"]["p50_ms"] < point["latency"]["read_committed"]["p50_ms"]
+               for point in sweep)
+    assert len(result["recovery"]["recovery_s"]) == 3 and all(s > 0 for s in result["recovery"]["recovery_s"])
     assert all(row["outputs"] > 0 for run in result["latency"]["runs"] for row in run["rows"])
 
 
