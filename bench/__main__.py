@@ -181,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 if largest and args.drills:
                     _echo(f"TaskManager kill -9, {args.drills} drill(s), every job running")
                     result["recovery"] = {"scenario": "taskmanager-kill", "at_scale": scale,
+                                          "data_after_fault_s": runs.DATA_AFTER_FAULT_S,
                                           "recovery_s": runs.recovery(settings, keys, args.drills, 4000, _echo)}
         result["took_s"] = round(time.monotonic() - started)
         write(result, RESULTS / stamp, not args.no_publish)
