@@ -179,6 +179,9 @@ def one_job_drain(settings: Settings, key: str, echo: Echo,
     """
     spec = deploy.job_spec(key)
     inputs = list(spec.inputs)
+    # A job still running (the latency runs leave every job live) would be found by deploy and
+    # kept: it would "drain" from where it was, near the end, at an impossible rate.
+    cancel_all(settings, [key])
     admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers})  # alive until its future is done
     admin.delete_consumer_groups([spec.name], request_timeout=30)[spec.name].result()
     peaks = probes.MemoryPeaks()
