@@ -28,7 +28,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from streamlab import deploy, generator
+from streamlab import deploy, drills, generator
 from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 if largest and args.drills:
                     _echo(f"TaskManager kill -9, {args.drills} drill(s), every job running")
                     result["recovery"] = {"scenario": "taskmanager-kill", "at_scale": scale,
-                                          "data_after_fault_s": runs.DATA_AFTER_FAULT_S,
+                                          "data_after_fault_s": drills.DATA_AFTER_FAULT_S,
                                           "recovery_s": runs.recovery(settings, keys, args.drills, 4000, _echo)}
         result["took_s"] = round(time.monotonic() - started)
         write(result, RESULTS / stamp, not args.no_publish)

@@ -99,7 +99,7 @@ def markdown(result: dict) -> str:
     recovery = result.get("recovery")
     if recovery:
         times = recovery["recovery_s"]
-        # Runs before the fault came halfway through the drill's data struck after its first 2 s.
+        # Results without the field struck ~2 s into the drill's 20 s of data, not halfway.
         after = f"{recovery['data_after_fault_s']:.0f} s" if "data_after_fault_s" in recovery else "up to 20 s"
         out += ["", f"**Recovery** (TaskManager `kill -9` at {recovery['at_scale']}×, every job running: "
                 "seconds from the fault until every job has processed all input again; the drill's data "

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import threading
 import time
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -213,7 +213,7 @@ def one_job_drain(settings: Settings, key: str, echo: Echo,
 def recovery(settings: Settings, keys: list[str], count: int, seed: int, echo: Echo) -> list[float]:
     """Lesson 16's TaskManager drill, ``count`` times with every job running: the seconds from
     ``kill -9`` until every job has processed all input again (the drill's data keeps arriving
-    for ``DATA_AFTER_FAULT_S`` after the fault, so that is the floor). Exactness after a fault is the
+    for ``drills.DATA_AFTER_FAULT_S`` after the fault, so that is the floor). Exactness after a fault is the
     suite's and the demo's to prove: here the topics already hold each job's output twice
     (all jobs together, then each alone), so the oracles are not asked."""
     deploy.deploy_all(settings, keys)  # the sweep leaves its job stopped
@@ -226,7 +226,6 @@ def recovery(settings: Settings, keys: list[str], count: int, seed: int, echo: E
 
 
 DRILL_EVENTS = 12_000  # as in `make demo`
-DATA_AFTER_FAULT_S = drills.PACE_S * (1 - drills.FAULT_AT)
 
 
 def _receive(bootstrap: str, topics: list[str], stop: threading.Event,

@@ -53,6 +53,7 @@ PROBE_JOB = "lesson15-windows"  # reads the most (clicks): the fault hits it par
 LEADER_KILLED_FOR = "l15-revenue-1m"  # broker-kill: the leader of its partition 0 goes
 PACE_S = 20.0  # a drill's data set arrives over this long, so the fault lands while it flows
 FAULT_AT = 0.5  # share of PACE_S produced before the fault: half before it, half during recovery
+DATA_AFTER_FAULT_S = PACE_S * (1 - FAULT_AT)  # the floor of a drill's recovery time
 
 
 @dataclass(frozen=True)
@@ -167,11 +168,6 @@ class _PacedFeed(threading.Thread):
         self._records = records
         self._rate = len(records) / seconds
         self._error: Exception | None = None
-        self.started = time.monotonic()
-
-    def start(self) -> None:
-        self.started = time.monotonic()
-        super().start()
 
     def run(self) -> None:
         try:
@@ -193,8 +189,7 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     """Produce ``data`` over ``PACE_S``, inject the fault once ``probe_job`` has committed
     progress on it and ``FAULT_AT`` of the time has passed, while the rest still arrives, and
     wait until every one of ``jobs`` (default: every job with an oracle) has processed all
-    input again; returns that recovery time. The data still to come after the fault sets its
-    floor: halfway, about 10 s."""
+    input again; returns that recovery time, of which ``DATA_AFTER_FAULT_S`` is the floor."""
     _require(settings, scenario)
     jobs = jobs or list(ORACLES)
     probe = deploy.job_spec(probe_job)
@@ -205,12 +200,13 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     before = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
     feed = _PacedFeed(settings.bootstrap_servers, [r for r in records if r.kind != "heartbeat"], PACE_S)
     feed.start()
+    fed_from = time.monotonic()
     deadline = time.monotonic() + 120
     while kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs) == before:
         if time.monotonic() > deadline:
             raise UserError(f"{probe.name} made no progress on the drill's data in 120s")
         time.sleep(0.2)
-    time.sleep(max(0.0, feed.started + FAULT_AT * PACE_S - time.monotonic()))
+    time.sleep(max(0.0, fed_from + FAULT_AT * PACE_S - time.monotonic()))
     if not feed.is_alive():
         committed = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
         if sum(committed.values()) >= sum(kafka_io.end_offsets(settings.bootstrap_servers, inputs).values()):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import assert_equals_oracle, run_job
-from streamlab import generator
+from streamlab import deploy, generator
+from streamlab.flink_rest import FlinkRest
 from validation import lesson15_aggregations
 
 pytestmark = pytest.mark.platform
@@ -29,3 +30,11 @@ def test_counted_plus_late_equals_produced(aggregations_run):
     totals = lesson15_aggregations.reconcile(aggregations_run.bootstrap_servers)
     assert totals["revenue_late"] > 0, "the data set must exercise late data"
     assert totals["revenue_counted"] + totals["revenue_late"] == totals["revenue_produced"], totals
+
+
+def test_one_temporal_join_feeds_all_three_aggregations(aggregations_run):
+    # A CREATE VIEW would be expanded into a join, and its state, per INSERT.
+    rest = FlinkRest(aggregations_run.flink_rest_url)
+    job = rest.job(rest.running_job(deploy.job_spec("lesson15-aggregations").name)["jid"])
+    names = " | ".join(vertex["name"] for vertex in job["vertices"])
+    assert names.count("TemporalJoin[") == 1, names
