@@ -48,6 +48,10 @@ FACTS = {"orders": "order_id", "payments": "payment_id"}  # stream: the id a lat
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
+    # State on the heap: it is small and bounded (orders and payments for 15 minutes plus the
+    # watermark delay, every customer's and product's versions), and in RocksDB every record
+    # was reads, writes and seeks of it.
+    env.get_config().set("state.backend.type", "hashmap")
     for stream in FACTS:
         streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
         env.execute_sql(f"""

@@ -38,6 +38,9 @@ SINKS = {  # table: (topic, key, columns)
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
+    # State on the heap: it is small and bounded (each category's open period and each
+    # partition's stream time), and in RocksDB every record was a read and a write of it.
+    env.get_config().set("state.backend.type", "hashmap")
     for name, java_class in FUNCTIONS.items():
         env.execute_sql(f"CREATE TEMPORARY FUNCTION {name} AS '{java_class}' LANGUAGE JAVA")
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)

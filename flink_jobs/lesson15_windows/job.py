@@ -55,6 +55,9 @@ def closed(window_end: str) -> str:
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
+    # State on the heap: it is small and bounded (open windows, each user's open session and
+    # each partition's stream time), and in RocksDB every record was a read and a write of it.
+    env.get_config().set("state.backend.type", "hashmap")
     for stream in ("clicks", "orders"):
         streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
     kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
