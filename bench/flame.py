@@ -70,9 +70,7 @@ def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -
 
     def wait() -> None:
         try:
-            for key in keys:
-                spec = deploy.job_spec(key)
-                jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=timeout_s)
+            jobwatch.wait_all_caught_up(settings, deploy.input_groups(keys), timeout_s=timeout_s)
         except UserError as error:  # a job that never catches up: say so, not a partial profile
             failed.append(error)
         finally:
@@ -91,6 +89,9 @@ def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -
         drained.wait(SAMPLE_EVERY_S)
     if failed:
         raise failed[0]
+    if not profile.total:  # an empty page published over the last profile would say nothing
+        raise UserError(f"no flame graph came back before {', '.join(keys)} drained: "
+                        "profile fewer jobs at once, or give them more --records")
     return profile
 
 

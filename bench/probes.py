@@ -1,5 +1,6 @@
-"""What the platform costs while a run goes on, sampled from a background thread: the peak
-memory of each process the platform started, and every checkpoint each job completes."""
+"""What the platform costs while a run goes on: the peak memory of each process the platform
+started and every checkpoint each job completes (sampled from a background thread), and the
+CPU seconds each process spent, by kind of thread."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -45,6 +47,45 @@ def _rss(proc: psutil.Process) -> float:
         return proc.memory_info().rss / MB
     except psutil.NoSuchProcess:
         return 0.0
+
+
+# --8<-- [start:cpu_kinds]
+# A thread's kind, by the start of its name (Linux keeps 15 characters of it). Flink's flame
+# graphs sample only the tasks' threads: the JIT compilers, the collector, the broker and the
+# JobManager are invisible there.
+THREAD_KINDS = (("C1 CompilerThre", "jit"), ("C2 CompilerThre", "jit"), ("GC Thread", "gc"), ("G1 ", "gc"))
+# --8<-- [end:cpu_kinds]
+
+
+def cpu_seconds(settings: Settings) -> dict[str, dict[str, float]]:
+    """CPU seconds (user + system) each recorded process has spent so far, by thread kind
+    (``THREAD_KINDS``; ``work`` for the rest), its child processes not counted."""
+    out: dict[str, dict[str, float]] = {}
+    for proc in processes.all_recorded(settings.state):
+        if not proc.alive():
+            continue
+        kinds = out.setdefault(proc.name, {"work": 0.0, "jit": 0.0, "gc": 0.0})
+        try:
+            threads = psutil.Process(proc.pid).threads()
+        except psutil.NoSuchProcess:
+            continue
+        for thread in threads:
+            kinds[_thread_kind(proc.pid, thread.id)] += thread.user_time + thread.system_time
+    return out
+
+
+def _thread_kind(pid: int, tid: int) -> str:
+    try:
+        name = Path(f"/proc/{pid}/task/{tid}/comm").read_text()
+    except OSError:  # the thread ended, or no /proc: count it as work
+        return "work"
+    return next((kind for prefix, kind in THREAD_KINDS if name.startswith(prefix)), "work")
+
+
+def cpu_spent(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    """Seconds per process and thread kind between two ``cpu_seconds`` readings."""
+    return {name: {kind: round(seconds - before.get(name, {}).get(kind, 0.0), 1) for kind, seconds in kinds.items()}
+            for name, kinds in sorted(after.items())}
 
 
 @dataclass

@@ -114,12 +114,40 @@ def markdown(result: dict) -> str:
         [name, *(f"{scale['memory'].get(name, {}).get('group_mb', 0):,.0f}" for scale in scales)] for name in names
     ]))
 
-    out += ["", "**Checkpoints while all jobs drain** (last completed: state size; slowest: end-to-end duration)", ""]
+    caught_up = ("; caught up: when the job's group had committed all its input, in seconds after the "
+                 "backlog appeared" if any("caught_up_s" in scale["all_jobs"] for scale in scales) else "")
+    out += ["", "**Checkpoints while all jobs drain** (last completed: state size; slowest: end-to-end "
+            f"duration{caught_up})", ""]
     keys = sorted({key for scale in scales for key in scale["all_jobs"]["checkpoints"]})
     out.append(_table(["job", *labels], [
-        [key, *(_checkpoint_cell(scale["all_jobs"]["checkpoints"].get(key, [])) for scale in scales)] for key in keys
+        [key, *(_checkpoint_cell(scale["all_jobs"]["checkpoints"].get(key, []),
+                                 scale["all_jobs"].get("caught_up_s", {}).get(key)) for scale in scales)]
+        for key in keys
     ]))
+
+    with_cpu = [scale for scale in scales if "cpu_s" in scale["all_jobs"]]
+    if with_cpu:
+        out += ["", "**CPU while all jobs drain** (seconds of each process: work / JIT compilers / garbage "
+                "collector threads; of the drain's seconds × the machine's cores)", ""]
+        names = sorted({name for scale in with_cpu for name in scale["all_jobs"]["cpu_s"]})
+        out.append(_table(["process", *(_label(scale) for scale in with_cpu)], [
+            [name, *(_cpu_cell(scale["all_jobs"]["cpu_s"].get(name)) for scale in with_cpu)] for name in names
+        ] + [["all of them", *(_cpu_total_cell(scale, result["machine"].get("cpus", 0)) for scale in with_cpu)]]))
     return "\n".join(out) + "\n"
+
+
+def _cpu_cell(kinds: dict[str, float] | None) -> str:
+    if not kinds:
+        return "–"
+    return f"{kinds['work']:.1f} / {kinds['jit']:.1f} / {kinds['gc']:.1f}"
+
+
+def _cpu_total_cell(scale: dict, cpus: int) -> str:
+    spent = sum(sum(kinds.values()) for kinds in scale["all_jobs"]["cpu_s"].values())
+    jit = sum(kinds["jit"] for kinds in scale["all_jobs"]["cpu_s"].values())
+    available = scale["all_jobs"]["drain_s"] * cpus
+    share = f" of {available:,.0f} ({spent / available:.0%})" if available else ""
+    return f"{spent:,.1f}{share}; JIT {jit:,.1f}"
 
 
 def _ratio_cell(per_s: float, raw_per_s: float, raw_s: float) -> str:
@@ -149,11 +177,12 @@ def _percentile_cell(latency: dict | None) -> str:
     return f"{latency['p50_ms']:,} / {latency['p99_ms']:,}"
 
 
-def _checkpoint_cell(checkpoints: list[dict]) -> str:
+def _checkpoint_cell(checkpoints: list[dict], caught_up_s: float | None = None) -> str:
+    caught_up = f"; caught up at {caught_up_s:.1f} s" if caught_up_s is not None else ""
     if not checkpoints:
-        return "none completed"
+        return "none completed" + caught_up
     slowest = max(entry["duration_ms"] for entry in checkpoints)
-    return f"{_last(checkpoints, 'state_bytes') / MB:.1f} MB; {slowest:,} ms ({len(checkpoints)})"
+    return f"{_last(checkpoints, 'state_bytes') / MB:.1f} MB; {slowest:,} ms ({len(checkpoints)}){caught_up}"
 
 
 def plots(result: dict, out_dir: Path) -> list[Path]:

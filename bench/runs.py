@@ -64,12 +64,6 @@ def fresh_platform(base: Settings, name: str, brokers: int = 1, taskmanagers: in
         platform_lib.down(settings, echo=lambda _: None)
 
 
-def _wait_caught_up(settings: Settings, keys: list[str], timeout_s: float) -> None:
-    for key in keys:
-        spec = deploy.job_spec(key)
-        jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=timeout_s)
-
-
 def _rest(settings: Settings) -> FlinkRest:
     return FlinkRest(settings.flink_rest_url)
 
@@ -97,6 +91,7 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
     job_ids = deploy.deploy_all(settings, keys)
     checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
     with probes.sampling(settings, peaks, checkpoints, job_ids):
+        cpu_before = probes.cpu_seconds(settings)
         txn.commit_transaction()
         started = time.monotonic()
         # The commit marker is each partition's last offset, and a source commits the offset after
@@ -104,14 +99,17 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
         producer.produce([r for r in records if r.kind == "heartbeat"], settings.bootstrap_servers, progress=False)
         # --8<-- [end:backlog_release]
         echo(f"   {len(keys)} jobs draining {len(records)} records ...")
-        _wait_caught_up(settings, keys, timeout_s=3600)
+        caught_up = jobwatch.wait_all_caught_up(settings, deploy.input_groups(keys), timeout_s=3600)
         drain_s = time.monotonic() - started
+        cpu = probes.cpu_spent(cpu_before, probes.cpu_seconds(settings))
     inputs = sorted({topic for key in keys for topic in deploy.job_spec(key).inputs})
     input_records = sum(produced.get(topic, 0) for topic in inputs)
     return Backlog(records, dict(produced), produce), {
         "jobs": keys, "records": len(records), "input_records": input_records,
         "drain_s": round(drain_s, 3), "records_per_s": round(len(records) / drain_s),
         "input_records_per_s": round(input_records / drain_s),
+        "caught_up_s": {key: round(caught_up[deploy.job_spec(key).name] - started, 1) for key in keys},
+        "cpu_s": cpu,
         "checkpoints": checkpoints.as_json(),
     }
 
@@ -272,7 +270,7 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
         spec = generator.GeneratorSpec(seed=seed, count=rate * duration_s, fraud_fraction=0.05,
                                        start_ms=kafka_io.next_start_ms(settings.bootstrap_servers))
         producer.produce(generator.generate(spec), settings.bootstrap_servers, rate=rate, progress=False)
-        _wait_caught_up(settings, keys, timeout_s=900)
+        jobwatch.wait_all_caught_up(settings, deploy.input_groups(keys), timeout_s=900)
         time.sleep(2 * (interval_ms or settings.checkpoint_interval_ms) / 1000)  # the last commits
     finally:
         stop.set()

@@ -109,6 +109,11 @@ def job_spec(key: str) -> JobSpec:
     return JOBS[key]
 
 
+def input_groups(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Each job's consumer group (its name) and input topics, for ``jobwatch.wait_all_caught_up``."""
+    return {job_spec(key).name: list(job_spec(key).inputs) for key in keys}
+
+
 def job_args(settings: Settings) -> list[str]:
     return ["--bootstrap-servers", settings.bootstrap_servers]
 

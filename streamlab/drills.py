@@ -214,14 +214,14 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     fault_at = time.monotonic()
     FAULTS[scenario](settings, probe_job)
     feed.finish(timeout_s)
-    _wait_all_caught_up(settings, jobs, timeout_s)
+    jobwatch.wait_all_caught_up(settings, deploy.input_groups(jobs), timeout_s)
     recovery_s = time.monotonic() - fault_at
     kafka_broker.start(settings)  # a killed broker rejoins (nothing to do after the other faults)
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has
     # none after the restore until a record comes. A live store keeps sending; a drill sends
     # the data set's final heartbeats after the recovery so every window can close.
     producer_lib.produce(beats, settings.bootstrap_servers, progress=False)
-    _wait_all_caught_up(settings, jobs, timeout_s)
+    jobwatch.wait_all_caught_up(settings, deploy.input_groups(jobs), timeout_s)
     return recovery_s
 
 
@@ -244,9 +244,3 @@ def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None
         checks += jobwatch.wait_exact(lambda check=ORACLES[key]: check(settings.bootstrap_servers))
     return DrillResult(scenario, started_at, round(recovery_s, 1), checks)
 # --8<-- [end:drill_run]
-
-
-def _wait_all_caught_up(settings: Settings, jobs: list[str], timeout_s: float) -> None:
-    for key in jobs:
-        spec = deploy.job_spec(key)
-        jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=timeout_s)

@@ -47,13 +47,19 @@ def _consumer(bootstrap_servers: str, **extra: object) -> Consumer:
     )
 
 
+def _partitions(consumer: Consumer, topic: str) -> list[int]:
+    """The topic's partitions, asked over a client already connected: a new client per
+    question costs a connection and a close, which a poll loop pays on every round."""
+    meta = consumer.list_topics(topic, timeout=10).topics[topic]
+    if meta.error is not None:
+        raise RuntimeError(f"topic {topic}: {meta.error}")
+    return sorted(meta.partitions)
+
+
 def partitions(bootstrap_servers: str, topic: str) -> list[int]:
     consumer = _consumer(bootstrap_servers)
     try:
-        meta = consumer.list_topics(topic, timeout=10).topics[topic]
-        if meta.error is not None:
-            raise RuntimeError(f"topic {topic}: {meta.error}")
-        return sorted(meta.partitions)
+        return _partitions(consumer, topic)
     finally:
         consumer.close()
 
@@ -74,7 +80,7 @@ def read_all(
     first ``limit`` records read, across partitions)."""
     consumer = _consumer(bootstrap_servers)
     try:
-        parts = partitions(bootstrap_servers, topic)
+        parts = _partitions(consumer, topic)
         consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
         done: set[int] = set()
         out: list[Message] = []
@@ -105,7 +111,7 @@ def end_offsets(bootstrap_servers: str, topics: list[str]) -> dict[tuple[str, in
     try:
         ends = {}
         for topic in topics:
-            for p in partitions(bootstrap_servers, topic):
+            for p in _partitions(consumer, topic):
                 ends[(topic, p)] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
         return ends
     finally:
@@ -123,7 +129,7 @@ def committed_offsets(
     """
     consumer = _consumer(bootstrap_servers, **{"group.id": group_id})
     try:
-        wanted = [TopicPartition(t, p) for t in topics for p in partitions(bootstrap_servers, t)]
+        wanted = [TopicPartition(t, p) for t in topics for p in _partitions(consumer, t)]
         deadline = time.monotonic() + COORDINATOR_WAIT_S
         while True:
             try:
@@ -162,7 +168,7 @@ def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50)
     latest: int | None = None
     try:
         for topic in topics:
-            for p in partitions(bootstrap_servers, topic):
+            for p in _partitions(consumer, topic):
                 low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
                 if high <= low:
                     continue

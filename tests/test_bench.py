@@ -5,14 +5,16 @@ bench` takes half an hour: it is measured, not run in the suite.)"""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from bench import ablation, baselines, flame, report, runs
+from bench import ablation, baselines, flame, probes, report, runs
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "benchmark"
@@ -47,6 +49,15 @@ def test_a_drain_is_timed_between_commits_unless_the_first_commit_comes_late():
     # the first commit already holds 9,000: 1,000 more in 0.1 s is no rate; from deploy instead
     assert runs.drain_rate([(12.0, 9_000), (12.1, 10_000)], 10_000, 0.0, 20.0) == (500.0, 12.0)
     assert runs.drain_rate([], 10_000, 0.0, 20.0) == (500.0, 20.0)
+
+
+def test_cpu_is_counted_per_process_and_thread_kind_between_two_readings():
+    assert probes._thread_kind(os.getpid(), threading.get_native_id()) == "work"  # a Python thread
+    assert probes._thread_kind(os.getpid(), 0) == "work"  # gone (or never there): still counted
+    before = {"kafka": {"work": 1.0, "jit": 0.5, "gc": 0.0}}
+    after = {"kafka": {"work": 3.5, "jit": 0.5, "gc": 0.25}, "flink-taskmanager": {"work": 2.0, "jit": 1.5, "gc": 0.0}}
+    assert probes.cpu_spent(before, after) == {  # a process started in between counts from zero
+        "flink-taskmanager": {"work": 2.0, "jit": 1.5, "gc": 0.0}, "kafka": {"work": 2.5, "jit": 0.0, "gc": 0.2}}
 
 
 def test_a_profile_sums_each_frames_own_samples_per_vertex():
