@@ -27,7 +27,7 @@ def make_producer(bootstrap_servers: str, **extra: object) -> Producer:
     )
 
 
-def _partitions(producer: Producer, topic: str) -> list[int]:
+def topic_partitions(producer: Producer, topic: str) -> list[int]:
     return sorted(producer.list_topics(topic, timeout=10).topics[topic].partitions)
 
 
@@ -78,7 +78,7 @@ def send(
                 if ahead > 0:
                     time.sleep(ahead)
             if record.kind == "heartbeat":  # one to every partition: event time moves everywhere
-                partitions = _partitions(producer, record.topic)
+                partitions = topic_partitions(producer, record.topic)
                 for partition in partitions:
                     _send(producer, record, on_delivery, partition=partition,
                           headers=[(HEARTBEAT_HEADER, b"1")])

@@ -1,7 +1,9 @@
-"""Waiting for jobs to catch up, against a real broker: groups' commits decide, not time."""
+"""Waiting for jobs to catch up, against a real broker: groups' commits decide, not time, and
+idle inputs are nudged meanwhile."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -10,6 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamlab import jobwatch, kafka_io
 from streamlab.errors import UserError
+from streamlab.generator import HEARTBEAT_HEADER
 
 pytestmark = pytest.mark.platform
 
@@ -42,6 +45,12 @@ def test_all_caught_up_waits_for_every_group_and_names_the_one_behind(platform, 
     _commit(bootstrap, "jobwatch-behind", {**ends, (topic, 1): ends[(topic, 1)] - 1})
     groups = {"jobwatch-ahead": [topic], "jobwatch-behind": [topic]}
     with pytest.raises(UserError, match="^jobwatch-behind did not process all input"):
-        jobwatch.wait_all_caught_up(platform, groups, timeout_s=1)
-    _commit(bootstrap, "jobwatch-behind", ends)
+        jobwatch.wait_all_caught_up(platform, groups, timeout_s=jobwatch.NUDGE_EVERY_S + 0.6)
+    # While it waited, each partition of the input was nudged with an inert heartbeat
+    nudges = [m for m in kafka_io.read_all(bootstrap, topic) if HEARTBEAT_HEADER in m.headers]
+    assert {m.partition for m in nudges} == {0, 1}
+    assert all(json.loads(m.value) == {"heartbeat": True, "ts_ms": 0} for m in nudges)
+    ends = kafka_io.end_offsets(bootstrap, [topic])  # the nudges are records too
+    for group in groups:
+        _commit(bootstrap, group, ends)
     jobwatch.wait_all_caught_up(platform, groups, timeout_s=10)
