@@ -307,6 +307,7 @@ def checkpoint_sweep(settings: Settings, rate: int, duration_s: int, seed: int, 
                        interval_ms=interval)
         lifecycle.cancel(settings, SWEEP_JOB)
         points.append({"interval_ms": interval, "records_per_s": drained["records_per_s"],
+                       "raw_consume_per_s": drained["raw_consume_per_s"],
                        "latency": {row.get("isolation", "read_committed"): percentiles_of(row) for row in rows}})
     return points
 

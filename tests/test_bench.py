@@ -99,6 +99,12 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
         assert all(scale["all_jobs"]["checkpoints"].values())
     largest = result["scales"][-1]
     assert {row["job"] for row in largest["jobs"]} == set(largest["all_jobs"]["jobs"])
+    together = largest["all_jobs"]  # when each job caught up, and where the CPU went meanwhile
+    assert set(together["caught_up_s"]) == set(together["jobs"])
+    assert max(together["caught_up_s"].values()) <= together["drain_s"] + 0.05  # rounded to 0.1 s
+    assert {"flink-jobmanager", "flink-taskmanager", "kafka"} <= set(together["cpu_s"])
+    spent = sum(seconds for kinds in together["cpu_s"].values() for seconds in kinds.values())
+    assert 0 < spent <= together["drain_s"] * result["machine"]["cpus"] * 1.05  # no thread counted twice
     for row in largest["jobs"]:  # every job alone read enough to time, raw and through Flink
         # (topped up by offsets, which count the backlog transaction's commit markers too)
         assert row["records"] >= 0.99 * result["job_records"], row["job"]
@@ -106,7 +112,9 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
     assert [run["load"] for run in result["latency"]["runs"]] == [0.25, 0.5, 0.75]
     sweep = result["sweep"]["points"]  # exactly-once latency against the checkpoint interval
     assert [point["interval_ms"] for point in sweep] == list(runs.SWEEP_INTERVALS_MS)
-    assert all(point["records_per_s"] > 0 for point in sweep)
+    lesson14_raw = next(row for row in largest["jobs"] if row["job"] == runs.SWEEP_JOB)["raw_consume_per_s"]
+    for point in sweep:  # no job drains faster than a raw consumer of its topics (a stale job would)
+        assert 0 < point["records_per_s"] < point.get("raw_consume_per_s", lesson14_raw), point
     committed = [point["latency"]["read_committed"]["p50_ms"] for point in sweep]
     assert committed == sorted(committed), committed  # a longer interval, a later commit
     assert all(point["latency"]["read_uncommitted"]["p50_ms"] < point["latency"]["read_committed"]["p50_ms"]
