@@ -103,6 +103,8 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
     assert set(together["caught_up_s"]) == set(together["jobs"])
     assert max(together["caught_up_s"].values()) <= together["drain_s"] + 0.05  # rounded to 0.1 s
     assert {"flink-jobmanager", "flink-taskmanager", "kafka"} <= set(together["cpu_s"])
+    # the probe tells the JVMs' compiler threads apart (a name it no longer matched would read 0)
+    assert together["cpu_s"]["flink-taskmanager"]["jit"] > 0 and together["cpu_s"]["kafka"]["jit"] > 0
     spent = sum(seconds for kinds in together["cpu_s"].values() for seconds in kinds.values())
     assert 0 < spent <= together["drain_s"] * result["machine"]["cpus"] * 1.05  # no thread counted twice
     for row in largest["jobs"]:  # every job alone read enough to time, raw and through Flink
