@@ -47,7 +47,7 @@ class _Nudge:
             for topic in topics:
                 for partition in producer_lib.topic_partitions(self.producer, topic):
                     self.producer.produce(topic, beat, b"", partition=partition,
-                                          headers=[(generator.HEARTBEAT_HEADER, b"1")])
+                                          headers=producer_lib.HEARTBEAT_HEADERS)
         except (KafkaException, BufferError):
             pass  # no metadata or a full queue: the next round tries again
         self.producer.poll(0)

@@ -13,6 +13,10 @@ from streamlab.errors import UserError
 from streamlab.generator import HEARTBEAT_HEADER, Record
 
 
+# What marks a record as the generator's heartbeat (see streamlab.generator), on every partition.
+HEARTBEAT_HEADERS = [(HEARTBEAT_HEADER, b"1")]
+
+
 def make_producer(bootstrap_servers: str, **extra: object) -> Producer:
     return Producer(
         {
@@ -81,7 +85,7 @@ def send(
                 partitions = topic_partitions(producer, record.topic)
                 for partition in partitions:
                     _send(producer, record, on_delivery, partition=partition,
-                          headers=[(HEARTBEAT_HEADER, b"1")])
+                          headers=HEARTBEAT_HEADERS)
                 sent = len(partitions)
             else:
                 _send(producer, record, on_delivery)
