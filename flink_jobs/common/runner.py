@@ -45,6 +45,12 @@ def _configure(env: TableEnvironment, args: JobArgs) -> TableEnvironment:
     config.set("table.exec.uid.generation", "ALWAYS")
     config.set("table.exec.sink.upsert-materialize", "NONE")
     config.set("table.local-time-zone", "UTC")
+    # One-phase aggregation: a window aggregate buffers its input and, each time a window
+    # fires, flushes the buffer and resets its hash table. The default, two-phase, adds a local
+    # pre-aggregate before the shuffle with a second buffer reset as often; it pays when many
+    # parallel tasks feed each key, not at our parallelism of 1, where a flame graph put a
+    # third of the windows job's CPU in those resets (docs/benchmark/profiles/).
+    config.set("table.optimizer.agg-phase-strategy", "ONE_PHASE")
     # Parses a record's JSON once into named columns (jvm/functions; on the cluster's classpath).
     env.execute_sql(f"CREATE TEMPORARY SYSTEM FUNCTION JSON_FIELDS AS '{JSON_FIELDS_CLASS}' LANGUAGE JAVA")
     return env

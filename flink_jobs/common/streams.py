@@ -96,18 +96,23 @@ RULES = {"clicks": click_rules, "orders": order_rules, "payments": payment_rules
 
 
 # --8<-- [start:checked_view]
+def parse(stream: str) -> str:
+    """The stream's record parsed once into the text columns of ``FIELDS`` (a ROW, NULL when
+    the bytes are not a JSON object)."""
+    return f"JSON_FIELDS(payload, 'schema_version, ts_ms, {FIELDS[stream]}')"
+
+
 def create_checked_view(env: TableEnvironment, stream: str, source: str | None = None) -> None:
-    """``<stream>_checked``: every non-heartbeat record of ``source`` (default ``<stream>_raw``),
-    its JSON parsed once into the text columns of ``FIELDS`` (``doc`` is NULL when the bytes
-    are not a JSON object), with its ``reason``."""
-    env.execute_sql(f"""
-CREATE TEMPORARY VIEW {stream}_checked AS
+    """``<stream>_checked``: every non-heartbeat record, its parsed fields as columns, with its
+    ``reason``. It parses ``<stream>_raw``, unless ``source`` names a view that has parsed it
+    already into ``doc`` (``<stream>_timed``)."""
+    parsed = source or f"(SELECT *, {parse(stream)} AS doc FROM {stream}_raw)"
+    checked = env.sql_query(f"""
 SELECT *, {checks.first_failure(RULES[stream]())} AS reason
-FROM (
-  SELECT *, doc.*
-  FROM (SELECT *, JSON_FIELDS(payload, 'schema_version, ts_ms, {FIELDS[stream]}') AS doc
-        FROM {source or stream + '_raw'} WHERE NOT heartbeat)
-)""")
+FROM (SELECT *, doc.* FROM {parsed} WHERE NOT heartbeat)""")
+    # A view of a table, not CREATE VIEW: the branches after it (valid records, dead letters)
+    # share its one parse, where each would expand a SQL view and parse the record again.
+    env.create_temporary_view(f"{stream}_checked", checked)
 # --8<-- [end:checked_view]
 
 
@@ -138,8 +143,10 @@ def create_event_time_source(
 
 # --8<-- [start:stream_time]
 def create_stream_time_view(env: TableEnvironment, stream: str) -> None:
-    """``<stream>_timed``: ``<stream>_raw`` plus ``stream_time``, the largest event time seen so
-    far in the record's partition (heartbeats included), as Kafka Streams tracks it.
+    """``<stream>_timed``: ``<stream>_raw``'s origin, ``ts`` and parsed ``doc``, plus
+    ``stream_time``, the largest event time seen so far in the record's partition (heartbeats
+    included), as Kafka Streams tracks it. The record is parsed here, before this state, so
+    every branch of a job after it shares the one parse.
 
     It is keyed state, so it survives a restore; Flink's watermark does not (it restarts from
     nothing and would let records through for windows that already fired). Judging lateness
@@ -151,7 +158,8 @@ CREATE TEMPORARY VIEW {stream}_timed AS
 SELECT *, CAST(MAX(ts) OVER (PARTITION BY src_partition ORDER BY proc
                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP_LTZ(3))
             AS stream_time
-FROM {stream}_raw""")
+FROM (SELECT src_topic, src_partition, src_offset, heartbeat, ts, proc, {parse(stream)} AS doc
+      FROM {stream}_raw)""")
 
 
 def behind(time: str, delay_s: int) -> str:

@@ -74,13 +74,15 @@ FROM orders_valid""")
 
     # --8<-- [start:tumbling_window]
     # Tumbling: one final row per category and minute.
-    env.execute_sql("""
-CREATE TEMPORARY VIEW revenue_1m AS
+    # A view of a table, not CREATE VIEW: the minute rows' INSERT and the hopping window below
+    # share this one window, where each would expand a SQL view into a window of its own.
+    revenue_1m = env.sql_query("""
 SELECT category, window_start AS minute_start, window_end AS minute_end,
        window_time AS minute_time, COUNT(DISTINCT order_id) AS orders, SUM(CAST(quantity AS BIGINT)) AS items,
        SUM(line_total_cents) AS revenue_cents
 FROM TABLE(TUMBLE(TABLE items_on_time, DESCRIPTOR(ts), INTERVAL '1' MINUTE))
 GROUP BY category, window_start, window_end, window_time""")
+    env.create_temporary_view("revenue_1m", revenue_1m)
     # --8<-- [end:tumbling_window]
 
     # --8<-- [start:hopping_window]
