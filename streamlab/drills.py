@@ -92,7 +92,10 @@ def _kill_taskmanager(settings: Settings, probe_job: str) -> None:
     hosts = rest.taskmanagers_of(rest.running_job(deploy.job_spec(probe_job).name)["jid"])
     names = [n for n in flink_cluster.taskmanagers(settings) if any(h.startswith(n + "_") for h in hosts)]
     # A TaskManager started before resource ids named their process has a random id.
-    taskmanager = processes.running(settings.state, names[0] if names else flink_cluster.TASKMANAGER)
+    name = names[0] if names else flink_cluster.TASKMANAGER
+    taskmanager = processes.running(settings.state, name)
+    if taskmanager is None:
+        raise UserError(f"no {name} of this platform runs (see {settings.state / 'pids'}): nothing to kill")
     processes.kill(taskmanager)
     while taskmanager.alive():
         time.sleep(0.1)

@@ -3,6 +3,9 @@
 Each service runs in its own session (process group). Its pid and the process's start time
 are recorded in ``<state>/pids/<name>.json``; a recorded pid counts as ours only while a
 process with that pid *and* that start time exists, so a recycled pid is never signalled.
+The start time is compared in clock ticks since boot where Linux tells them: the wall-clock
+start time psutil derives moves with the wall clock (a step of it, or a suspended machine
+resuming), and a TaskManager started half an hour earlier stopped looking like ours.
 """
 
 from __future__ import annotations
@@ -22,20 +25,32 @@ import psutil
 from streamlab.errors import UserError
 
 
+def start_ticks(pid: int) -> int | None:
+    """The process's start in clock ticks since boot (``/proc/<pid>/stat``), None off Linux or
+    when no such process exists."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[19])  # field 22, counted after "pid (comm)"
+
+
 @dataclass(frozen=True)
 class ManagedProcess:
     name: str
     pid: int
     create_time: float
     log: Path
+    ticks: int | None = None  # start_ticks when spawned
 
     def alive(self) -> bool:
         try:
             proc = psutil.Process(self.pid)
-            return (
-                abs(proc.create_time() - self.create_time) < 0.05
-                and proc.status() != psutil.STATUS_ZOMBIE
-            )
+            if self.ticks is not None and (ticks := start_ticks(self.pid)) is not None:
+                same = ticks == self.ticks
+            else:
+                same = abs(proc.create_time() - self.create_time) < 0.05
+            return same and proc.status() != psutil.STATUS_ZOMBIE
         except psutil.NoSuchProcess:
             return False
 
@@ -60,10 +75,9 @@ def spawn(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    managed = ManagedProcess(name, proc.pid, psutil.Process(proc.pid).create_time(), log)
-    _pid_file(state, name).write_text(
-        json.dumps({"pid": managed.pid, "create_time": managed.create_time, "log": str(log)})
-    )
+    managed = ManagedProcess(name, proc.pid, psutil.Process(proc.pid).create_time(), log, start_ticks(proc.pid))
+    _pid_file(state, name).write_text(json.dumps(
+        {"pid": managed.pid, "create_time": managed.create_time, "ticks": managed.ticks, "log": str(log)}))
     return managed
 
 
@@ -72,7 +86,7 @@ def recorded(state: Path, name: str) -> ManagedProcess | None:
     if not path.exists():
         return None
     data = json.loads(path.read_text())
-    return ManagedProcess(name, data["pid"], data["create_time"], Path(data["log"]))
+    return ManagedProcess(name, data["pid"], data["create_time"], Path(data["log"]), data.get("ticks"))
 
 
 def running(state: Path, name: str) -> ManagedProcess | None:

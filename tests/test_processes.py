@@ -29,10 +29,29 @@ def test_recycled_pid_is_not_ours(tmp_path):
         record = state / "pids" / "sleeper.json"
         data = json.loads(record.read_text())
         data["create_time"] -= 1000  # same pid, different process: must not be signalled
+        data["ticks"] -= 100_000
         record.write_text(json.dumps(data))
         assert processes.running(state, "sleeper") is None
         assert processes.stop(state, "sleeper") is False
         assert proc.alive()
+    finally:
+        processes.kill(proc)
+
+
+def test_a_wall_clock_step_leaves_a_process_ours(tmp_path):
+    """The wall-clock start time moves when the clock is stepped or a suspended machine resumes;
+    the start in ticks since boot does not, and decides."""
+    state = STATE_ROOT / "test-processes"
+    proc = processes.spawn(state, "sleeper", ["sleep", "60"], {}, state / "sleeper.log", cwd=tmp_path)
+    try:
+        record = state / "pids" / "sleeper.json"
+        data = json.loads(record.read_text())
+        assert data["ticks"] == processes.start_ticks(proc.pid)
+        data["create_time"] += 5.0
+        record.write_text(json.dumps(data))
+        assert processes.running(state, "sleeper") is not None
+        assert processes.stop(state, "sleeper") is True
+        assert not proc.alive()
     finally:
         processes.kill(proc)
 
