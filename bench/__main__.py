@@ -7,9 +7,10 @@ platform, the topics are then topped up to ``--job-records`` records each and ev
 them alone; end-to-end latency follows at 25/50/75% of the all-jobs capacity just measured.
 Then the checkpoint-interval sweep: Lesson 14 alone at 0.2-5 s between checkpoints, its drain
 rate and its latency read committed (exactly-once) and uncommitted (what at-least-once would
-show). Last, Lesson 16's TaskManager kill -9 drill runs ``--drills`` times for the recovery time.
-Memory and checkpoints are sampled throughout. ``--quick`` is one 16× platform with short
-latency runs at 50% load and no drill, for a change's before and after in under ten minutes.
+show). Then Lesson 16's TaskManager kill -9 drill runs ``--drills`` times for the recovery time.
+Last, `make demo` runs on a platform of its own for its "in all" time (``bench.demo``). Memory and
+checkpoints are sampled throughout. ``--quick`` is one 16× platform with short latency runs at
+50% load, no drill and no demo, for a change's before and after in under ten minutes.
 
 Writes ``bench/results/<when>/`` (``bench.json``, ``results.md``, one PNG per figure) and, unless
 ``--no-publish``, copies them to ``docs/benchmark/`` for the docs site.
@@ -21,7 +22,6 @@ import argparse
 import json
 import os
 import platform as host
-import shutil
 import statistics
 import sys
 import time
@@ -33,14 +33,11 @@ from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
-from bench import baselines, probes, report, runs
+from bench import baselines, demo, probes, publish, report, runs
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-PUBLISHED = ROOT / "docs" / "benchmark"
 LOADS = (0.25, 0.50, 0.75)
 QUICK = {"scales": [16], "job_records": 25_000, "latency_duration": 10, "loads": (0.50,), "drills": 0,
-         "sweep": False}
+         "sweep": False, "demo": False}
 
 
 def _echo(message: str) -> None:
@@ -87,19 +84,6 @@ def measure_latency(settings: Settings, keys: list[str], capacity: int, duration
     return measured
 
 
-def write(result: dict, out_dir: Path, publish: bool) -> None:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "bench.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out_dir / "results.md").write_text(report.markdown(result))
-    written = report.plots(result, out_dir)
-    _echo(f"written: {out_dir} (bench.json, results.md, {', '.join(path.name for path in written)})")
-    if publish:
-        PUBLISHED.mkdir(parents=True, exist_ok=True)
-        for path in [out_dir / "bench.json", out_dir / "results.md", *written]:
-            shutil.copy2(path, PUBLISHED / path.name)
-        _echo(f"published to {PUBLISHED.relative_to(ROOT)}/ for the docs site (`make docs`)")
-
-
 def _scales(text: str) -> list[int]:
     try:
         scales = sorted({int(part) for part in text.split(",")})
@@ -134,6 +118,8 @@ def parser() -> argparse.ArgumentParser:
                      help=f"skip the checkpoint-interval sweep ({runs.SWEEP_JOB} alone at "
                           f"{', '.join(str(ms) for ms in runs.SWEEP_INTERVALS_MS)} ms)")
     cli.set_defaults(loads=LOADS)
+    cli.add_argument("--no-demo", dest="demo", action="store_false",
+                     help="skip the last step, `make demo` timed on a platform of its own (bench.demo)")
     cli.add_argument("--no-publish", action="store_true", help="do not copy the results to docs/benchmark/")
     cli.add_argument("--report", type=Path, metavar="DIR", help="only re-render DIR/bench.json's tables and plots")
     return cli
@@ -149,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             source = args.report / "bench.json"
             if not source.is_file():
                 raise UserError(f"no {source}: point --report at a directory `make bench` wrote")
-            write(json.loads(source.read_text()), args.report, not args.no_publish)
+            publish.write(json.loads(source.read_text()), args.report, not args.no_publish, _echo)
             return 0
         if args.events < 100:
             raise UserError("--events must be at least 100: smaller backlogs measure only start-up")
@@ -183,8 +169,11 @@ def main(argv: list[str] | None = None) -> int:
                     result["recovery"] = {"scenario": "taskmanager-kill", "at_scale": scale,
                                           "data_after_fault_s": drills.DATA_AFTER_FAULT_S,
                                           "recovery_s": runs.recovery(settings, keys, args.drills, 4000, _echo)}
+        if args.demo:
+            _echo("make demo, timed on a platform of its own")
+            result["demo"] = demo.measure(base, _echo)
         result["took_s"] = round(time.monotonic() - started)
-        write(result, RESULTS / stamp, not args.no_publish)
+        publish.write(result, publish.RESULTS / stamp, not args.no_publish, _echo)
         print()
         print(report.markdown(result))
         return 0
