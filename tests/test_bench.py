@@ -123,6 +123,8 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
                for point in sweep)
     assert len(result["recovery"]["recovery_s"]) == 3 and all(s > 0 for s in result["recovery"]["recovery_s"])
     assert all(row["outputs"] > 0 for run in result["latency"]["runs"] for row in run["rows"])
+    assert result["demo"]["passed"] and result["demo"]["in_all_s"] > 0  # make demo, timed after setup
+    assert result["demo"]["drill"].endswith("-> PASSED"), result["demo"]["drill"]
 
 
 def test_the_ablation_table_is_the_ledger_re_rendered_from_kept_results():
@@ -159,6 +161,17 @@ def test_a_lever_is_recorded_from_two_results_and_replaces_its_old_row(tmp_path)
 ])
 def test_bad_ablation_arguments_get_one_line(args, fragment):
     result = subprocess.run([sys.executable, "-m", "bench.ablation", *args], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("args, fragment", [
+    ([], "the following arguments are required: --into"),
+    (["--into", "/no/such/dir"], "no /no/such/dir/bench.json"),
+])
+def test_bad_demo_timing_arguments_get_one_line(args, fragment):
+    result = subprocess.run([sys.executable, "-m", "bench.demo", *args], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
