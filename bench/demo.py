@@ -1,6 +1,6 @@
 """`python -m bench.demo`: how long `make demo` takes after setup, on a platform of its own.
 
-The figure is the demo's own "in all": services up, 20,000 events, seven jobs deployed and
+The figure is the demo's run, timed as its own "in all" is: services up, 20,000 events, seven jobs deployed and
 reconciled with the oracle, the TaskManager kill drill, the warehouse load and its validation.
 `python -m bench` runs this last (not in ``--quick``); ``--into DIR`` adds a measurement to a
 finished run's ``DIR/bench.json`` under its own timestamp and re-renders that run's report.
@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -25,8 +26,11 @@ from streamlab.errors import UserError
 from bench import publish
 
 
-def measure(base: Settings, echo=print) -> dict[str, object]:
-    """Run the demo end to end on free ports under ``<state>/bench/demo``; its time and verdict."""
+def measure(base: Settings, echo: Callable[[str], None] = print) -> dict[str, object]:
+    """Run the demo end to end on free ports under ``<state>/bench/demo``; its time and verdict.
+
+    A demo that fails is a figure too (``passed`` false, with its error): it comes last in
+    ``python -m bench``, whose other figures must not be lost with it."""
     state = base.state / "bench" / "demo"
     if state.exists():
         shutil.rmtree(state)
@@ -34,13 +38,16 @@ def measure(base: Settings, echo=print) -> dict[str, object]:
     lines: list[str] = []
     started = time.monotonic()
     try:
-        code = demo.run(settings, echo=lines.append)
+        code, error = demo.run(settings, echo=lines.append), None
+    except UserError as failure:
+        code, error = 1, str(failure)
     finally:
         took = time.monotonic() - started
         platform_lib.down(settings, echo=lambda _: None)
-    echo(f"make demo (after setup): {took:.1f} s, exit {code}")
+    echo(f"make demo (after setup): {took:.1f} s, exit {code}" + (f": {error}" if error else ""))
     return {"when": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"), "in_all_s": round(took, 1),
-            "passed": code == 0, "drill": next((line for line in lines if line.startswith("DRILL ")), None)}
+            "passed": code == 0, "drill": next((line for line in lines if line.startswith("DRILL ")), None),
+            **({"error": error} if error else {})}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -127,6 +127,12 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
     assert result["demo"]["drill"].endswith("-> PASSED"), result["demo"]["drill"]
 
 
+def test_a_failed_demo_reads_as_failed_in_the_report():
+    result = json.loads((PUBLISHED / "bench.json").read_text())
+    result["demo"] |= {"passed": False, "error": "no Flink cluster answers"}
+    assert f"| {result['demo']['when']} | {result['demo']['in_all_s']:.1f} s | NO |" in report.markdown(result)
+
+
 def test_the_ablation_table_is_the_ledger_re_rendered_from_kept_results():
     """Each lever's before and after are summaries of two results kept in docs/benchmark/runs,
     never typed: the ledger derives again from them, and the table from the ledger."""
