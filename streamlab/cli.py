@@ -98,7 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="Flink TaskManagers; remembered in the state dir (default 1, or "
                     "STREAMLAB_FLINK_TASKMANAGERS)")
     sub.add_parser("down", help="stop everything `up` started, and nothing else")
-    sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs, checkpoints")
+    state_cmd = sub.add_parser("status", help="broker, topics and end offsets, cluster, jobs (checkpoints, "
+                               "restarts, last failure), Airflow, dashboard, savepoints, drills, warehouse")
+    state_cmd.add_argument("--json", action="store_true",
+                           help="services and jobs as one JSON document (for scripts and monitoring)")
     top = sub.add_parser("topics", help="list the topic catalog (or apply it to the broker)")
     top.add_argument("--apply", action="store_true",
                      help="create missing topics and set their configs (idempotent)")
@@ -229,7 +232,8 @@ def _query(settings: Settings, args: argparse.Namespace) -> None:
     kafka_io.require_broker(settings.bootstrap_servers)
     view = stores.restored(settings.bootstrap_servers, args.store)
     print(f"restored {len(view.values):,} keys of {args.store} from {view.store.topic} "
-          f"({view.records_read:,} records) in {view.restore_s:.1f}s", file=sys.stderr)
+          f"({view.records_read:,} records{f', {view.skipped:,} skipped as unreadable' if view.skipped else ''}) "
+          f"in {view.restore_s:.1f}s", file=sys.stderr)
     value = view.get(args.key)
     if value is None:
         raise UserError(f"no {view.store.key} '{args.key}' in {args.store} ({len(view.values):,} keys); "
@@ -279,6 +283,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             print(f"platform up; state in {settings.state}. Next: `streamlab status`")
         case "down":
             platform.down(settings)
+        case "status" if args.json:
+            print(json.dumps(status.snapshot(settings), indent=2))
         case "status":
             print(status.report(settings))
         case "topics" if args.apply:

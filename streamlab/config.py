@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+import httpx
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -95,6 +96,20 @@ class Settings(BaseSettings):
     )
 
     startup_timeout_s: float = Field(90.0, gt=0, description="How long `up` waits for readiness.")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_is_http(cls, url: str | None) -> str | None:
+        """Checked once here, so the notifier never retries a URL no request can be made to."""
+        if url is None:
+            return None
+        try:
+            parsed = httpx.URL(url)
+        except (httpx.InvalidURL, TypeError) as err:
+            raise ValueError(f"not a URL: {err}") from None
+        if parsed.scheme not in ("http", "https") or not parsed.host:
+            raise ValueError("needs an http:// or https:// URL with a host")
+        return url
 
     @property
     def jars(self) -> Path:

@@ -1,13 +1,15 @@
 """The online-store event domain, schema version 1.
 
 Every event is a UTF-8 JSON object with ``schema_version`` and an event-time ``ts_ms``
-(epoch milliseconds, UTC). Money is integer cents. Kafka record timestamps stay the time of
-production: event times are simulated and would otherwise fall outside topic retention.
+(epoch milliseconds, UTC). Money is integer cents. A raw record's Kafka timestamp is the
+broker's append time (the raw topics use ``LogAppendTime``), a clock no producer can set: event
+times are simulated, often long past, but an event cannot happen after it was written.
 
 Validity rules (what a job accepts; everything else is dead-lettered with a reason):
 
 * the value is a JSON object with ``schema_version`` equal to 1;
-* identifiers are non-empty strings; ``ts_ms`` is a non-negative integer;
+* identifiers are non-empty strings; ``ts_ms`` is a non-negative integer, not before
+  ``EARLIEST_TS_MS`` and at most ``MAX_AHEAD_MS`` after the record's Kafka timestamp;
 * clicks: ``url`` starts with ``/``; ``device`` is one of ``DEVICES``; ``user_agent`` present;
 * orders: ``items`` is a non-empty array; each item has a ``product_id``, a ``category`` from
   ``CATEGORIES``, a ``quantity`` from 1 to 999 and a ``unit_price_cents`` of at least 0.
@@ -19,6 +21,21 @@ import json
 from dataclasses import asdict, dataclass
 
 SCHEMA_VERSION = 1
+# --8<-- [start:event_time_bounds]
+# Event time you can trust: a record's ts_ms may lag its broker append time by any amount (a
+# replay, a backfill, the generator's simulated 2026), but may lead it only by clock skew. A
+# time outside these bounds would drag every job's stream time and watermark with it.
+EARLIEST_TS_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
+MAX_AHEAD_MS = 3_600_000  # one hour of producer clock skew
+# --8<-- [end:event_time_bounds]
+
+
+def trusted_time(ts_ms: object, kafka_timestamp_ms: int) -> int | None:
+    """``ts_ms`` when it is an event time the rules accept for a record appended at
+    ``kafka_timestamp_ms``, else None: what the tools reading raw topics may believe."""
+    if not isinstance(ts_ms, int) or isinstance(ts_ms, bool):
+        return None
+    return ts_ms if EARLIEST_TS_MS <= ts_ms <= kafka_timestamp_ms + MAX_AHEAD_MS else None
 CATEGORIES = ["electronics", "fashion", "home", "books", "sports"]
 DEVICES = ["desktop", "mobile", "tablet"]
 TIERS = ["bronze", "silver", "gold"]

@@ -82,6 +82,9 @@ def flink_config(settings: Settings) -> dict[str, object]:
         "heartbeat.interval": "2s",
         "heartbeat.timeout": "20s",
         "io.tmp.dirs": str(fdir / "tmp"),
+        # The REST API has no authentication: jobs are submitted by `flink run` (a JobGraph),
+        # never as jars uploaded through the web UI, which would run any code sent to it.
+        "web.submit.enable": False,
         "web.tmpdir": str(fdir / "web-tmp"),
         "web.upload.dir": str(fdir / "web-upload"),
         "env.pid.dir": str(fdir / "pids"),

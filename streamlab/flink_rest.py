@@ -78,14 +78,24 @@ class FlinkRest:
         return self._get(f"/jobs/{job_id}/config")
 
     def failure(self, job_id: str) -> str:
-        """The first line of the job's most recent failure, or '' when it never failed."""
+        """The root cause line of the job's most recent failure, or '' when it never failed."""
+        last = self.last_failure(job_id)
+        return last[0] if last else ""
+
+    def last_failure(self, job_id: str) -> tuple[str, int] | None:
+        """The root cause line of the job's most recent failure and when it happened (epoch ms)."""
         entries = self._get(f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}).get("entries", [])
         if not entries:
-            return ""
+            return None
         newest = max(entries, key=lambda entry: entry.get("timestamp", 0))
         lines = (newest.get("stacktrace") or newest.get("exceptionName") or "unknown failure").strip().splitlines()
         causes = [line.strip().removeprefix("Caused by: ") for line in lines if line.startswith("Caused by: ")]
-        return (causes or lines)[-1 if causes else 0][:500]
+        return (causes or lines)[-1 if causes else 0][:500], int(newest.get("timestamp", 0))
+
+    def restarts(self, job_id: str) -> int:
+        """How often the job restarted since it was submitted (Flink's ``numRestarts`` metric)."""
+        metrics = self._get(f"/jobs/{job_id}/metrics?get=numRestarts")
+        return int(float(metrics[0]["value"])) if metrics else 0
 
     def flame_graph(self, job_id: str, vertex_id: str) -> dict[str, Any]:
         """The vertex's latest on-CPU flame graph (the cluster needs ``rest.flamegraph.enabled``);

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
+from streamlab import events, records
 from streamlab.errors import UserError
 from streamlab.generator import FACT_TOPICS, GeneratorSpec
 
@@ -159,7 +159,8 @@ def require_broker(bootstrap_servers: str, timeout_s: float = 5.0) -> None:
 
 
 def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50) -> int | None:
-    """The largest ``ts_ms`` among the last ``tail`` records of each partition (None if empty).
+    """The largest trusted ``ts_ms`` (``events.trusted_time``) among the last ``tail`` records
+    of each partition (None if empty): no record, however hostile, moves it anywhere else.
 
     The tail suffices: records are produced in arrival order, so the newest event times are
     at the end (a bounded data set even ends with heartbeats an hour past its last event).
@@ -181,10 +182,10 @@ def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50)
                         if msg.error() is not None:
                             done = msg.error().code() == KafkaError._PARTITION_EOF
                             continue
-                        try:
-                            ts = int(json.loads(msg.value())["ts_ms"])
-                        except (ValueError, KeyError, TypeError):
-                            continue  # malformed records carry no usable event time
+                        doc = records.json_object(msg.value()) or {}
+                        ts = events.trusted_time(doc.get("ts_ms"), msg.timestamp()[1])
+                        if ts is None:
+                            continue  # malformed records carry no event time to believe
                         latest = ts if latest is None else max(latest, ts)
         return latest
     finally:

@@ -32,8 +32,8 @@ def typed(field: str, sql_type: str) -> str:
 
 
 def instant(field: str) -> str:
-    """Epoch milliseconds as a UTC instant."""
-    return f"make_timestamptz({typed(field, 'BIGINT')} * 1000)"
+    """Epoch milliseconds as a UTC instant; NULL (not a failed load) when it overflows one."""
+    return f"try(make_timestamptz({typed(field, 'BIGINT')} * 1000))"
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
-"""What runs and how far it got: broker, topics with end offsets, cluster, jobs, checkpoints,
-Airflow and how to log in to it."""
+"""What runs and how far it got: broker, topics with end offsets, cluster, jobs (checkpoints,
+restarts, last failure), Airflow and how to log in to it; ``snapshot`` is the same as JSON."""
 
 from __future__ import annotations
 
 import stat
 import time
+from typing import Any
 
 from streamlab import (
-    airflow_service, deploy, flink_cluster, kafka_broker, kafka_io, ops, processes, topics, warehouse,
+    airflow_service, deploy, flink_cluster, jobhealth, kafka_broker, kafka_io, ops, processes, topics, warehouse,
 )
 from streamlab.config import Settings
 from streamlab.dashboard import service as dashboard
-from streamlab.flink_rest import FlinkRest
+from streamlab.flink_rest import ACTIVE_STATES, FlinkRest
 
 
 def _age(ms: int) -> str:
@@ -65,6 +66,66 @@ def _airflow_lines(settings: Settings) -> list[str]:
     return lines
 
 
+def flink_jobs(settings: Settings) -> list[dict[str, Any]]:
+    """Every job the cluster knows, with its last checkpoint, release, restarts and last failure
+    (a job in a restart loop reads RUNNING most of the time: only these show it)."""
+    rest = FlinkRest(settings.flink_rest_url)
+    now_ms = int(time.time() * 1000)
+    rows = []
+    for job in rest.jobs():
+        row: dict[str, Any] = {"name": job["name"], "state": job["state"], "job_id": job["jid"],
+                               "last_checkpoint": None, "release": None}
+        if job["state"] in ACTIVE_STATES:
+            done = rest.last_completed_checkpoint(job["jid"])
+            if done:
+                row["last_checkpoint"] = {"id": done["id"],
+                                          "age_s": round((now_ms - done["latest_ack_timestamp"]) / 1000, 1)}
+            row["release"] = deploy.fingerprint(rest, job["jid"]) or None
+            row.update(jobhealth.failures(rest, job["jid"]).as_dict(now_ms))
+        rows.append(row)
+    return rows
+
+
+def snapshot(settings: Settings) -> dict[str, Any]:
+    """``status --json``: what runs, each job's health, where each service answers."""
+    brokers = {node: processes.running(settings.state, kafka_broker.node_name(node))
+               for node in kafka_broker.nodes(settings)}
+    jm = processes.running(settings.state, flink_cluster.JOBMANAGER)
+    jobs: list[dict[str, Any]] | None = None
+    error = None
+    if jm:
+        try:
+            jobs = flink_jobs(settings)
+        except Exception as err:  # noqa: BLE001 - status reports, it does not fail
+            error = str(err)
+    page = processes.running(settings.state, dashboard.NAME)
+    return {
+        "kafka": {"bootstrap_servers": settings.bootstrap_servers,
+                  "brokers": {str(node): proc.pid if proc else None for node, proc in brokers.items()}},
+        "flink": {"rest": settings.flink_rest_url, "jobmanager": jm.pid if jm else None,
+                  "taskmanagers": [tm.pid if tm else None for tm in
+                                   (processes.running(settings.state, name)
+                                    for name in flink_cluster.taskmanagers(settings))],
+                  "jobs": jobs, "error": error},
+        "airflow": {"url": settings.airflow_url,
+                    "running": sorted(airflow_service.running(settings)) if settings.airflow else None},
+        "dashboard": {"url": settings.dashboard_url, "pid": page.pid if page else None},
+    }
+
+
+def _job_lines(job: dict[str, Any]) -> list[str]:
+    checkpoint = (f"#{job['last_checkpoint']['id']} {job['last_checkpoint']['age_s']:.0f}s ago"
+                  if job["last_checkpoint"] else "-")
+    line = f"  job {job['name']:36} {job['state']:10} {job['job_id']}  last checkpoint {checkpoint}"
+    if job["state"] not in ACTIVE_STATES:
+        return [line]
+    line += f"  release {job['release'] or '-'}  restarts {job['restarts']}"
+    lines = [line + ("  RESTART LOOP" if job["restart_loop"] else "")]
+    if job["last_failure"]:
+        lines.append(f"      last failure {job['last_failure_age_s']:.0f}s ago: {job['last_failure']}")
+    return lines
+
+
 def report(settings: Settings) -> str:
     lines = []
     brokers = {node: processes.running(settings.state, kafka_broker.node_name(node))
@@ -89,15 +150,8 @@ def report(settings: Settings) -> str:
             overview = rest.overview()
             lines.append(f"  taskmanagers {overview['taskmanagers']}, slots "
                          f"{overview['slots-available']}/{overview['slots-total']} free")
-            for job in rest.jobs():
-                checkpoint, release = "-", ""
-                if job["state"] == "RUNNING":
-                    done = rest.last_completed_checkpoint(job["jid"])
-                    if done:
-                        checkpoint = f"#{done['id']} {_age(done['latest_ack_timestamp'])}"
-                    release = f"  release {deploy.fingerprint(rest, job['jid']) or '-'}"
-                lines.append(f"  job {job['name']:36} {job['state']:10} {job['jid']}  "
-                             f"last checkpoint {checkpoint}{release}")
+            for job in flink_jobs(settings):
+                lines.extend(_job_lines(job))
         except Exception as err:  # noqa: BLE001 - status reports, it does not fail
             lines.append(f"  REST API not answering: {err}")
     lines.extend(_airflow_lines(settings))

@@ -7,11 +7,10 @@ store restores from its changelog topic, and then answers lookups by key.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 
-from streamlab import kafka_io
+from streamlab import kafka_io, records
 from streamlab.errors import UserError
 
 
@@ -46,18 +45,21 @@ class StoreView:
     store: Store
     values: dict[str, dict] = field(default_factory=dict)
     records_read: int = 0
+    skipped: int = 0  # records neither a value nor a tombstone (not a JSON object, no key)
     restore_s: float = 0.0
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
-        """One changelog record: the latest value wins, a tombstone deletes."""
-        if key is None:
-            return
+        """One changelog record: the latest value wins, a tombstone deletes; anything else
+        (another writer's bytes) is skipped and counted, never trusted or raised."""
         self.records_read += 1
-        name = key.decode("utf-8")
-        if value is None:
+        name = key.decode("utf-8", "replace") if key is not None else None
+        row = records.json_object(value)
+        if name is None or (value is not None and row is None):
+            self.skipped += 1
+        elif row is None:
             self.values.pop(name, None)
         else:
-            self.values[name] = json.loads(value)
+            self.values[name] = row
 
     def restore(self, bootstrap_servers: str) -> StoreView:
         """Read the changelog from the beginning to its end (committed records only)."""

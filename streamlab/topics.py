@@ -38,14 +38,17 @@ class Topic:
         }
 
 
+# The broker stamps each raw record with its append time, a clock producers cannot set: the
+# jobs trust an event time only up to an hour ahead of it (streamlab.events.MAX_AHEAD_MS).
+APPEND_TIME = {"message.timestamp.type": "LogAppendTime"}
 RAW = [
-    Topic("clicks", 3, "User page views (keyed by user_id)."),
-    Topic("orders", 3, "Orders with line items (keyed by order_id)."),
-    Topic("payments", 3, "Card payments for orders (keyed by order_id)."),
+    Topic("clicks", 3, "User page views (keyed by user_id).", extra=APPEND_TIME),
+    Topic("orders", 3, "Orders with line items (keyed by order_id).", extra=APPEND_TIME),
+    Topic("payments", 3, "Card payments for orders (keyed by order_id).", extra=APPEND_TIME),
     Topic("customers", 1, "Customer changelog, the table side of joins (keyed by customer_id).",
-          cleanup_policy="compact", retention_ms=-1),
+          cleanup_policy="compact", retention_ms=-1, extra=APPEND_TIME),
     Topic("products", 1, "Product reference data, the global-table side (keyed by product_id).",
-          cleanup_policy="compact", retention_ms=-1),
+          cleanup_policy="compact", retention_ms=-1, extra=APPEND_TIME),
 ]
 
 ITEM_BRANCHES = ["electronics", "fashion", "home", "other"]

@@ -30,6 +30,14 @@ def test_compose_file_is_valid():
     assert services["jobmanager"]["environment"]["STREAMLAB_KAFKA_BOOTSTRAP"] == "kafka:9092"
 
 
+def test_every_published_port_is_on_loopback_and_web_submission_is_off():
+    """Kafka and Flink's REST API have no authentication: nothing but this host may reach them."""
+    services = config("--env-file", "docker/cluster.env", "--profile", "cluster")["services"]
+    published = [(name, port) for name, service in services.items() for port in service.get("ports", [])]
+    assert published and all(port["host_ip"] == "127.0.0.1" for _, port in published), published
+    assert "web.submit.enable: false" in services["jobmanager"]["environment"]["FLINK_PROPERTIES"]
+
+
 def test_the_cluster_profile_is_three_brokers_and_two_taskmanagers():
     services = config("--env-file", "docker/cluster.env", "--profile", "cluster")["services"]
     assert set(services) == {"kafka", "kafka-2", "kafka-3", "jobmanager", "taskmanager", "taskmanager-2"}

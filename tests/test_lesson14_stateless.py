@@ -4,6 +4,7 @@ this job's outputs with the same oracle.)"""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import pytest
@@ -23,9 +24,23 @@ SPEC = generator.GeneratorSpec(seed=1414, count=6_000, start_ms=generator.Genera
                                malformed_fraction=0.05, late_fraction=0.05)
 
 
+def _planted(topic: str, key: str, ts_ms: int, how: str) -> generator.Record:
+    """A record that passes every rule but the event-time bounds (streamlab.events)."""
+    doc = {"schema_version": 1, "ts_ms": ts_ms, "event_id": key, "user_id": "u-1", "url": "/",
+           "device": "mobile", "user_agent": "Mozilla/5.0", "order_id": key, "customer_id": "c-0001",
+           "items": [{"product_id": "p-001", "category": "home", "quantity": 1, "unit_price_cents": 100}]}
+    return generator.Record(topic, key.encode(), json.dumps(doc).encode(), SPEC.start_ms, f"malformed:{how}")
+
+
+# Issue 17's first finding: 15 digits, as the integer rule allows, but 31,000 years ahead.
+PLANTED = [_planted("orders", "o-1414-far-future", 999_999_999_999_999, "far-future"),
+           _planted("clicks", "e-1414-pre-2000", 5, "pre-2000")]
+
+
 @pytest.fixture(scope="module")
 def lesson14_run(platform):
-    produced = producer.produce(generator.generate(SPEC), platform.bootstrap_servers, progress=False)
+    produced = producer.produce([*PLANTED, *generator.generate(SPEC)], platform.bootstrap_servers,
+                                progress=False)
     deploy.deploy(platform, "lesson14")
     jobwatch.wait_caught_up(platform, JOB.name, INPUTS, timeout_s=300)
     return platform, produced
@@ -47,7 +62,7 @@ def test_every_malformed_event_is_dead_lettered_with_reason(lesson14_run):
             if m.headers["dlq.job"] == JOB.name.encode()]
     originals = {
         (r.topic, r.key, r.value)
-        for r in generator.generate(SPEC) if r.kind.startswith("malformed") and r.topic in INPUTS
+        for r in [*PLANTED, *generator.generate(SPEC)] if r.kind.startswith("malformed") and r.topic in INPUTS
     }
     assert len(originals) == sum(produced.get(f"{topic}:malformed", 0) for topic in INPUTS)
     assert produced["payments:malformed"] > 0
@@ -59,6 +74,9 @@ def test_every_malformed_event_is_dead_lettered_with_reason(lesson14_run):
     reasons = {m.headers["dlq.reason"].decode() for m in dead}
     assert {"not a JSON object", "unsupported schema_version",
             "ts_ms is not a non-negative integer"} <= reasons
+    planted = {m.key: m.headers["dlq.reason"].decode() for m in dead if m.key in {r.key for r in PLANTED}}
+    assert planted == {b"o-1414-far-future": "ts_ms is over an hour ahead of its Kafka timestamp",
+                       b"e-1414-pre-2000": "ts_ms is before 2000-01-01"}
 
 
 def test_another_client_reads_the_outputs(lesson14_run):

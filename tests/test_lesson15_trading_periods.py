@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import assert_equals_oracle, run_job
-from streamlab import generator
+from streamlab import deploy, generator
 from streamlab import events as ev
+from streamlab.flink_rest import FlinkRest
 from validation import lesson15_trading_periods
 
 pytestmark = pytest.mark.platform
@@ -24,11 +25,20 @@ PLANTED_LATE = ev.Order("o-1551-planted-late", "c-0001", [ev.LineItem("p-001", "
                         "EUR", FRIDAY_CLOSING_MS - 300_000)
 
 
+# Issue 17's first finding: an order 31,000 years ahead, valid but for its time, first in the
+# topic. It once put this job in a restart loop; trusted, it would make every later order late.
+FAR_FUTURE = ev.Order("o-1551-far-future", "c-0001", [ev.LineItem("p-001", "home", 1, 100)], "EUR",
+                      999_999_999_999_999)
+
+
+def _record(order: ev.Order, kind: str) -> generator.Record:
+    return generator.Record("orders", order.order_id.encode(), ev.encode(order), SPEC.start_ms, kind)
+
+
 @pytest.fixture(scope="module")
 def periods_run(platform):
-    planted = generator.Record("orders", PLANTED_LATE.order_id.encode(), ev.encode(PLANTED_LATE),
-                               PLANTED_LATE.ts_ms, "late")
-    run_job(platform, "lesson15-trading-periods", [*generator.generate(SPEC), planted])
+    run_job(platform, "lesson15-trading-periods",
+            [_record(FAR_FUTURE, "malformed:far-future"), *generator.generate(SPEC), _record(PLANTED_LATE, "late")])
     return platform
 
 
@@ -42,3 +52,12 @@ def test_revenue_is_in_a_closed_period_a_running_one_or_late(periods_run):
     assert counts["revenue_late"] > 0 and counts["revenue_open"] > 0, counts
     assert (counts["revenue_counted"] + counts["revenue_open"] + counts["revenue_late"]
             == counts["revenue_produced"]), counts
+
+
+def test_an_order_from_the_far_future_moves_no_clock(periods_run):
+    """Only the data set's own late orders are late: the far-future one moved no stream time."""
+    counts = lesson15_trading_periods.counts(periods_run.bootstrap_servers)
+    assert 0 < counts["revenue_late"] < counts["revenue_produced"] // 20, counts
+    rest = FlinkRest(periods_run.flink_rest_url)
+    job = rest.running_job(deploy.job_spec("lesson15-trading-periods").name)
+    assert job is not None and rest.restarts(job["jid"]) == 0, "the job restarted"

@@ -38,27 +38,28 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
     partition's final stream time (heartbeats included) into ``<table>_partitions``.
 
     ``stream_time_ms`` is the largest event time in the partition up to and including the
-    record (heartbeats and all; 0 where a record has none), as Kafka Streams defines it.
+    record (heartbeats and all; 0 where a record has none, or one over ``MAX_AHEAD_MS`` ahead of
+    its Kafka timestamp), as Kafka Streams defines it.
     """
     rows = [
-        (m.topic, m.partition, m.offset, m.key, m.value,
+        (m.topic, m.partition, m.offset, m.timestamp_ms, m.key, m.value,
          {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in m.headers.items()})
         for m in kafka_io.read_all(bootstrap, topic)
     ]
-    frame = pd.DataFrame(rows, columns=["topic", "partition", "offset", "key", "value", "headers"])
+    frame = pd.DataFrame(rows, columns=["topic", "partition", "offset", "timestamp_ms", "key", "value",
+                                        "headers"])
     frame["headers"] = frame["headers"].map(json.dumps)
     con.register("incoming", frame)
     con.execute(
         f"""CREATE OR REPLACE TABLE {table} AS
         WITH typed AS (
           SELECT topic, "partition"::INTEGER AS "partition", "offset"::BIGINT AS "offset",
-                 key::BLOB AS key, value::BLOB AS value, headers::JSON AS headers,
-                 try(decode(value::BLOB)) AS doc
+                 timestamp_ms::BIGINT AS timestamp_ms, key::BLOB AS key, value::BLOB AS value,
+                 headers::JSON AS headers, try(decode(value::BLOB)) AS doc
           FROM incoming
         ), timed AS (
-          SELECT *, max(coalesce(try_cast(try(json_extract_string(doc, '$.ts_ms')) AS BIGINT), 0))
-                      OVER (PARTITION BY topic, "partition" ORDER BY "offset"
-                            ROWS UNBOUNDED PRECEDING) AS stream_time_ms
+          SELECT *, max({trusted_ms()}) OVER (PARTITION BY topic, "partition" ORDER BY "offset"
+                                                ROWS UNBOUNDED PRECEDING) AS stream_time_ms
           FROM typed
         )
         SELECT * FROM timed
@@ -67,11 +68,18 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
     con.execute(
         f"""CREATE OR REPLACE TABLE {table}_partitions AS
         SELECT "partition"::INTEGER AS "partition",
-               max(coalesce(try_cast(try(json_extract_string(try(decode(value::BLOB)), '$.ts_ms')) AS BIGINT), 0))
-                 AS stream_time_ms
+               max({trusted_ms('try(decode(value::BLOB))')}) AS stream_time_ms
         FROM incoming GROUP BY ALL"""
     )
     con.unregister("incoming")
+
+
+def trusted_ms(doc: str = "doc") -> str:
+    """The record's ``ts_ms`` when it is an integer no further ahead of its Kafka timestamp than
+    clock skew allows, else 0: what may move stream time."""
+    text = f"coalesce(try(json_extract_string({doc}, '$.ts_ms')), '')"
+    return (f"CASE WHEN regexp_full_match({text}, '[0-9]{{1,15}}') AND {text}::BIGINT <= timestamp_ms + "
+            f"{events.MAX_AHEAD_MS} THEN {text}::BIGINT ELSE 0 END")
 
 
 def _text(path: str, doc: str = "doc") -> str:
@@ -101,6 +109,9 @@ def _envelope(*ids: str) -> str:
         f"WHEN {_text('$.schema_version')} IS DISTINCT FROM '1' THEN 'unsupported schema_version'",
         *[f"WHEN {_blank('$.' + name)} THEN 'missing {name}'" for name in ids],
         f"WHEN NOT {_digits('$.ts_ms', '[0-9]{1,15}')} THEN 'ts_ms is not a non-negative integer'",
+        f"WHEN {_text('$.ts_ms')}::BIGINT < {events.EARLIEST_TS_MS} THEN 'ts_ms is before 2000-01-01'",
+        f"WHEN {_text('$.ts_ms')}::BIGINT > timestamp_ms + {events.MAX_AHEAD_MS}"
+        " THEN 'ts_ms is over an hour ahead of its Kafka timestamp'",
     ])
 
 

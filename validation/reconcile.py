@@ -25,8 +25,9 @@ def _oracle_inputs(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"""CREATE OR REPLACE TEMP VIEW raw_{stream} AS
             SELECT * EXCLUDE (heartbeat) FROM (
               SELECT kafka_topic AS topic, kafka_partition AS "partition", kafka_offset AS "offset",
-                     encode(coalesce(key, '')) AS key, value, headers, doc::VARCHAR AS doc, heartbeat,
-                     max(coalesce(epoch_ms(event_time), 0)) OVER (
+                     epoch_ms(kafka_time) AS timestamp_ms, encode(coalesce(key, '')) AS key, value,
+                     headers, doc::VARCHAR AS doc, heartbeat,
+                     max({oracle.trusted_ms('doc::VARCHAR')}) OVER (
                        PARTITION BY kafka_partition ORDER BY kafka_offset ROWS UNBOUNDED PRECEDING
                      ) AS stream_time_ms
               FROM wh.raw.{stream})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyflink.table import TableEnvironment
 
+from streamlab.events import MAX_AHEAD_MS
 from streamlab.generator import HEARTBEAT_HEADER
 
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the
@@ -20,6 +21,15 @@ def interval(seconds: int) -> str:
     """A SQL interval literal for any number of seconds (``INTERVAL '120' SECOND`` is refused:
     the leading field holds two digits)."""
     return f"INTERVAL '{seconds // 60}:{seconds % 60:02d}' MINUTE TO SECOND"
+
+
+# --8<-- [start:trusted_time]
+def trusted(ts: str = "ts") -> str:
+    """``ts``, or epoch 0 when it is further ahead of the record's Kafka timestamp (the broker's
+    append time) than clock skew allows: a time no record can have had yet moves no clock."""
+    return (f"CASE WHEN {ts} <= src_timestamp + {interval(MAX_AHEAD_MS // 1000)} THEN {ts} "
+            "ELSE TO_TIMESTAMP_LTZ(0, 3) END")
+# --8<-- [end:trusted_time]
 
 
 def _options(options: dict[str, str]) -> str:
@@ -35,21 +45,21 @@ def raw_source(
     jobs skip them; they exist only to move event time forward.
 
     With ``watermark_delay_s`` the table gets an event-time column ``ts`` (from the payload's
-    ``ts_ms``, read by ``JSON_FIELDS``; epoch 0 when unreadable, so a bad record can never hold
-    event time back or push it forward), a processing-time column ``proc`` (to order
-    per-partition state, see
-    ``streams.create_stream_time_view``) and a watermark that trails the largest ``ts`` seen
-    by that delay, emitted on every event so windows fire as soon as they can.
+    ``ts_ms``, read by ``JSON_FIELDS``; epoch 0 unless it is an integer, so a bad record can never
+    hold event time back), a processing-time column ``proc`` (to order per-partition state, see
+    ``streams.create_stream_time_view``) and a watermark that trails the largest ``trusted``
+    ``ts`` seen by that delay (a far-future time cannot push it forward), emitted on every
+    event so windows fire as soon as they can.
     """
     # --8<-- [start:event_time_watermark]
     event_time = ""
     watermark_options: dict[str, str] = {}
     if watermark_delay_s is not None:
-        ts_ms = "TRY_CAST(JSON_FIELDS(payload, 'ts_ms').ts_ms AS BIGINT)"
+        ts_ms = "TRY_CAST(REGEXP_EXTRACT(JSON_FIELDS(payload, 'ts_ms').ts_ms, '^([0-9]{1,15})$', 1) AS BIGINT)"
         event_time = (
             f",\n  ts AS COALESCE(TO_TIMESTAMP_LTZ({ts_ms}, 3), TO_TIMESTAMP_LTZ(0, 3)),"
             "\n  proc AS PROCTIME(),"
-            f"\n  WATERMARK FOR ts AS ts - {interval(watermark_delay_s)}"
+            f"\n  WATERMARK FOR ts AS {trusted()} - {interval(watermark_delay_s)}"
         )
         # The watermark is the minimum over partitions, and a backlog is read one partition's
         # batch at a time, so it says little about a single record: jobs judge lateness on
@@ -65,6 +75,7 @@ CREATE TABLE {table} (
   src_partition INT METADATA FROM 'partition' VIRTUAL,
   src_offset BIGINT METADATA FROM 'offset' VIRTUAL,
   src_headers MAP<STRING, BYTES> METADATA FROM 'headers' VIRTUAL,
+  src_timestamp TIMESTAMP_LTZ(3) METADATA FROM 'timestamp' VIRTUAL,
   heartbeat AS src_headers['{HEARTBEAT_HEADER}'] IS NOT NULL{event_time}
 ) WITH (
   {_options({

@@ -144,8 +144,12 @@ def create_event_time_source(
 # --8<-- [start:stream_time]
 def create_stream_time_view(env: TableEnvironment, stream: str) -> None:
     """``<stream>_timed``: ``<stream>_raw``'s origin, ``ts`` and parsed ``doc``, plus
-    ``stream_time``, the largest event time seen so far in the record's partition (heartbeats
-    included), as Kafka Streams tracks it. The record is parsed here, before this state, so
+    ``stream_time``, the largest trusted event time (``kafka_ddl.trusted``) seen so far in the
+    record's partition (heartbeats included), as Kafka Streams tracks it: a record whose
+    ``ts_ms`` is not an integer, or is ahead of its append time, never moves it. Such a
+    record is dead-lettered; one that breaks only another rule moves it, as a record a Kafka
+    Streams topology filters out does, because the watermark (computed at the source, from
+    the record's time alone) must never lead stream time. The record is parsed here, before this state, so
     every branch of a job after it shares the one parse.
 
     It is keyed state, so it survives a restore; Flink's watermark does not (it restarts from
@@ -155,10 +159,11 @@ def create_stream_time_view(env: TableEnvironment, stream: str) -> None:
     """
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW {stream}_timed AS
-SELECT *, CAST(MAX(ts) OVER (PARTITION BY src_partition ORDER BY proc
+SELECT *, CAST(MAX({kafka_ddl.trusted()}) OVER (PARTITION BY src_partition ORDER BY proc
                              ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS TIMESTAMP_LTZ(3))
             AS stream_time
-FROM (SELECT src_topic, src_partition, src_offset, heartbeat, ts, proc, {parse(stream)} AS doc
+FROM (SELECT src_topic, src_partition, src_offset, src_timestamp, heartbeat, ts, proc,
+             {parse(stream)} AS doc
       FROM {stream}_raw)""")
 
 

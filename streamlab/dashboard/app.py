@@ -11,21 +11,24 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from streamlab.config import Settings
 from streamlab.dashboard import assets
 from streamlab.dashboard.feed import Batch, Feed
-from streamlab.dashboard.health import Health
+from streamlab.dashboard.health import Health, restart_loop_alert
 from streamlab.dashboard.hub import Hub
 from streamlab.dashboard.notify import Notifier
 from streamlab.dashboard.views import TOPICS, Views
@@ -37,6 +40,20 @@ log = logging.getLogger("streamlab.dashboard")
 Limit = Annotated[int, Query(ge=1, le=200, description="how many, newest first")]
 Windows = Annotated[int, Query(ge=1, le=1440, description="how many 1-minute windows")]
 Severity = Annotated[str, Query(pattern="^(low|medium|high)$", description="low, medium or high")]
+BEARER = HTTPBearer(auto_error=False, description="the token in <state>/dashboard/token")
+
+
+class Problem(BaseModel):
+    """Every 4xx answer: one sentence saying what was wrong."""
+
+    detail: str
+
+
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem, "description": "No such key in the view"}}
+WRITE_REFUSED: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No token, or not the token"},
+    403: {"model": Problem, "description": "A page of another origin"},
+}
 
 
 def token_path(settings: Settings) -> Path:
@@ -72,6 +89,13 @@ class State:
             if update is not None and self.restored_s is not None:  # history is not pushed: it is the snapshot
                 self.hub.publish(update.kind, update.data)
 
+    def raise_alert(self, alert: dict[str, Any], notifier: Notifier) -> None:
+        """A platform alert: into the feed and to live clients, and to the webhook, once."""
+        update = self.views.platform_alert(alert)
+        if update is not None:
+            self.hub.publish(update.kind, update.data)
+            notifier.submit(alert)
+
     def restored(self, seconds: float) -> None:
         if self.restored_s is None:
             self.restored_s = seconds
@@ -98,7 +122,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
         health = Health(settings)
         feed.start()
         notifier.start()
-        watcher = asyncio.create_task(_watch_health(state, health))
+        watcher = asyncio.create_task(_watch_health(state, health, notifier))
         # --8<-- [end:lifespan]
         try:
             yield
@@ -119,12 +143,21 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     async def bad_parameter(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"][1:]) or "request"
+        if first["loc"][0] == "path" and where in KEY_PATTERNS:  # a typo in an id, not a missing key
+            example = KEY_PATTERNS[where].strip("^$").replace("\\d+", "0042")
+            return JSONResponse({"detail": f"bad {where} '{first['input']}': expected the form {example}"},
+                                status_code=400)
         return JSONResponse({"detail": f"bad parameter {where}: {first['msg']}"}, status_code=400)
     # --8<-- [end:bad_parameter]
 
     # --8<-- [start:writer]
-    def writer(authorization: Annotated[str | None, Header()] = None) -> None:
-        if not authorization or not secrets.compare_digest(authorization, f"Bearer {state.token}"):
+    def writer(request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
+        if not same_origin(request.headers.get("origin"), settings):
+            raise HTTPException(403, f"cross-origin write refused (Origin {request.headers['origin']!r})")
+        # Compared as bytes: HTTP headers arrive as latin-1 text, which compare_digest refuses
+        # unless it is ASCII; any malformed header is then simply not the token.
+        given = bearer.credentials.encode("latin-1", "replace") if bearer else b""
+        if not secrets.compare_digest(given, state.token.encode()):
             raise HTTPException(401, f"this endpoint needs 'Authorization: Bearer <token>' with the "
                                      f"token in {token_path(settings)}")
     # --8<-- [end:writer]
@@ -144,7 +177,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
         return state.views.categories()
 
     @app.get("/api/categories/{category}/revenue",
-             summary="A category's revenue in its latest windows (latest first)")
+             summary="A category's revenue in its latest windows (latest first)", responses=NOT_FOUND)
     async def category_revenue(category: str, windows: Windows = 2) -> dict[str, Any]:
         rows = state.views.latest_windows(category, windows)
         if not rows:
@@ -153,31 +186,31 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
         return {"category": category, "latest": rows[0], "previous": rows[1] if len(rows) > 1 else None,
                 "windows": rows}
 
-    @app.get("/api/categories/{category}/products", summary="Drill-down: a category's products by revenue")
+    @app.get("/api/categories/{category}/products", summary="Drill-down: a category's products by revenue", responses=NOT_FOUND)
     async def category_products(category: str, limit: Limit = 20) -> dict[str, Any]:
         rows = state.views.category_products(category)
         if not rows:
             raise HTTPException(404, f"no products in category '{category}'")
         return {"category": category, "products": rows[:limit]}
 
-    @app.get("/api/users/{user_id}/session", summary="A user's visit still open, and the last closed one")
-    async def user_session(user_id: Annotated[str, Depends(_key("user_id"))]) -> dict[str, Any]:
+    @app.get("/api/users/{user_id}/session", summary="A user's visit still open, and the last closed one", responses=NOT_FOUND)
+    async def user_session(user_id: Annotated[str, _key("user_id")]) -> dict[str, Any]:
         found = state.views.session(user_id)
         if found is None:
             raise HTTPException(404, f"no session for user '{user_id}'")
         return found
 
     # --8<-- [start:customer_route]
-    @app.get("/api/customers/{customer_id}", summary="A customer's running stats (the customer-orders store)")
-    async def customer(customer_id: Annotated[str, Depends(_key("customer_id"))]) -> dict[str, Any]:
+    @app.get("/api/customers/{customer_id}", summary="A customer's running stats (the customer-orders store)", responses=NOT_FOUND)
+    async def customer(customer_id: Annotated[str, _key("customer_id")]) -> dict[str, Any]:
         found = state.views.customers.get(customer_id)
         if found is None:
             raise HTTPException(404, f"no orders for customer '{customer_id}' ({len(state.views.customers):,} customers)")
         return {"customer_id": customer_id, **found}
     # --8<-- [end:customer_route]
 
-    @app.get("/api/cards/{card_id}/alerts", summary="The latest alerts for a card")
-    async def card_alerts(card_id: Annotated[str, Depends(_key("card_id"))], limit: Limit = 20) -> dict[str, Any]:
+    @app.get("/api/cards/{card_id}/alerts", summary="The latest alerts for a card", responses=NOT_FOUND)
+    async def card_alerts(card_id: Annotated[str, _key("card_id")], limit: Limit = 20) -> dict[str, Any]:
         found = state.views.card_alerts(card_id, limit)
         if found is None:
             raise HTTPException(404, f"no alerts for card '{card_id}'")
@@ -188,7 +221,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
                      ) -> list[dict[str, Any]]:
         return state.views.latest_alerts(limit, min_severity)
 
-    @app.get("/api/alerts/{alert_id}", summary="Drill-down: an alert with its evidence and the card's other alerts")
+    @app.get("/api/alerts/{alert_id}", summary="Drill-down: an alert with its evidence and the card's other alerts", responses=NOT_FOUND)
     async def alert(alert_id: str) -> dict[str, Any]:
         found = state.views.alert(alert_id)
         if found is None:
@@ -198,7 +231,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
 
     # --8<-- [start:ack_route]
     @app.post("/api/alerts/{alert_id}/ack", summary="Acknowledge an alert (needs the token)",
-              dependencies=[Depends(writer)])
+              dependencies=[Depends(writer)], responses=WRITE_REFUSED | NOT_FOUND)
     async def acknowledge(alert_id: str) -> dict[str, Any]:
         if state.views.alert(alert_id) is None:
             raise HTTPException(404, f"no alert '{alert_id}'")
@@ -219,7 +252,11 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     @app.websocket("/ws")
     async def live(ws: WebSocket, since: int | None = None) -> None:
         """Updates as they happen: ``{"seq", "type": window|alert|health|ack|reset, "sent_ms", "data"}``.
-        Reconnect with ``?since=<last seq>`` to resume."""
+        Reconnect with ``?since=<last seq>`` to resume. A page of another origin is refused
+        (browsers let any page open a WebSocket to any host, and send its Origin)."""
+        if not same_origin(ws.headers.get("origin"), settings):
+            await ws.close(code=1008, reason="cross-origin WebSocket refused")
+            return
         await ws.accept()
         client = state.hub.subscribe(since)
         pump = asyncio.create_task(_pump(ws, client.queue))
@@ -237,6 +274,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     # --8<-- [end:websocket]
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.openapi = lambda: _spec(app)  # type: ignore[method-assign]
 
     @app.get("/vendor/chart.js", include_in_schema=False)
     def chart_library() -> FileResponse:  # one unversioned URL: the version lives in assets.py only
@@ -246,19 +284,36 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
 
 
 # --8<-- [start:key_check]
-def _key(name: str):
-    """A path parameter that must look like the generator's ids (a typo is a 400, not a 404)."""
-    pattern = KEY_PATTERNS[name]
-
-    def check(request: Request) -> str:
-        value = request.path_params[name]
-        if not re.fullmatch(pattern, value):
-            example = pattern.strip("^$").replace("\\d+", "0042")
-            raise HTTPException(400, f"bad {name} '{value}': expected the form {example}")
-        return value
-
-    return check
+def _key(name: str) -> Any:
+    """A path parameter that must look like the generator's ids (a typo is a 400, not a 404):
+    declared with its pattern, so the spec says what the API checks (``bad_parameter`` words it)."""
+    example = KEY_PATTERNS[name].strip("^$").replace("\\d+", "0042")
+    return PathParam(pattern=KEY_PATTERNS[name], description=f"of the form {example}")
 # --8<-- [end:key_check]
+
+
+def same_origin(origin: str | None, settings: Settings) -> bool:
+    """No Origin (a client that is not a browser page), or the dashboard's own address."""
+    port = settings.dashboard_port
+    return origin is None or origin in {f"http://{settings.host}:{port}", f"http://127.0.0.1:{port}",
+                                        f"http://localhost:{port}"}
+
+
+def _spec(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's spec, saying 400 where it says 422: ``bad_parameter`` answers a bad parameter
+    with a 400 and a ``Problem``, never FastAPI's 422 and its list of errors."""
+    if app.openapi_schema is None:
+        spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        for operation in (op for path in spec["paths"].values() for op in path.values()):
+            if operation["responses"].pop("422", None) is not None:
+                operation["responses"]["400"] = {
+                    "description": "A parameter is not valid",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        schemas = spec["components"]["schemas"]
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = spec
+    return app.openapi_schema
 
 
 async def _pump(ws: WebSocket, queue: asyncio.Queue[str]) -> None:
@@ -273,11 +328,14 @@ async def _listen(ws: WebSocket) -> None:
             await ws.receive_text()
 
 
-async def _watch_health(state: State, health: Health) -> None:
+async def _watch_health(state: State, health: Health, notifier: Notifier) -> None:
     while True:
         try:
             state.health = await asyncio.to_thread(health.check)
             state.hub.publish("health", state.health)
+            for row in state.health["jobs"]:
+                if row["restart_loop"]:
+                    state.raise_alert(restart_loop_alert(row, state.health["checked_ms"]), notifier)
         except Exception as err:  # noqa: BLE001 - keep watching
             log.warning("health check failed: %s", err)
         await asyncio.sleep(HEALTH_EVERY_S)

@@ -1,4 +1,5 @@
-"""Pipeline health for the page: each job's state, its last checkpoint and its consumer lag."""
+"""Pipeline health for the page: each job's state, its last checkpoint, its consumer lag, its
+restarts and last failure, and the alert a restart loop raises."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Any
 from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from streamlab import deploy
+from streamlab import deploy, jobhealth
 from streamlab.config import Settings
-from streamlab.flink_rest import FlinkRest
+from streamlab.flink_rest import ACTIVE_STATES, FlinkRest
 
 
 class Health:
@@ -23,24 +24,36 @@ class Health:
     def check(self) -> dict[str, Any]:
         now_ms = int(time.time() * 1000)
         try:
-            running = {job["name"]: job for job in self.rest.jobs() if job["state"] == "RUNNING"}
+            running = {job["name"]: job for job in self.rest.jobs() if job["state"] in ACTIVE_STATES}
             flink_error = None
         except Exception as err:  # noqa: BLE001 - health reports, it does not fail
             running, flink_error = {}, str(err)
-        jobs = []
-        for spec in deploy.JOBS.values():
-            job = running.get(spec.name)
-            row: dict[str, Any] = {"job": spec.key, "name": spec.name, "state": "RUNNING" if job else "NOT RUNNING",
-                                   "last_checkpoint": None, "lag": None}
-            if job:
-                done = self.rest.last_completed_checkpoint(job["jid"])
-                if done:
-                    row["last_checkpoint"] = {"id": done["id"], "age_s": round((now_ms - done["latest_ack_timestamp"]) / 1000, 1),
-                                              "duration_ms": done.get("end_to_end_duration"),
-                                              "size_bytes": done.get("state_size")}
-                row["lag"] = self._lag(spec.name, list(spec.inputs))
-            jobs.append(row)
+        # Every lesson's job, running or not, then any other job the cluster runs (whoever
+        # submitted it, a job in a restart loop starves the lessons' jobs of the same slots).
+        catalog = {spec.name: spec for spec in deploy.JOBS.values()}
+        others = sorted(name for name in running if name not in catalog)
+        jobs = [self._row(name, catalog.get(name), running.get(name), now_ms) for name in [*catalog, *others]]
         return {"checked_ms": now_ms, "flink_error": flink_error, "jobs": jobs}
+
+    def _row(self, name: str, spec: deploy.JobSpec | None, job: dict[str, Any] | None, now_ms: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"job": spec.key if spec else None, "name": name,
+                               "state": job["state"] if job else "NOT RUNNING", "job_id": None,
+                               "last_checkpoint": None, "lag": None, "restarts": None, "last_failure": None,
+                               "last_failure_age_s": None, "restart_loop": False}
+        if job is None:
+            return row
+        row["job_id"] = job["jid"]
+        row.update(jobhealth.failures(self.rest, job["jid"]).as_dict(now_ms))
+        row.pop("last_failure_ms")
+        row.pop("last_checkpoint_ms")
+        done = self.rest.last_completed_checkpoint(job["jid"])
+        if done:
+            row["last_checkpoint"] = {"id": done["id"], "age_s": round((now_ms - done["latest_ack_timestamp"]) / 1000, 1),
+                                      "duration_ms": done.get("end_to_end_duration"),
+                                      "size_bytes": done.get("state_size")}
+        if spec:
+            row["lag"] = self._lag(spec.name, list(spec.inputs))
+        return row
 
     def _lag(self, group: str, topics: list[str]) -> int | None:
         """Records the job's group has not committed yet (Flink commits at each checkpoint)."""
@@ -55,3 +68,12 @@ class Health:
                        for (t, p), offset in mine.items())
         except Exception:  # noqa: BLE001 - no lag is shown rather than a broken page
             return None
+
+
+def restart_loop_alert(row: dict[str, Any], now_ms: int) -> dict[str, Any]:
+    """The alert for a job ``check`` found in a restart loop: one per job id (a redeploy, with
+    a new id, alerts again if it loops again)."""
+    return {"alert_id": f"restart-loop:{row['name']}:{row['job_id']}", "rule": "restart-loop",
+            "severity": "high", "card_id": "", "job": row["name"], "ts_ms": now_ms,
+            "restarts": row["restarts"],
+            "detail": f"{row['name']} restarted {row['restarts']} times; last failure: {row['last_failure']}"}

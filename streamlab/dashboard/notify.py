@@ -13,18 +13,19 @@ the receiver also gets the alert id as ``Idempotency-Key``.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
+import queue
 import threading
 from pathlib import Path
 from typing import Any
 
 import httpx
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from streamlab import records
 from streamlab.config import Settings
-from streamlab.dashboard.views import SEVERITIES
+from streamlab.dashboard.views import SEVERITIES, readable
 
 TOPIC = "alerts"
 FIRST_RETRY_S, MAX_RETRY_S = 0.5, 30.0
@@ -42,8 +43,9 @@ def group_id(settings: Settings) -> str:
 # --8<-- [start:worth_sending]
 def worth_sending(alert: dict[str, Any], settings: Settings) -> bool:
     """The configured thresholds: every alert is shown and logged, these are also sent."""
+    amount = alert.get("amount_cents")
     return (SEVERITIES.index(alert["severity"]) >= SEVERITIES.index(settings.alert_min_severity)
-            and (alert.get("amount_cents") or 0) >= settings.alert_min_amount_cents)
+            and (amount if records.is_int(amount) else 0) >= settings.alert_min_amount_cents)
 # --8<-- [end:worth_sending]
 
 
@@ -55,16 +57,25 @@ class Notifier(threading.Thread):
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.sent: set[str] = set(self.path.read_text().split()) if self.path.exists() else set()
         self.attempts = 0
+        self.skipped = 0  # records on the alerts topic that are not alerts
+        self.last_error: str | None = None
         self.ready = threading.Event()  # assigned: from here on, no alert is missed
         self._stopping = threading.Event()
+        self._raised: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()  # platform alerts (``submit``)
         self._http = httpx.Client(timeout=10.0)
 
     def stop(self) -> None:
         self._stopping.set()
 
+    def submit(self, alert: dict[str, Any]) -> None:
+        """An alert the dashboard raised itself (not from the alerts topic): handled in order
+        with the others, on this thread, and sent once like them (``notified.txt``)."""
+        self._raised.put(alert)
+
     def status(self) -> dict[str, Any]:
         return {"webhook": self.settings.webhook_url is not None, "ready": self.ready.is_set(),
-                "sent": len(self.sent), "attempts": self.attempts}
+                "alive": self.is_alive(), "sent": len(self.sent), "attempts": self.attempts,
+                "skipped": self.skipped, "last_error": self.last_error}
 
     # --8<-- [start:notify_loop]
     def run(self) -> None:
@@ -77,19 +88,40 @@ class Notifier(threading.Thread):
         consumer.subscribe([TOPIC], on_assign=lambda c, parts: self._assigned(c, parts))
         try:
             while not self._stopping.is_set():
+                while not self._raised.empty():
+                    self._handle_safely(self._raised.get())
                 msg = consumer.poll(0.2)
-                if msg is None or msg.error() is not None or msg.value() is None:
+                if msg is None or msg.error() is not None:
                     continue
-                try:
-                    self._handle(json.loads(msg.value()))
-                except (ValueError, KeyError, TypeError) as err:  # not an alert: say so, go on
-                    log.error("skipped record %s/%d@%d of %s: %s", msg.topic(), msg.partition(), msg.offset(),
-                              TOPIC, err)
-                consumer.commit(offsets=[TopicPartition(msg.topic(), msg.partition(), msg.offset() + 1)],
-                                asynchronous=False)
+                alert = readable(TOPIC, msg.value())
+                if alert is None:  # not an alert: say so, go on
+                    self.skipped += 1
+                    log.error("skipped record %s/%d@%d: not an alert", msg.topic(), msg.partition(), msg.offset())
+                else:
+                    self._handle_safely(alert)
+                self._commit(consumer, TopicPartition(msg.topic(), msg.partition(), msg.offset() + 1))
         finally:
             consumer.close()
     # --8<-- [end:notify_loop]
+
+    def _handle_safely(self, alert: dict[str, Any]) -> None:
+        """``_handle``, whose failure (a full disk, a bug) is logged and shown on /api/health
+        instead of ending the thread: the alerts after it still go out."""
+        try:
+            self._handle(alert)
+        except Exception as err:  # noqa: BLE001 - the thread must outlive any one alert
+            self.last_error = f"{alert['alert_id']}: {type(err).__name__}: {err}"
+            log.exception("alert %s not handled", alert["alert_id"])
+
+    def _commit(self, consumer: Consumer, position: TopicPartition) -> None:
+        """A commit that fails (the broker restarting) is not fatal: the next one covers it, and
+        an alert handled again in between is not sent twice (``notified.txt``)."""
+        try:
+            consumer.commit(offsets=[position], asynchronous=False)
+            self.last_error = None
+        except KafkaException as err:
+            self.last_error = f"commit failed: {err}"
+            log.warning("alerts offset %d not committed (%s); the next commit covers it", position.offset, err)
 
     # --8<-- [start:first_start]
     def _assigned(self, consumer: Consumer, parts: list[TopicPartition]) -> None:
@@ -138,7 +170,7 @@ class Notifier(threading.Thread):
                     self._remember(alert["alert_id"])
                     return attempt
                 problem = f"HTTP {response.status_code}"
-            except httpx.HTTPError as err:
+            except (httpx.HTTPError, httpx.InvalidURL) as err:
                 problem = f"{type(err).__name__}: {err}"
             log.warning("webhook attempt %d for %s failed (%s); retrying in %.1fs",
                         attempt, alert["alert_id"], problem, delay)

@@ -9,10 +9,11 @@ per card and in the feed, and one value per customer, product or user.
 
 from __future__ import annotations
 
-import json
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+
+from streamlab import records
 
 SEVERITIES = ["low", "medium", "high"]
 # The session job closes a visit after this many idle minutes (flink_jobs/lesson15_windows/job.py,
@@ -31,7 +32,26 @@ TOPICS = {  # topic: what the dashboard keeps of it
     "store-product-sales": "each product's sales (Lesson 16 store): the category drill-down",
     "products": "product names and categories (reference data)",
 }
+# The fields each topic's rows must carry, with their JSON types, for a view to use them: the
+# jobs always write them so, and a row another writer put there is skipped and counted.
+SHAPES: dict[str, dict[str, type]] = {
+    "l15-revenue-1m": {"category": str, "window_start_ms": int, "revenue_cents": int},
+    "alerts": {"alert_id": str, "card_id": str, "rule": str, "severity": str},
+    "l15-sessions": {"user_id": str, "first_activity_ms": int, "last_activity_ms": int},
+    "l14-clicks": {"user_id": str, "ts_ms": int},
+    "store-customer-orders": {},
+    "store-product-sales": {"revenue_cents": int},
+    "products": {"category": str},
+}
 # --8<-- [end:topics]
+
+
+def readable(topic: str, value: bytes | None) -> dict[str, Any] | None:
+    """The row a job wrote to ``topic``, or None for bytes of any other shape (``SHAPES``)."""
+    row = records.json_object(value)
+    if row is None or not records.has_shape(row, SHAPES.get(topic, {})):
+        return None
+    return None if topic == "alerts" and row["severity"] not in SEVERITIES else row
 
 
 @dataclass(frozen=True)
@@ -56,6 +76,7 @@ class Views:
         self.product_sales: dict[str, dict[str, Any]] = {}
         self.products: dict[str, dict[str, Any]] = {}
         self.records = 0
+        self.skipped = 0  # rows that are not what the jobs write (see SHAPES), left out
 
     # -- writing: one record of a topic at a time, in offset order per partition
 
@@ -68,11 +89,9 @@ class Views:
                 {"store-customer-orders": self.customers, "store-product-sales": self.product_sales,
                  "products": self.products}.get(topic, {}).pop(name, None)
             return None
-        try:
-            row = json.loads(value)
-        except ValueError:
-            return None  # only the jobs write these topics; a generator heartbeat has no JSON body
-        if not isinstance(row, dict):
+        row = readable(topic, value)
+        if row is None:
+            self.skipped += 1  # not a row a job wrote (on products: heartbeats, malformed records)
             return None
         match topic:
             case "l15-revenue-1m":
@@ -90,7 +109,7 @@ class Views:
                 self.customers[name] = row
             case "store-product-sales" if name:
                 self.product_sales[name] = row
-            case "products" if name and "category" in row:
+            case "products" if name:
                 self.products[name] = row
         return None
     # --8<-- [end:apply]
@@ -116,6 +135,13 @@ class Views:
         else:
             self.recent_alerts.append(alert_id)
         return Update("alert", self.alert(alert_id) or row)
+
+    def platform_alert(self, row: dict[str, Any]) -> Update | None:
+        """An alert about the platform itself (a job in a restart loop, ``health``), shown in the
+        feed like a fraud alert; None when it is already there."""
+        if row["alert_id"] in self.alerts:
+            return None
+        return self._alert(row)
 
     def _forget(self, alert_id: str) -> None:
         row = self.alerts.get(alert_id)

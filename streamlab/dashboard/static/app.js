@@ -147,8 +147,9 @@ async function showProducts(category) {
 function alertItem(a, live) {
   if (!(a.alert_id in shown.alerts)) shown.alerts[a.alert_id] = Date.now();
   const li = el("li", { "data-alert-id": a.alert_id, class: live ? "new" : "" });
-  li.append(el("span", { class: `sev sev-${a.severity}` }, a.severity), ` ${a.rule} · ${a.card_id} · `
-    + `${euros(a.amount_cents)} EUR · ${clock(a.ts_ms)}`);
+  li.append(el("span", { class: `sev sev-${a.severity}` }, a.severity), a.job  // a platform alert: a job, not a card
+    ? ` ${a.rule} · ${a.job} · ${a.restarts} restarts · ${clock(a.ts_ms)}`
+    : ` ${a.rule} · ${a.card_id} · ${euros(a.amount_cents)} EUR · ${clock(a.ts_ms)}`);
   if (a.acknowledged) li.classList.add("acknowledged");
   li.onclick = () => showEvidence(a.alert_id);
   return li;
@@ -159,6 +160,7 @@ async function showEvidence(alertId) {
   panel.hidden = false;
   try {
     const a = await getJSON(`/api/alerts/${encodeURIComponent(alertId)}`);
+    if (a.job) { panel.replaceChildren(el("p", {}, `${a.rule} (${a.severity}): ${a.detail}`)); return; }
     panel.replaceChildren(
       el("p", {}, `${a.rule} (${a.severity}) on ${a.card_id}: ${a.detail}`),
       el("p", {}, `payments: ${a.payment_ids.join(", ")} · countries: ${a.countries.join(" → ")} · `
@@ -172,8 +174,13 @@ function drawHealth(h) {
   $("#health tbody").replaceChildren(...h.jobs.map((j) => {
     const tr = el("tr", { "data-job": j.job });
     const cp = j.last_checkpoint ? `#${j.last_checkpoint.id}, ${j.last_checkpoint.age_s}s ago` : "–";
-    tr.append(el("td", {}, j.name), el("td", { class: j.state === "RUNNING" ? "" : "bad" }, j.state),
-      el("td", {}, cp), el("td", {}, j.lag === null ? "–" : String(j.lag)));
+    const failure = j.last_failure ? `${j.last_failure_age_s}s ago: ${j.last_failure}` : "–";
+    tr.append(el("td", {}, j.name),
+      el("td", { class: j.state === "RUNNING" && !j.restart_loop ? "" : "bad" },
+        j.restart_loop ? `${j.state}, RESTART LOOP` : j.state),
+      el("td", {}, cp), el("td", {}, j.lag === null ? "–" : String(j.lag)),
+      el("td", { class: j.restart_loop ? "bad" : "" }, j.restarts === null ? "–" : String(j.restarts)),
+      el("td", { class: "failure" }, failure));
     return tr;
   }));
 }

@@ -4,7 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.StreamReadConstraints;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.DeserializationFeature;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
@@ -34,12 +36,28 @@ import org.apache.flink.table.types.inference.TypeInference;
  * with {@code [*]} gives an ARRAY of such texts, one per element of the array it names, in
  * order (NULL for an element that lacks the field), so parallel arrays line up with their
  * elements. The whole ROW is NULL when the bytes are not one JSON object: not UTF-8, not JSON,
- * trailing data, or nested deeper than Jackson's limit (1,000 levels) — never an exception.
+ * trailing data or a key twice in one object — never an exception. Any depth, number or
+ * name length is read.
  */
 public class JsonFields extends ScalarFunction {
 
+    /**
+     * Jackson's reading limits lifted (nesting depth 1,000, numbers of 1,000 digits, names of
+     * 50,000 characters): the rules judge any JSON object as the oracle's DuckDB reads it,
+     * which has no such limits. Tree reading is iterative, so depth costs memory, not stack;
+     * the Kafka record size bounds both.
+     */
     private static final ObjectMapper MAPPER =
-            new ObjectMapper()
+            new ObjectMapper(
+                            JsonFactory.builder()
+                                    .streamReadConstraints(
+                                            StreamReadConstraints.builder()
+                                                    .maxNestingDepth(Integer.MAX_VALUE)
+                                                    .maxNumberLength(Integer.MAX_VALUE)
+                                                    .maxNameLength(Integer.MAX_VALUE)
+                                                    .maxStringLength(Integer.MAX_VALUE)
+                                                    .build())
+                                    .build())
                     .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
                     .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 

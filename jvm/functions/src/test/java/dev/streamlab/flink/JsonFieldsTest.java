@@ -59,6 +59,15 @@ class JsonFieldsTest {
     }
 
     @Test
+    void anyDepthAndAnyLengthIsRead() {
+        String deep = "[".repeat(100_000) + "]".repeat(100_000);
+        RowData row = fields("{\"id\":\"a-1\",\"x\":" + deep + ",\"ts_ms\":" + "9".repeat(5000) + "}");
+        assertEquals("a-1", row.getString(0).toString());
+        assertEquals(5000, row.getString(1).toString().length());
+        assertEquals("a-1", fields("{\"" + "k".repeat(100_000) + "\":1,\"id\":\"a-1\"}").getString(0).toString());
+    }
+
+    @Test
     void aBadFieldListIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> JsonFields.FieldPath.parseSpec("a, a"));
         assertThrows(IllegalArgumentException.class, () -> JsonFields.FieldPath.parseSpec("a[*].b[*].c"));
