@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     )
 
     startup_timeout_s: float = Field(90.0, gt=0, description="How long `up` waits for readiness.")
+    lock_wait_s: float = Field(
+        600.0, ge=0, description="How long a deploy, savepoint, stop, cancel, restore or drill waits for "
+        "another one on the same job (from the CLI or a DAG) to finish before it gives up."
+    )
 
     @field_validator("webhook_url")
     @classmethod

@@ -30,7 +30,8 @@ from datetime import datetime, timezone
 from confluent_kafka import KafkaException
 
 from streamlab import (
-    deploy, flink_cluster, generator, jobwatch, kafka_broker, kafka_io, lifecycle, processes, rollout, topics,
+    deploy, flink_cluster, generator, joblock, jobwatch, kafka_broker, kafka_io, lifecycle, processes, rollout,
+    topics,
 )
 from streamlab import producer as producer_lib
 from streamlab.config import Settings
@@ -235,6 +236,11 @@ def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None
     recovery, the oracle."""
     _require(settings, scenario)
     jobs = jobs or list(ORACLES)
+    with joblock.all_held(settings, jobs, f"drill {scenario}"):
+        return _run(settings, scenario, count, seed, jobs)
+
+
+def _run(settings: Settings, scenario: str, count: int, seed: int | None, jobs: list[str]) -> DrillResult:
     for key in jobs:
         rollout.roll_out(settings, key)  # a stopped job resumes from its state, as in production
     started_at = datetime.now(timezone.utc)

@@ -5,10 +5,10 @@ state alone hides a poison record that fails it on every attempt."""
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from streamlab.flink_rest import FlinkRest
+from streamlab.flink_rest import ACTIVE_STATES, FlinkRest
 
 # A loop: this many restarts, the last failure this recent (the restart strategy's delay grows
 # from 1 s to 10 s, so a poison record keeps failing the job within this window), and no
@@ -37,14 +37,31 @@ class Failures:
                      and self.last_checkpoint_ms > self.last_failure_ms)
         return self.restarts >= LOOP_RESTARTS and age is not None and age <= LOOP_WINDOW_S and not recovered
 
-    def as_dict(self, now_ms: int | None = None) -> dict[str, Any]:
-        age = self.age_s(now_ms)
-        return {**asdict(self), "last_failure_age_s": None if age is None else round(age, 1),
-                "restart_loop": self.looping(now_ms)}
+
+def blank_row(name: str, state: str = "NOT RUNNING", job_id: str | None = None) -> dict[str, Any]:
+    """A job's row before anything is known of its checkpoints and failures."""
+    return {"name": name, "state": state, "job_id": job_id, "last_checkpoint": None, "restarts": None,
+            "last_failure": None, "last_failure_age_s": None, "restart_loop": False}
 
 
-def failures(rest: FlinkRest, job_id: str) -> Failures:
-    last = rest.last_failure(job_id)
-    done = rest.last_completed_checkpoint(job_id) if last else None
-    return Failures(rest.restarts(job_id), last[0] if last else None, last[1] if last else None,
-                    done["latest_ack_timestamp"] if done else None)
+def job_row(rest: FlinkRest, job: dict[str, Any], now_ms: int | None = None) -> dict[str, Any]:
+    """One job as ``streamlab status`` and the dashboard show it: its state, its newest completed
+    checkpoint, and for a running job its restarts, last failure and whether it is looping."""
+    now_ms = now_ms or int(time.time() * 1000)
+    row = blank_row(job["name"], job["state"], job["jid"])
+    if job["state"] not in ACTIVE_STATES:
+        return row
+    done = rest.last_completed_checkpoint(job["jid"])
+    if done:
+        row["last_checkpoint"] = {"id": done["id"],
+                                  "age_s": round((now_ms - done["latest_ack_timestamp"]) / 1000, 1),
+                                  "duration_ms": done.get("end_to_end_duration"),
+                                  "size_bytes": done.get("state_size")}
+    last = rest.last_failure(job["jid"])
+    health = Failures(rest.restarts(job["jid"]), last[0] if last else None, last[1] if last else None,
+                      done["latest_ack_timestamp"] if done else None)
+    age = health.age_s(now_ms)
+    row.update(restarts=health.restarts, last_failure=health.last_failure,
+               last_failure_age_s=None if age is None else round(age, 1),
+               restart_loop=health.looping(now_ms))
+    return row

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from streamlab import deploy, flink_cluster
+from streamlab import deploy, flink_cluster, joblock
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
@@ -46,28 +46,31 @@ def savepoint_dir(settings: Settings, key: str) -> Path:
 
 def savepoint(settings: Settings, key: str, timeout_s: float = 300.0) -> Savepoint:
     """Take a canonical savepoint of the running job; it keeps running."""
-    job_id = running_job_id(settings, key)
-    target = savepoint_dir(settings, key)
-    started = time.monotonic()
-    trigger_id = rest(settings).trigger_savepoint(job_id, target.as_uri())
-    return _completed(settings, key, job_id, trigger_id, started, timeout_s, "savepoint")
+    with joblock.held(settings, key, "savepoint"):
+        job_id = running_job_id(settings, key)
+        target = savepoint_dir(settings, key)
+        started = time.monotonic()
+        trigger_id = rest(settings).trigger_savepoint(job_id, target.as_uri())
+        return _completed(settings, key, job_id, trigger_id, started, timeout_s, "savepoint")
 
 
 def stop_with_savepoint(settings: Settings, key: str, timeout_s: float = 300.0) -> Savepoint:
     """Stop the job after a final canonical savepoint (its state at the stop, for an upgrade)."""
-    job_id = running_job_id(settings, key)
-    target = savepoint_dir(settings, key)
-    started = time.monotonic()
-    trigger_id = rest(settings).stop_with_savepoint(job_id, target.as_uri())
-    result = _completed(settings, key, job_id, trigger_id, started, timeout_s, "stop")
-    _wait_gone(settings, key, timeout_s)
-    return result
+    with joblock.held(settings, key, "stop"):
+        job_id = running_job_id(settings, key)
+        target = savepoint_dir(settings, key)
+        started = time.monotonic()
+        trigger_id = rest(settings).stop_with_savepoint(job_id, target.as_uri())
+        result = _completed(settings, key, job_id, trigger_id, started, timeout_s, "stop")
+        _wait_gone(settings, key, timeout_s)
+        return result
 
 
 def cancel(settings: Settings, key: str, timeout_s: float = 120.0) -> None:
     """Cancel the job without a savepoint (its retained checkpoints stay)."""
-    rest(settings).cancel(running_job_id(settings, key))
-    _wait_gone(settings, key, timeout_s)
+    with joblock.held(settings, key, "cancel"):
+        rest(settings).cancel(running_job_id(settings, key))
+        _wait_gone(settings, key, timeout_s)
 
 
 def newest_savepoint(settings: Settings, key: str) -> Path:
@@ -84,9 +87,10 @@ def restore(settings: Settings, key: str, path: Path) -> str:
     """Submit the job from a savepoint or retained checkpoint; returns the new job id."""
     if not (path / "_metadata").is_file():
         raise UserError(f"{path} is not a savepoint or checkpoint (no _metadata file in it)")
-    if rest(settings).running_job(deploy.job_spec(key).name) is not None:
-        raise UserError(f"job {key} is running: stop it first with `streamlab stop {key}`")
-    return deploy.deploy(settings, key, from_path=path)
+    with joblock.held(settings, key, "restore"):
+        if rest(settings).running_job(deploy.job_spec(key).name) is not None:
+            raise UserError(f"job {key} is running: stop it first with `streamlab stop {key}`")
+        return deploy.deploy(settings, key, from_path=path)
 
 
 def latest_checkpoint(settings: Settings, key: str) -> Path | None:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamlab import deploy, lifecycle, ops, releases
+from streamlab import deploy, joblock, lifecycle, ops, releases
 from streamlab.config import Settings
 from streamlab.deploy import UpgradeMode
 from streamlab.errors import UserError
@@ -46,6 +46,11 @@ class UpgradeRolledBack(UserError):
 
 # --8<-- [start:roll_out]
 def roll_out(settings: Settings, key: str) -> Outcome:
+    with joblock.held(settings, key, "deploy"):
+        return _roll_out(settings, key)
+
+
+def _roll_out(settings: Settings, key: str) -> Outcome:
     started = time.monotonic()
     new = deploy.release(settings, key)
     rest = FlinkRest(settings.flink_rest_url)

@@ -49,21 +49,23 @@ def _catalog_lines(settings: Settings) -> list[str]:
     return lines
 
 
-def _airflow_lines(settings: Settings) -> list[str]:
+def _airflow(settings: Settings) -> dict[str, Any]:
     running = airflow_service.running(settings)
-    if not running and not settings.airflow:
-        return ["Airflow   off (STREAMLAB_AIRFLOW=false)"]
-    components = ", ".join(
-        f"{component} pid {running[name].pid}" if name in running else f"{component} not running"
-        for name, component in airflow_service.COMPONENTS.items()
-    ) if running else "not running"
-    lines = [f"Airflow   {settings.airflow_url}  {components}"]
     password = airflow_service.password(settings)
-    if password is not None:
-        path = airflow_service.password_file(settings)
-        lines.append(f"  user {airflow_service.USER}, password {password} "
-                     f"(stored in {path}, mode {stat.S_IMODE(path.stat().st_mode):04o})")
-    return lines
+    path = airflow_service.password_file(settings)
+    return {"enabled": settings.airflow, "url": settings.airflow_url,
+            "components": {component: running[name].pid if name in running else None
+                           for name, component in airflow_service.COMPONENTS.items()},
+            "user": airflow_service.USER if password is not None else None, "password": password,
+            "password_file": str(path) if password is not None else None,
+            "password_file_mode": f"{stat.S_IMODE(path.stat().st_mode):04o}" if password is not None else None}
+
+
+def _topics(settings: Settings) -> dict[str, dict[str, int]]:
+    ends = kafka_io.end_offsets(settings.bootstrap_servers, [t.name for t in topics.CATALOG])
+    return {topic.name: {"partitions": sum(1 for name, _ in ends if name == topic.name),
+                         "end_offsets": sum(v for (name, _), v in ends.items() if name == topic.name)}
+            for topic in topics.CATALOG}
 
 
 def flink_jobs(settings: Settings) -> list[dict[str, Any]]:
@@ -71,44 +73,39 @@ def flink_jobs(settings: Settings) -> list[dict[str, Any]]:
     (a job in a restart loop reads RUNNING most of the time: only these show it)."""
     rest = FlinkRest(settings.flink_rest_url)
     now_ms = int(time.time() * 1000)
-    rows = []
-    for job in rest.jobs():
-        row: dict[str, Any] = {"name": job["name"], "state": job["state"], "job_id": job["jid"],
-                               "last_checkpoint": None, "release": None}
-        if job["state"] in ACTIVE_STATES:
-            done = rest.last_completed_checkpoint(job["jid"])
-            if done:
-                row["last_checkpoint"] = {"id": done["id"],
-                                          "age_s": round((now_ms - done["latest_ack_timestamp"]) / 1000, 1)}
-            row["release"] = deploy.fingerprint(rest, job["jid"]) or None
-            row.update(jobhealth.failures(rest, job["jid"]).as_dict(now_ms))
-        rows.append(row)
-    return rows
+    return [{**jobhealth.job_row(rest, job, now_ms),
+             "release": (deploy.fingerprint(rest, job["jid"]) or None) if job["state"] in ACTIVE_STATES else None}
+            for job in rest.jobs()]
 
 
 def snapshot(settings: Settings) -> dict[str, Any]:
-    """``status --json``: what runs, each job's health, where each service answers."""
+    """``status --json``, and what ``report`` prints: what runs, the topics, each job's health,
+    where each service answers."""
     brokers = {node: processes.running(settings.state, kafka_broker.node_name(node))
                for node in kafka_broker.nodes(settings)}
     jm = processes.running(settings.state, flink_cluster.JOBMANAGER)
     jobs: list[dict[str, Any]] | None = None
+    slots: dict[str, int] | None = None
     error = None
     if jm:
         try:
+            overview = FlinkRest(settings.flink_rest_url).overview()
+            slots = {"taskmanagers": overview["taskmanagers"], "available": overview["slots-available"],
+                     "total": overview["slots-total"]}
             jobs = flink_jobs(settings)
         except Exception as err:  # noqa: BLE001 - status reports, it does not fail
             error = str(err)
     page = processes.running(settings.state, dashboard.NAME)
     return {
         "kafka": {"bootstrap_servers": settings.bootstrap_servers,
-                  "brokers": {str(node): proc.pid if proc else None for node, proc in brokers.items()}},
+                  "brokers": {str(node): proc.pid if proc else None for node, proc in brokers.items()},
+                  "topics": _topics(settings) if any(brokers.values()) else None},
         "flink": {"rest": settings.flink_rest_url, "jobmanager": jm.pid if jm else None,
                   "taskmanagers": [tm.pid if tm else None for tm in
                                    (processes.running(settings.state, name)
                                     for name in flink_cluster.taskmanagers(settings))],
-                  "jobs": jobs, "error": error},
-        "airflow": {"url": settings.airflow_url,
-                    "running": sorted(airflow_service.running(settings)) if settings.airflow else None},
+                  "slots": slots, "jobs": jobs, "error": error},
+        "airflow": _airflow(settings),
         "dashboard": {"url": settings.dashboard_url, "pid": page.pid if page else None},
     }
 
@@ -126,36 +123,45 @@ def _job_lines(job: dict[str, Any]) -> list[str]:
     return lines
 
 
-def report(settings: Settings) -> str:
-    lines = []
-    brokers = {node: processes.running(settings.state, kafka_broker.node_name(node))
-               for node in kafka_broker.nodes(settings)}
-    shown = [(f"broker {node} " if len(brokers) > 1 else "")
-             + (f"running (pid {proc.pid})" if proc else "not running") for node, proc in brokers.items()]
-    lines.append(f"Kafka     {settings.bootstrap_servers}  " + ", ".join(shown))
-    if any(brokers.values()):
-        ends = kafka_io.end_offsets(settings.bootstrap_servers, [t.name for t in topics.CATALOG])
+def _airflow_lines(airflow: dict[str, Any]) -> list[str]:
+    pids = airflow["components"]
+    if not any(pids.values()) and not airflow["enabled"]:
+        return ["Airflow   off (STREAMLAB_AIRFLOW=false)"]
+    shown = ", ".join(f"{component} pid {pid}" if pid else f"{component} not running"
+                      for component, pid in pids.items()) if any(pids.values()) else "not running"
+    lines = [f"Airflow   {airflow['url']}  {shown}"]
+    if airflow["password"] is not None:
+        lines.append(f"  user {airflow['user']}, password {airflow['password']} "
+                     f"(stored in {airflow['password_file']}, mode {airflow['password_file_mode']})")
+    return lines
+
+
+def render(shown: dict[str, Any]) -> list[str]:
+    """The services part of ``report``: ``snapshot`` as lines."""
+    kafka, flink, page = shown["kafka"], shown["flink"], shown["dashboard"]
+    brokers = kafka["brokers"]
+    lines = [f"Kafka     {kafka['bootstrap_servers']}  " + ", ".join(
+        (f"broker {node} " if len(brokers) > 1 else "") + (f"running (pid {pid})" if pid else "not running")
+        for node, pid in brokers.items())]
+    if kafka["topics"] is not None:
         lines.append(f"  {'topic':24} {'partitions':>10} {'end offsets':>12}")
-        for topic in topics.CATALOG:
-            parts = [v for (name, _), v in ends.items() if name == topic.name]
-            lines.append(f"  {topic.name:24} {len(parts):>10} {sum(parts):>12}")
-    jm = processes.running(settings.state, flink_cluster.JOBMANAGER)
-    tms = [processes.running(settings.state, name) for name in flink_cluster.taskmanagers(settings)]
-    lines.append(f"Flink     {settings.flink_rest_url}  "
-                 + (f"jobmanager pid {jm.pid}" if jm else "jobmanager not running") + ", "
-                 + ", ".join(f"taskmanager pid {tm.pid}" if tm else "taskmanager not running" for tm in tms))
-    if jm:
-        rest = FlinkRest(settings.flink_rest_url)
-        try:
-            overview = rest.overview()
-            lines.append(f"  taskmanagers {overview['taskmanagers']}, slots "
-                         f"{overview['slots-available']}/{overview['slots-total']} free")
-            for job in flink_jobs(settings):
-                lines.extend(_job_lines(job))
-        except Exception as err:  # noqa: BLE001 - status reports, it does not fail
-            lines.append(f"  REST API not answering: {err}")
-    lines.extend(_airflow_lines(settings))
-    page = processes.running(settings.state, dashboard.NAME)
-    lines.append(f"Dashboard {settings.dashboard_url}  " + (f"running (pid {page.pid})" if page else "not running"))
-    lines.extend(_catalog_lines(settings))
-    return "\n".join(lines)
+        lines.extend(f"  {name:24} {topic['partitions']:>10} {topic['end_offsets']:>12}"
+                     for name, topic in kafka["topics"].items())
+    lines.append(f"Flink     {flink['rest']}  "
+                 + (f"jobmanager pid {flink['jobmanager']}" if flink["jobmanager"] else "jobmanager not running")
+                 + ", " + ", ".join(f"taskmanager pid {pid}" if pid else "taskmanager not running"
+                                    for pid in flink["taskmanagers"]))
+    if flink["error"]:
+        lines.append(f"  REST API not answering: {flink['error']}")
+    if flink["slots"]:
+        lines.append(f"  taskmanagers {flink['slots']['taskmanagers']}, slots "
+                     f"{flink['slots']['available']}/{flink['slots']['total']} free")
+    for job in flink["jobs"] or []:
+        lines.extend(_job_lines(job))
+    lines.extend(_airflow_lines(shown["airflow"]))
+    lines.append(f"Dashboard {page['url']}  " + (f"running (pid {page['pid']})" if page["pid"] else "not running"))
+    return lines
+
+
+def report(settings: Settings) -> str:
+    return "\n".join([*render(snapshot(settings)), *_catalog_lines(settings)])

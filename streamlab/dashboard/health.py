@@ -36,24 +36,9 @@ class Health:
         return {"checked_ms": now_ms, "flink_error": flink_error, "jobs": jobs}
 
     def _row(self, name: str, spec: deploy.JobSpec | None, job: dict[str, Any] | None, now_ms: int) -> dict[str, Any]:
-        row: dict[str, Any] = {"job": spec.key if spec else None, "name": name,
-                               "state": job["state"] if job else "NOT RUNNING", "job_id": None,
-                               "last_checkpoint": None, "lag": None, "restarts": None, "last_failure": None,
-                               "last_failure_age_s": None, "restart_loop": False}
-        if job is None:
-            return row
-        row["job_id"] = job["jid"]
-        row.update(jobhealth.failures(self.rest, job["jid"]).as_dict(now_ms))
-        row.pop("last_failure_ms")
-        row.pop("last_checkpoint_ms")
-        done = self.rest.last_completed_checkpoint(job["jid"])
-        if done:
-            row["last_checkpoint"] = {"id": done["id"], "age_s": round((now_ms - done["latest_ack_timestamp"]) / 1000, 1),
-                                      "duration_ms": done.get("end_to_end_duration"),
-                                      "size_bytes": done.get("state_size")}
-        if spec:
-            row["lag"] = self._lag(spec.name, list(spec.inputs))
-        return row
+        row = jobhealth.job_row(self.rest, job, now_ms) if job else jobhealth.blank_row(name)
+        return {"job": spec.key if spec else None, **row,
+                "lag": self._lag(spec.name, list(spec.inputs)) if spec and job else None}
 
     def _lag(self, group: str, topics: list[str]) -> int | None:
         """Records the job's group has not committed yet (Flink commits at each checkpoint)."""
