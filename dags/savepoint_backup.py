@@ -1,4 +1,5 @@
-"""Savepoint every running job, verify and catalogue it, then dispose of expired savepoints."""
+"""Savepoint every running job, verify and catalogue it, dispose of expired savepoints, then
+remove what no restore or rollback can need any more (old runs' checkpoints, old releases)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from streamlab import ops
+from streamlab import ops, prune
 from streamlab.config import Settings
 
 
@@ -35,7 +36,11 @@ def savepoint_backup():
         retention = ops.Retention(params["max_count"], timedelta(hours=params["max_age_hours"]))
         return ops.enforce_retention(Settings(), retention)
 
-    enforce_retention(take_savepoint.expand(job=running_jobs()))
+    @task
+    def prune_disk(disposed: list[str]) -> list[str]:
+        return [str(path) for path in prune.prune(Settings())]
+
+    prune_disk(enforce_retention(take_savepoint.expand(job=running_jobs())))
 
 
 savepoint_backup()

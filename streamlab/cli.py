@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from streamlab import (
     analyst, demo, deploy, docsite, drills, generator, jars, kafka_io, lifecycle, loader, ops, platform, producer,
-    rollout, status, stores, topics, warehouse,
+    prune, rollout, status, stores, topics, warehouse,
 )
 from streamlab.config import Settings
 from streamlab.dashboard import assets as dashboard_assets
@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                        ("cancel", "cancel a running job (no savepoint; retained checkpoints stay)")]:
         op = sub.add_parser(name, help=text)
         op.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+    prune_cmd = sub.add_parser("prune", help="remove old job runs' checkpoints, old releases and dead "
+                               "writers' staging files (savepoints: the savepoint_backup DAG's retention)")
+    prune_cmd.add_argument("--dry-run", action="store_true", help="only list what would go")
     res = sub.add_parser("restore", help="start a stopped job from a savepoint or retained checkpoint")
     res.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
     res.add_argument("--from", dest="path", type=Path, metavar="PATH",
@@ -309,6 +312,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "cancel":
             lifecycle.cancel(settings, args.job)
             print(f"{args.job}: cancelled")
+        case "prune":
+            gone = prune.prune(settings, dry_run=args.dry_run)
+            for path in gone:
+                print(path)
+            print(f"{len(gone)} paths {'would go' if args.dry_run else 'removed'}", file=sys.stderr)
         case "restore":
             path = args.path or lifecycle.newest_savepoint(settings, args.job)
             job_id = lifecycle.restore(settings, args.job, path.resolve())

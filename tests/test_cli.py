@@ -13,7 +13,7 @@ from streamlab.config import Settings
 from validation.oracle import TopicCheck
 
 SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "savepoint", "stop",
-               "cancel", "restore", "drill", "read", "query", "demo"]
+               "cancel", "restore", "prune", "drill", "read", "query", "demo"]
 
 
 def assert_one_line_error(result, *fragments: str) -> None:
