@@ -14,8 +14,8 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import (
-    analyst, demo, deploy, docsite, drills, generator, jars, kafka_io, lifecycle, loader, ops, platform, producer,
-    prune, rollout, status, stores, topics, warehouse,
+    analyst, demo, deploy, docsite, drills, frontend, generator, jars, kafka_io, lifecycle, loader, ops, platform,
+    producer, prune, rollout, status, stores, topics, warehouse,
 )
 from streamlab.config import Settings
 from streamlab.dashboard import assets as dashboard_assets
@@ -276,6 +276,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "setup":
             jars.ensure_jars(settings.jars)
             print(f"jars ready in {settings.jars}")
+            print(f"front-end packages ready in {frontend.install()} (npm ci of package-lock.json)")
             print(f"chart library ready: {dashboard_assets.chart_js()}")
             print(f"docs diagrams and offline search ready: {len(docsite.vendor())} files")
         case "dashboard":

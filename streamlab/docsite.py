@@ -8,7 +8,7 @@ Pages stay free of anything that could drift from the code:
   configuration reference, generated from the parser and the typed settings;
 * every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
   link to the test that checks it;
-* mermaid and the iframe-worker shim (offline search) come from the npm registry, never a CDN.
+* mermaid and the iframe-worker shim (offline search) come from package-lock.json, never a CDN.
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ import re
 import shutil
 from pathlib import Path
 
-from streamlab import analyst, npm, warehouse
+from streamlab import analyst, frontend, warehouse
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
 REPO = Path(__file__).resolve().parent.parent
-# site path -> (npm package, version, file in the package)
+# site path -> (package in package.json, file in the package)
 VENDORED = {
-    "vendor/mermaid/mermaid.min.js": ("mermaid", "11.17.2", "dist/mermaid.min.js"),
-    "vendor/iframe-worker/shim.js": ("iframe-worker", "1.0.4", "shim/index.js"),
+    "vendor/mermaid/mermaid.min.js": ("mermaid", "dist/mermaid.min.js"),
+    "vendor/iframe-worker/shim.js": ("iframe-worker", "shim/index.js"),
 }
 WAREHOUSE_BLOCK = re.compile(r"^```warehouse\n(?P<sql>.*?)\n```$", re.MULTILINE | re.DOTALL)
 REFERENCE = re.compile(r"^<!-- reference: (?P<name>[a-z]+) -->$", re.MULTILINE)
@@ -35,8 +35,8 @@ TESTS_DIR = "tests"
 
 
 def vendor() -> dict[str, Path]:
-    """Every vendored file by its path in the site (extracted once per machine)."""
-    return {site_path: npm.pinned_file(*pinned) for site_path, pinned in VENDORED.items()}
+    """Every vendored file by its path in the site (``npm ci`` once per machine)."""
+    return {site_path: frontend.file(*pinned) for site_path, pinned in VENDORED.items()}
 
 
 def warehouse_output(sql: str, settings: Settings) -> str:

@@ -59,7 +59,7 @@ def test_the_references_list_every_command_and_setting(settings):
         docsite.expand("<!-- reference: nope -->", settings)
 
 
-def test_mermaid_and_the_search_shim_come_from_the_npm_registry():
+def test_mermaid_and_the_search_shim_come_from_the_lockfile():
     files = docsite.vendor()
     assert set(files) == set(docsite.VENDORED)
     mermaid = files["vendor/mermaid/mermaid.min.js"].read_text()

@@ -277,7 +277,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
     app.openapi = lambda: _spec(app)  # type: ignore[method-assign]
 
     @app.get("/vendor/chart.js", include_in_schema=False)
-    def chart_library() -> FileResponse:  # one unversioned URL: the version lives in assets.py only
+    def chart_library() -> FileResponse:  # one unversioned URL: the version lives in package.json only
         return FileResponse(assets.chart_js(), media_type="text/javascript")
 
     return app

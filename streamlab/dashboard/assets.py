@@ -1,14 +1,14 @@
-"""The page's third-party files, vendored from the npm registry: the page loads nothing from a CDN."""
+"""The page's third-party files, installed from package-lock.json: the page loads nothing from a CDN."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from streamlab import npm
+from streamlab import frontend
 
-CHART_JS = ("chart.js", "4.5.1", "dist/chart.umd.min.js")
+CHART_JS = ("chart.js", "dist/chart.umd.min.js")  # its version: package.json
 
 
 def chart_js() -> Path:
-    """The pinned Chart.js, extracted once per machine."""
-    return npm.pinned_file(*CHART_JS)
+    """The pinned Chart.js (``npm ci`` once per machine)."""
+    return frontend.file(*CHART_JS)
