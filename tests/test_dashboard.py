@@ -240,6 +240,29 @@ def test_the_page_shows_live_windows_and_a_planted_fraud_alert(platform, demo, t
         browser.close()
 
 
+def test_a_page_open_across_a_dashboard_restart_reloads_and_goes_live(platform, demo, tmp_path):
+    """The new dashboard counts its updates from 1: a page that resumed with the old count would
+    wait for a number the new one reaches only much later, showing nothing new meanwhile."""
+    browser = Browser(tmp_path / "chromium")
+    try:
+        browser.goto(platform.dashboard_url)
+        browser.wait_for("document.querySelector('#connection').textContent === 'live'")
+        feed = StampedProducer(platform, _spec(platform, seed=1764, count=1500), rate=300)
+        feed.start()
+        browser.wait_for("window.streamlab.seq > 20", timeout_s=60)  # ahead of what a new hub sends soon
+        epoch = browser.eval("window.streamlab.epoch")
+        dashboard.stop(platform)
+        dashboard.start(platform)
+        browser.wait_for(f"window.streamlab.epoch !== {json.dumps(epoch)} && "
+                         "document.querySelector('#connection').textContent === 'live'", timeout_s=60)
+        shown = browser.eval("window.streamlab.windows")
+        browser.wait_for(f"window.streamlab.windows > {shown}", timeout_s=60)  # live updates again
+        feed.join()
+        assert not browser.console, browser.console
+    finally:
+        browser.close()
+
+
 class Receiver(BaseHTTPRequestHandler):
     """A webhook endpoint that fails the first attempt for every alert."""
 

@@ -100,6 +100,27 @@ def test_a_client_that_falls_behind_is_dropped_and_the_others_get_everything():
     asyncio.run(scenario())
 
 
+def test_a_page_open_across_a_restart_is_told_to_reload():
+    async def scenario() -> None:
+        before, after = Hub(queue_size=4), Hub(queue_size=4)  # the dashboard, then its restart
+        for n in range(7):
+            before.publish("window", {"n": n})
+        after.publish("window", {"n": 0})
+        ahead = after.subscribe(since=before.seq, epoch=before.epoch)  # seq 7 of the old hub
+        assert json.loads(ahead.queue.get_nowait()) | {"sent_ms": 0} == {
+            "seq": 1, "type": "reset", "sent_ms": 0, "data": {"epoch": after.epoch}}
+        for n in range(3):
+            after.publish("window", {"n": n})
+        behind = after.subscribe(since=2, epoch=before.epoch)  # a number the new hub has passed
+        assert json.loads(behind.queue.get_nowait())["type"] == "reset"
+        same = after.subscribe(since=2, epoch=after.epoch)
+        assert [json.loads(same.queue.get_nowait())["seq"] for _ in range(2)] == [3, 4]
+        no_epoch = after.subscribe(since=99)  # an API client without one: ahead is still a reset
+        assert json.loads(no_epoch.queue.get_nowait())["type"] == "reset"
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize(("severity", "amount", "sent"), [
     ("high", 500, True), ("medium", 500, True), ("low", 500, False), ("high", 99, False)])
 def test_alert_thresholds(severity, amount, sent):

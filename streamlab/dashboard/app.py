@@ -168,7 +168,7 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
 
     @app.get("/api/snapshot", summary="Everything the page shows, and the sequence number it is current to")
     async def snapshot(windows: Windows = 30) -> dict[str, Any]:
-        return {"seq": state.hub.seq, "restored": state.restored_s is not None,
+        return {"seq": state.hub.seq, "epoch": state.hub.epoch, "restored": state.restored_s is not None,
                 "chart": state.views.chart(windows), "categories": state.views.categories(),
                 "alerts": state.views.latest_alerts(50), "health": state.health}
 
@@ -250,15 +250,16 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
 
     # --8<-- [start:websocket]
     @app.websocket("/ws")
-    async def live(ws: WebSocket, since: int | None = None) -> None:
+    async def live(ws: WebSocket, since: int | None = None, epoch: str | None = None) -> None:
         """Updates as they happen: ``{"seq", "type": window|alert|health|ack|reset, "sent_ms", "data"}``.
-        Reconnect with ``?since=<last seq>`` to resume. A page of another origin is refused
+        Reconnect with ``?since=<last seq>&epoch=<snapshot's epoch>`` to resume; ``reset``: reload
+        the snapshot (too much missed, or the dashboard restarted). A page of another origin is refused
         (browsers let any page open a WebSocket to any host, and send its Origin)."""
         if not same_origin(ws.headers.get("origin"), settings):
             await ws.close(code=1008, reason="cross-origin WebSocket refused")
             return
         await ws.accept()
-        client = state.hub.subscribe(since)
+        client = state.hub.subscribe(since, epoch)
         pump = asyncio.create_task(_pump(ws, client.queue))
         listen = asyncio.create_task(_listen(ws))
         dropped = asyncio.create_task(client.dropped.wait())

@@ -1,11 +1,11 @@
 // The dashboard page: a snapshot over REST, then live updates over one WebSocket.
-// Reconnects with ?since=<last seq> and so resumes exactly where it left off.
+// Reconnects with ?since=<last seq>&epoch=<hub> and so resumes exactly where it left off.
 "use strict";
 
 const WINDOWS = 30;
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"];
 // What the page has shown and when: a browser test reads it to measure update latency.
-const shown = { seq: 0, alerts: {}, windows: 0, latestWindow: null };
+const shown = { seq: 0, epoch: "", alerts: {}, windows: 0, latestWindow: null };
 window.streamlab = shown;
 
 let chart = null;
@@ -38,13 +38,14 @@ async function load() {
   $("#alerts").replaceChildren(...snap.alerts.map((a) => alertItem(a, false)));
   drawHealth(snap.health);
   shown.seq = snap.seq;
+  shown.epoch = snap.epoch;  // a restarted dashboard counts anew: it answers this with a reset
   connect();
 }
 
 // --8<-- [start:connect]
 function connect() {
   setStatus("connecting", "connecting");
-  const ws = new WebSocket(`ws://${location.host}/ws?since=${shown.seq}`);
+  const ws = new WebSocket(`ws://${location.host}/ws?since=${shown.seq}&epoch=${shown.epoch}`);
   ws.onopen = () => { retryMs = 500; setStatus("live", "live"); };
   ws.onmessage = (event) => handle(JSON.parse(event.data), ws);
   ws.onclose = () => {
@@ -55,7 +56,7 @@ function connect() {
 }
 
 function handle(msg, ws) {
-  if (msg.type === "reset") { ws.onclose = null; ws.close(); load(); return; }  // missed too much: reload
+  if (msg.type === "reset") { ws.onclose = null; ws.close(); load(); return; }  // missed too much, or a restart: reload
   if (msg.seq <= shown.seq) return;
   shown.seq = msg.seq;
   if (msg.type === "window") onWindow(msg.data);
