@@ -68,10 +68,10 @@ def env_for(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def streamlab(settings: Settings, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def streamlab(settings: Settings, *args: str, timeout_s: float = 600, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(VENV_BIN / "streamlab"), *args], env=env_for(settings, **env),
-        capture_output=True, text=True, timeout=600, cwd=REPO,
+        capture_output=True, text=True, timeout=timeout_s, cwd=REPO,
     )
 
 
@@ -154,5 +154,6 @@ def platform() -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 def demo(platform) -> subprocess.CompletedProcess[str]:
     """`make demo`'s command on the session platform, once: the dashboard's tests and the demo's
-    own look at what it left running (every lesson's job, its data, the warehouse)."""
-    return streamlab(platform, "demo")
+    own look at what it left running (every lesson's job, its data, the warehouse). Bounded
+    at twice what it takes on two cores (about 7 minutes)."""
+    return streamlab(platform, "demo", timeout_s=900)
