@@ -100,9 +100,14 @@ def hostile_values(topic: str, now_ms: int) -> Iterator[tuple[str, bytes | None]
 
 def controls(now_ms: int) -> list[generator.Record]:
     """The valid event each hostile record breaks, one per raw topic: none may be dead-lettered
-    (else the corpus would test nothing but a broken control)."""
-    return [generator.Record(topic, f"control-{topic}".encode(), json.dumps(valid(topic, now_ms)).encode(),
-                             now_ms, "valid") for topic in BROKEN]
+    (else the corpus would test nothing but a broken control). And a valid click and order two
+    hours on, past the data set's closing heartbeats: trusted (the broker's clock is far ahead
+    of the simulated one), they move stream time, and their windows stay open."""
+    now = [(topic, valid(topic, now_ms)) for topic in BROKEN]
+    later = [("clicks", dict(valid("clicks", now_ms + 2 * HOUR_MS), event_id="e-poison-later")),
+             ("orders", dict(valid("orders", now_ms + 2 * HOUR_MS), order_id="o-poison-later"))]
+    return [generator.Record(topic, f"control-{topic}".encode(), json.dumps(event).encode(), now_ms, "valid")
+            for topic, event in [*now, *later]]
 
 
 def hostile_corpus(now_ms: int) -> list[generator.Record]:

@@ -24,6 +24,15 @@ def _closed(window_end: str) -> str:
     return f"{window_end} - 1 <= stream_time_ms - {GRACE_MS}"
 
 
+def _emitted(window_end: str, *streams: str) -> str:
+    """A window ending at ``window_end`` has been emitted: the watermark of the operator
+    reading ``streams`` (the smallest final stream time over their partitions, less the grace
+    period) has passed it. A data set's closing heartbeats pass every window of it; a record
+    beyond them leaves its window open."""
+    finals = " UNION ALL ".join(f"SELECT stream_time_ms FROM raw_{stream}_partitions" for stream in streams)
+    return f"{window_end} - 1 <= (SELECT min(stream_time_ms) FROM ({finals})) - {GRACE_MS}"
+
+
 def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
     load_inputs(con, bootstrap)
     for topic, table in [("l15-late", "out_late"), ("l15-revenue-1m", "out_1m"),
@@ -68,6 +77,7 @@ SELECT category, ts_ms - ts_ms % {MINUTE_MS} AS window_start_ms,
        count(DISTINCT order_id) AS orders, sum(quantity)::BIGINT AS items,
        sum(line_total_cents)::BIGINT AS revenue_cents
 FROM expected_items ANTI JOIN late_orders USING (src_topic, src_partition, src_offset)
+WHERE {_emitted(f"ts_ms - ts_ms % {MINUTE_MS} + {MINUTE_MS}", "orders")}
 GROUP BY ALL""")
     con.execute(f"""
 CREATE OR REPLACE VIEW expected_10m AS
@@ -75,7 +85,8 @@ SELECT category, window_start_ms - k * {MINUTE_MS} AS window_start_ms,
        window_start_ms - k * {MINUTE_MS} + 10 * {MINUTE_MS} AS window_end_ms,
        sum(orders)::BIGINT AS orders, sum(revenue_cents)::BIGINT AS revenue_cents,
        round(sum(revenue_cents) / sum(orders), 6) AS avg_order_cents
-FROM expected_1m, range(10) AS r(k)
+FROM expected_1m, range(10) AS r(k)  -- an emitted 10-minute window holds only emitted minutes
+WHERE {_emitted(f"window_start_ms - k * {MINUTE_MS} + 10 * {MINUTE_MS}", "orders")}
 GROUP BY ALL""")
     con.execute(f"""
 CREATE OR REPLACE VIEW expected_sessions AS
@@ -91,7 +102,8 @@ WITH counted AS (
 SELECT user_id, min(ts_ms) AS first_activity_ms, max(ts_ms) AS last_activity_ms,
        sum(1 - is_order)::BIGINT AS clicks, count(DISTINCT path) AS pages,
        sum(is_order)::BIGINT AS orders, sum(is_order) > 0 AS converted
-FROM numbered GROUP BY user_id, n""")
+FROM numbered GROUP BY user_id, n
+HAVING {_emitted(f"max(ts_ms) + {SESSION_GAP_MS}", "clicks", "orders")}""")
 
 
 LATE = {"origin": "VARCHAR", "id": "VARCHAR", "ts_ms": "BIGINT", "missed_window_start_ms": "BIGINT",
