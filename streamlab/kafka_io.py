@@ -106,13 +106,31 @@ def read_all(
         consumer.close()
 
 
+LEADERSHIP_MOVING = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE,
+                     KafkaError.REQUEST_TIMED_OUT, KafkaError._TRANSPORT}
+
+
+def watermarks(consumer: Consumer, partition: TopicPartition, timeout_s: float = 30.0) -> tuple[int, int]:
+    """A partition's (low, high) offsets, asked again while its leadership moves (a broker that
+    rejoined takes its partitions back: the old leader answers NOT_LEADER meanwhile)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return consumer.get_watermark_offsets(partition, timeout=10)
+        except KafkaException as err:
+            error = err.args[0]
+            if not (error.retriable() or error.code() in LEADERSHIP_MOVING) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def end_offsets(bootstrap_servers: str, topics: list[str]) -> dict[tuple[str, int], int]:
     consumer = _consumer(bootstrap_servers)
     try:
         ends = {}
         for topic in topics:
             for p in _partitions(consumer, topic):
-                ends[(topic, p)] = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+                ends[(topic, p)] = watermarks(consumer, TopicPartition(topic, p))[1]
         return ends
     finally:
         consumer.close()
@@ -170,7 +188,7 @@ def latest_event_time(bootstrap_servers: str, topics: list[str], tail: int = 50)
     try:
         for topic in topics:
             for p in _partitions(consumer, topic):
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                low, high = watermarks(consumer, TopicPartition(topic, p))
                 if high <= low:
                     continue
                 consumer.assign([TopicPartition(topic, p, max(low, high - tail))])
