@@ -52,11 +52,8 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
     frame = pd.DataFrame(rows, columns=["topic", "partition", "offset", "timestamp_ms", "key", "value",
                                         "headers"])
     frame["headers"] = frame["headers"].map(json.dumps)
-    # Records with a key twice in one object, at any depth (raw topics: the jobs judge those).
-    twice = ("""SELECT DISTINCT t."partition", t."offset"
-          FROM typed t, json_tree(CASE WHEN json_valid(t.doc) THEN t.doc ELSE '{}' END) j
-          WHERE j.key IS NOT NULL GROUP BY t."partition", t."offset", j.parent, j.key HAVING count(*) > 1"""
-             if topic in {t.name for t in topics.RAW} else
+    # Records with a key twice in one object (raw topics: the jobs judge those).
+    twice = (twice_keyed("typed") if topic in {t.name for t in topics.RAW} else
              'SELECT NULL::INTEGER AS "partition", NULL::BIGINT AS "offset" WHERE false')
     con.register("incoming", frame)
     con.execute(
@@ -82,6 +79,14 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
         FROM incoming GROUP BY ALL"""
     )
     con.unregister("incoming")
+
+
+def twice_keyed(table: str, partition: str = '"partition"', offset: str = '"offset"', doc: str = "doc") -> str:
+    """SQL for the (partition, offset) of ``table``'s records with a key twice in one object, at
+    any depth: DuckDB reads the first, the jobs refuse the record."""
+    return f"""SELECT DISTINCT t.{partition} AS "partition", t.{offset} AS "offset"
+          FROM {table} t, json_tree(CASE WHEN json_valid(t.{doc}) THEN t.{doc} ELSE '{{}}' END) j
+          WHERE j.key IS NOT NULL GROUP BY t.{partition}, t.{offset}, j.parent, j.key HAVING count(*) > 1"""
 
 
 def trusted_ms(doc: str = "doc") -> str:

@@ -27,10 +27,14 @@ def _oracle_inputs(con: duckdb.DuckDBPyConnection) -> None:
               SELECT kafka_topic AS topic, kafka_partition AS "partition", kafka_offset AS "offset",
                      epoch_ms(kafka_time) AS timestamp_ms, encode(coalesce(key, '')) AS key, value,
                      headers, doc::VARCHAR AS doc, heartbeat,
+                     twice."offset" IS NOT NULL AS duplicate_key,
                      max({oracle.trusted_ms('doc::VARCHAR')}) OVER (
                        PARTITION BY kafka_partition ORDER BY kafka_offset ROWS UNBOUNDED PRECEDING
                      ) AS stream_time_ms
-              FROM wh.raw.{stream})
+              FROM wh.raw.{stream} LEFT JOIN ({oracle.twice_keyed(
+                  f"(SELECT kafka_partition, kafka_offset, doc::VARCHAR AS text FROM wh.raw.{stream})",
+                  "kafka_partition", "kafka_offset", "text")}) AS twice
+                ON twice."partition" = kafka_partition AND twice."offset" = kafka_offset)
             WHERE NOT heartbeat""")
     oracle.create_judged_views(con, oracle.OTHER_STREAMS)
 
