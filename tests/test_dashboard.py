@@ -247,17 +247,20 @@ def test_a_page_open_across_a_dashboard_restart_reloads_and_goes_live(platform, 
     try:
         browser.goto(platform.dashboard_url)
         browser.wait_for("document.querySelector('#connection').textContent === 'live'")
-        feed = StampedProducer(platform, _spec(platform, seed=1764, count=1500), rate=300)
-        feed.start()
+        before = StampedProducer(platform, _spec(platform, seed=1764, count=1500), rate=300)
+        before.start()
         browser.wait_for("window.streamlab.seq > 20", timeout_s=60)  # ahead of what a new hub sends soon
+        before.join()
         epoch = browser.eval("window.streamlab.epoch")
         dashboard.stop(platform)
         dashboard.start(platform)
         browser.wait_for(f"window.streamlab.epoch !== {json.dumps(epoch)} && "
                          "document.querySelector('#connection').textContent === 'live'", timeout_s=60)
         shown = browser.eval("window.streamlab.windows")
+        after = StampedProducer(platform, _spec(platform, seed=1765, count=1500), rate=300)
+        after.start()
         browser.wait_for(f"window.streamlab.windows > {shown}", timeout_s=60)  # live updates again
-        feed.join()
+        after.join()
         assert not browser.console, browser.console
     finally:
         browser.close()

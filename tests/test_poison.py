@@ -143,8 +143,8 @@ def test_no_job_stops_or_restarts(poisoned):
     rest = FlinkRest(platform.flink_rest_url)
     now = {key: rest.running_job(deploy.job_spec(key).name) for key in deploy.JOBS}
     assert {key: job and job["jid"] for key, job in now.items()} == before, "a job stopped or was replaced"
+    # An earlier module's drill may have restarted a job: only this module's records must not.
     assert {key: rest.restarts(job_id) for key, job_id in before.items()} == restarts
-    assert {key: rest.last_failure(job_id) for key, job_id in before.items() if rest.restarts(job_id)} == {}
 
 
 def test_each_hostile_record_is_dead_lettered_once_with_its_reason(poisoned):
