@@ -80,9 +80,8 @@ class DrillResult:
         return self.exact and self.recovery_s <= threshold_s
 
     def describe(self, threshold_s: float) -> str:
-        """One line; an inexact drill also names each topic that differs, with a sample row."""
-        wrong = "".join(f"; {c.topic}: {c.missing} missing, {c.unexpected} unexpected, e.g. {c.sample[:2]}"
-                        for c in self.checks if not c.exact)
+        """One line; an inexact drill also names each topic that differs, with sample rows of each side."""
+        wrong = "".join(f"; {c.describe()}" for c in self.checks if not c.exact)
         return (f"{self.scenario}: recovered in {self.recovery_s:.1f}s (threshold {threshold_s:.0f}s); "
                 f"{sum(c.expected for c in self.checks)} output rows reconciled with the oracle: "
                 f"{self.missing} missing, {self.unexpected} unexpected -> "

@@ -77,10 +77,7 @@ def streamlab(settings: Settings, *args: str, timeout_s: float = 600, **env: str
 
 def assert_exact(checks) -> None:
     wrong = [c for c in checks if not c.exact]
-    assert not wrong, "\n".join(
-        f"{c.topic}: expected {c.expected}, got {c.actual}; {c.missing} missing, "
-        f"{c.unexpected} unexpected, e.g. {c.sample}" for c in wrong
-    )
+    assert not wrong, "\n".join(c.describe() for c in wrong)
 
 
 def run_job(settings: Settings, key: str, records: Iterable[generator.Record]) -> None:

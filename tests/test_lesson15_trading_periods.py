@@ -30,6 +30,16 @@ PLANTED_LATE = ev.Order("o-1551-planted-late", "c-0001", [ev.LineItem("p-001", "
 FAR_FUTURE = ev.Order("o-1551-far-future", "c-0001", [ev.LineItem("p-001", "home", 1, 100)], "EUR",
                       999_999_999_999_999)
 
+# One id, two orders in one period, as two `streamlab generate` runs with the default seed
+# make: each record is an order (the oracle once counted the id once, the job twice).
+REUSED_ID = [ev.Order("o-1551-reused", customer, [ev.LineItem("p-002", "home", 1, 500)], "EUR",
+                      SPEC.start_ms + offset_ms) for customer, offset_ms in (("c-0002", 600_000), ("c-0003", 900_000))]
+
+# An order in the closed hours before the data set (05:00 UTC, Friday): the data set alone
+# reaches no closing-time period's end, and this one closes when the store opens.
+CLOSED_HOURS = ev.Order("o-1551-closed-hours", "c-0004", [ev.LineItem("p-003", "home", 2, 250)], "EUR",
+                        SPEC.start_ms - 10 * 3_600_000)
+
 
 def _record(order: ev.Order, kind: str) -> generator.Record:
     return generator.Record("orders", order.order_id.encode(), ev.encode(order), SPEC.start_ms, kind)
@@ -43,7 +53,8 @@ def periods_run(platform):
     job = rest.running_job(deploy.job_spec("lesson15-trading-periods").name)
     before = (job["jid"], rest.restarts(job["jid"])) if job else None
     run_job(platform, "lesson15-trading-periods",
-            [_record(FAR_FUTURE, "malformed:far-future"), *generator.generate(SPEC), _record(PLANTED_LATE, "late")])
+            [_record(FAR_FUTURE, "malformed:far-future"), *(_record(order, "valid") for order in [CLOSED_HOURS, *REUSED_ID]),
+             *generator.generate(SPEC), _record(PLANTED_LATE, "late")])
     job = rest.running_job(deploy.job_spec("lesson15-trading-periods").name)
     return platform, before or (job["jid"], 0)
 

@@ -64,7 +64,8 @@ def balance(bootstrap: str) -> dict[str, int]:
                (SELECT count(*) FROM bot_clicks),
                ({dead} AND headers->>'dlq.source.topic' = 'clicks'),
                (SELECT count(*) FROM orders_judged),
-               (SELECT count(DISTINCT json_extract_string(doc, '$.order_id')) FROM (
+               -- an order is its id at its time: same-seed data sets reuse ids, at other times
+               (SELECT count(DISTINCT (json_extract_string(doc, '$.order_id'), json_extract_string(doc, '$.ts_ms'))) FROM (
                   {" UNION ALL ".join(f"SELECT doc FROM out_items_{b}" for b in topics.ITEM_BRANCHES)})),
                ({dead} AND headers->>'dlq.source.topic' = 'orders'),
                ({items})""").fetchall()[0]

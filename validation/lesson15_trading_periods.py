@@ -13,7 +13,7 @@ from __future__ import annotations
 import duckdb
 
 from validation.oracle import (
-    TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum,
+    ORDER_RECORDS, TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum,
 )
 
 JOB = "streamlab-lesson15-trading-periods"
@@ -58,7 +58,7 @@ SELECT DISTINCT order_id AS id, ts_ms, period_start_ms AS missed_period_start_ms
 FROM items_periods WHERE late""")
     con.execute(f"""
 CREATE OR REPLACE VIEW expected_periods AS
-SELECT category, period_start_ms, period_end_ms, open, count(DISTINCT order_id) AS orders,
+SELECT category, period_start_ms, period_end_ms, open, {ORDER_RECORDS} AS orders,
        sum(quantity)::BIGINT AS items, sum(line_total_cents)::BIGINT AS revenue_cents
 FROM items_periods
 WHERE NOT late

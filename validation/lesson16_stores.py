@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import duckdb
 
-from validation.oracle import TopicCheck, compare, field, load_inputs, load_topic
+from validation.oracle import ORDER_RECORDS, TopicCheck, compare, field, load_inputs, load_topic
 
 JOB = "streamlab-lesson16-stores"
-# An order is one record of the orders topic (data sets generated with the same seed reuse ids).
-ORDER_RECORDS = "count(DISTINCT (src_partition, src_offset))"
 STORES = {  # topic: (key, what is counted, its column, the quantity column)
     "store-customer-orders": ("customer_id", ORDER_RECORDS, "orders", "items"),
     "store-product-sales": ("product_id", "count(*)", "lines", "units"),
