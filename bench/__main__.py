@@ -28,12 +28,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from streamlab import deploy, drills, generator
+from bench import baselines, demo, probes, publish, report, runs
+from streamlab import deploy, drills, generator, lessons
 from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
-
-from bench import baselines, demo, probes, publish, report, runs
 
 LOADS = (0.25, 0.50, 0.75)
 QUICK = {"scales": [16], "job_records": 25_000, "latency_duration": 10, "loads": (0.50,), "drills": 0,
@@ -54,7 +53,7 @@ def measure_scale(settings: Settings, scale: int, events: int, keys: list[str],
     runs.cancel_all(settings, keys)
     _echo(f"{scale}×: raw Kafka baselines")
     record_size = round(statistics.fmean(len(record.value) for record in backlog.records))
-    inputs = sorted({topic for key in keys for topic in deploy.job_spec(key).inputs})
+    inputs = sorted({topic for key in keys for topic in lessons.get(key).inputs})
     measured = {
         "produce": backlog.produce,
         "perf_produce": baselines.perf_produce(settings, len(backlog.records), record_size),
@@ -100,8 +99,8 @@ def parser() -> argparse.ArgumentParser:
     cli.add_argument("--events", type=positive_int, default=10_000, help="events at 1× (default 10000)")
     cli.add_argument("--scales", type=_scales, default=[1, 4, 16], help="input sizes as multiples of --events "
                      "(default 1,4,16)")
-    cli.add_argument("--job", choices=sorted(deploy.JOBS), action="append", metavar="JOB",
-                     help=f"only this job (repeatable; default all: {', '.join(deploy.JOBS)})")
+    cli.add_argument("--job", choices=sorted(lessons.BY_KEY), action="append", metavar="JOB",
+                     help=f"only this job (repeatable; default all: {', '.join(lessons.BY_KEY)})")
     cli.add_argument("--brokers", type=int, default=1, choices=range(1, 6), metavar="1-5", help="Kafka brokers of each bench platform (default 1)")
     cli.add_argument("--taskmanagers", type=int, default=1, choices=range(1, 9), metavar="1-8", help="Flink TaskManagers of each (default 1)")
     cli.add_argument("--latency-duration", type=int, default=60, metavar="S",
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.events < 100:
             raise UserError("--events must be at least 100: smaller backlogs measure only start-up")
         base = Settings()
-        keys = args.job or list(deploy.JOBS)
+        keys = args.job or list(lessons.BY_KEY)
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         result: dict[str, object] = {
             "when": stamp, "machine": {"cpus": os.cpu_count(), "python": host.python_version()},

@@ -17,13 +17,12 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from streamlab import deploy, generator, jobwatch, producer
+from bench import runs
+from streamlab import deploy, generator, jobwatch, lessons, producer
 from streamlab.cli import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
-
-from bench import runs
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -70,7 +69,7 @@ def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -
 
     def wait() -> None:
         try:
-            jobwatch.wait_all_caught_up(settings, deploy.input_groups(keys), timeout_s=timeout_s)
+            jobwatch.wait_all_caught_up(settings, lessons.input_groups(keys), timeout_s=timeout_s)
         except UserError as error:  # a job that never catches up: say so, not a partial profile
             failed.append(error)
         finally:
@@ -98,8 +97,8 @@ def profile_jobs(settings: Settings, keys: list[str], timeout_s: float = 1800) -
 def parser() -> argparse.ArgumentParser:
     cli = OneLineParser(prog="python -m bench.flame", description=__doc__,
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    cli.add_argument("job", choices=[*sorted(deploy.JOBS), "all"], metavar="JOB",
-                     help=f"one of: {', '.join(deploy.JOBS)}, or all (every job at once)")
+    cli.add_argument("job", choices=[*sorted(lessons.BY_KEY), "all"], metavar="JOB",
+                     help=f"one of: {', '.join(lessons.BY_KEY)}, or all (every job at once)")
     cli.add_argument("--records", type=positive_int, default=100_000,
                      help="records each input topic holds before the job starts (default 100000)")
     cli.add_argument("--no-publish", action="store_true", help="do not copy the profile to docs/benchmark/profiles/")
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             producer.produce(generator.generate(generator.GeneratorSpec(seed=1016, count=160_000)),
                              settings.bootstrap_servers, progress=False)
             runs.top_up(settings, args.records, seed=3016, echo=print)
-            keys = list(deploy.JOBS) if args.job == "all" else [args.job]
+            keys = list(lessons.BY_KEY) if args.job == "all" else [args.job]
             print(f"profiling {args.job} while draining ...", flush=True)
             profile = profile_jobs(settings, keys)
     except UserError as error:

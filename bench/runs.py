@@ -20,24 +20,15 @@ from dataclasses import dataclass
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
-from streamlab import deploy, drills, generator, jobwatch, kafka_io, lifecycle, producer
+from bench import baselines, probes
+from streamlab import deploy, drills, generator, jobwatch, kafka_io, lessons, lifecycle, producer
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
 from streamlab.generator import Record
 
-from bench import baselines, probes
-
 Echo = Callable[[str], None]
 
-# The outputs whose latency means something per record, and the input records each depends on
-# ((topic, id)): a window's latency is its length, not the platform's speed.
-LATENCY: dict[str, tuple[str, Callable[[dict], list[tuple[str, str]]]]] = {
-    "lesson14": ("l14-clicks", lambda out: [("clicks", out["event_id"])]),
-    "lesson15-joins": ("l15-paid-orders",
-                       lambda out: [("orders", out["order_id"]), ("payments", out["payment_id"])]),
-    "lesson15-alerts": ("alerts", lambda out: [("payments", pid) for pid in out["payment_ids"]]),
-}
 ID_FIELD = {"clicks": "event_id", "orders": "order_id", "payments": "payment_id"}
 
 
@@ -99,16 +90,16 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
         producer.produce([r for r in records if r.kind == "heartbeat"], settings.bootstrap_servers, progress=False)
         # --8<-- [end:backlog_release]
         echo(f"   {len(keys)} jobs draining {len(records)} records ...")
-        caught_up = jobwatch.wait_all_caught_up(settings, deploy.input_groups(keys), timeout_s=3600)
+        caught_up = jobwatch.wait_all_caught_up(settings, lessons.input_groups(keys), timeout_s=3600)
         drain_s = time.monotonic() - started
         cpu = probes.cpu_spent(cpu_before, probes.cpu_seconds(settings))
-    inputs = sorted({topic for key in keys for topic in deploy.job_spec(key).inputs})
+    inputs = sorted({topic for key in keys for topic in lessons.get(key).inputs})
     input_records = sum(produced.get(topic, 0) for topic in inputs)
     return Backlog(records, dict(produced), produce), {
         "jobs": keys, "records": len(records), "input_records": input_records,
         "drain_s": round(drain_s, 3), "records_per_s": round(len(records) / drain_s),
         "input_records_per_s": round(input_records / drain_s),
-        "caught_up_s": {key: round(caught_up[deploy.job_spec(key).name] - started, 1) for key in keys},
+        "caught_up_s": {key: round(caught_up[lessons.get(key).name] - started, 1) for key in keys},
         "cpu_s": cpu,
         "checkpoints": checkpoints.as_json(),
     }
@@ -116,7 +107,7 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
 
 def cancel_all(settings: Settings, keys: list[str]) -> None:
     for key in keys:
-        if _rest(settings).running_job(deploy.job_spec(key).name) is not None:
+        if _rest(settings).running_job(lessons.get(key).name) is not None:
             lifecycle.cancel(settings, key)
 
 
@@ -175,7 +166,7 @@ def one_job_drain(settings: Settings, key: str, echo: Echo,
     Its rate is ``drain_rate``'s: between its first and last offset commit, the start-up (the
     client building the plan, tasks deploying, the first checkpoint) reported apart.
     """
-    spec = deploy.job_spec(key)
+    spec = lessons.get(key)
     inputs = list(spec.inputs)
     # A job still running (the latency runs leave every job live) would be found by deploy and
     # kept: it would "drain" from where it was, near the end, at an impossible rate.
@@ -252,8 +243,8 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
     waits up to one checkpoint interval (half of one on average) on top of its processing.
     With ``uncommitted``, a read_uncommitted consumer measures too: what a reader that
     accepts at-least-once (records of transactions that may yet abort) would see."""
-    measured = [key for key in keys if key in LATENCY]
-    outputs = {LATENCY[key][0]: key for key in measured}
+    probes = {key: lessons.get(key).latency for key in keys if lessons.get(key).latency}  # see Lesson.latency
+    outputs = {probe.output: key for key, probe in probes.items()}
     stop = threading.Event()
     received: dict[str, list[tuple[str, float, bytes]]] = {}
     readers = []
@@ -270,7 +261,7 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
         spec = generator.GeneratorSpec(seed=seed, count=rate * duration_s, fraud_fraction=0.05,
                                        start_ms=kafka_io.next_start_ms(settings.bootstrap_servers))
         producer.produce(generator.generate(spec), settings.bootstrap_servers, rate=rate, progress=False)
-        jobwatch.wait_all_caught_up(settings, deploy.input_groups(keys), timeout_s=900)
+        jobwatch.wait_all_caught_up(settings, lessons.input_groups(keys), timeout_s=900)
         time.sleep(2 * (interval_ms or settings.checkpoint_interval_ms) / 1000)  # the last commits
     finally:
         stop.set()
@@ -280,7 +271,7 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
     rows = []
     for isolation, records in received.items():
         for topic, key in outputs.items():
-            depends_on = LATENCY[key][1]
+            depends_on = probes[key].inputs
             samples = sorted(at - max(created[dep] for dep in depends_on(json.loads(value)))
                              for out_topic, at, value in records if out_topic == topic)
             row = {"job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,
@@ -291,7 +282,7 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
 
 # The checkpoint intervals of the sweep: exactly-once latency against throughput.
 SWEEP_INTERVALS_MS = (200, 500, 1000, 2000, 5000)
-SWEEP_JOB = "lesson14"  # stateless, with a per-record latency output (l14-clicks)
+SWEEP_JOB = "lesson14-stateless"  # stateless, with a per-record latency output (l14-clicks)
 
 
 def checkpoint_sweep(settings: Settings, rate: int, duration_s: int, seed: int, echo: Echo) -> list[dict]:

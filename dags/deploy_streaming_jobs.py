@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from streamlab import deploy, ops, rollout
+from streamlab import lessons, ops, rollout
 from streamlab.config import Settings
 
 
@@ -14,7 +14,7 @@ from streamlab.config import Settings
     schedule="*/15 * * * *",
     **ops.DAG_DEFAULTS,
     params={
-        "jobs": Param(list(deploy.JOBS), type="array", items={"type": "string", "enum": list(deploy.JOBS)},
+        "jobs": Param(list(lessons.BY_KEY), type="array", items={"type": "string", "enum": list(lessons.BY_KEY)},
                       description="which jobs of the catalog to roll out"),
     },
 )

@@ -14,15 +14,13 @@ from confluent_kafka.admin import AdminClient
 from pydantic import ValidationError
 
 from streamlab import (
-    analyst, demo, deploy, docsite, drills, frontend, generator, jars, kafka_io, lifecycle, loader, ops, platform,
+    analyst, demo, docsite, drills, frontend, generator, jars, kafka_io, lessons, lifecycle, loader, ops, platform,
     producer, prune, rollout, status, stores, topics, warehouse,
 )
 from streamlab.config import Settings
 from streamlab.dashboard import assets as dashboard_assets
 from streamlab.dashboard import service as dashboard_service
 from streamlab.errors import UserError
-
-
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -132,17 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     dep = sub.add_parser("deploy", help="submit a job, or upgrade it by its upgrade mode if its code "
                          "changed (no-op when it runs the same code)")
-    dep.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+    dep.add_argument("job", choices=sorted(lessons.BY_KEY), help="which job")
     for name, text in [("savepoint", "take a canonical savepoint of a running job (it keeps running)"),
                        ("stop", "stop a running job with a final savepoint"),
                        ("cancel", "cancel a running job (no savepoint; retained checkpoints stay)")]:
         op = sub.add_parser(name, help=text)
-        op.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+        op.add_argument("job", choices=sorted(lessons.BY_KEY), help="which job")
     prune_cmd = sub.add_parser("prune", help="remove old job runs' checkpoints, old releases and dead "
                                "writers' staging files (savepoints: the savepoint_backup DAG's retention)")
     prune_cmd.add_argument("--dry-run", action="store_true", help="only list what would go")
     res = sub.add_parser("restore", help="start a stopped job from a savepoint or retained checkpoint")
-    res.add_argument("job", choices=sorted(deploy.JOBS), help="which job")
+    res.add_argument("job", choices=sorted(lessons.BY_KEY), help="which job")
     res.add_argument("--from", dest="path", type=Path, metavar="PATH",
                      help="a savepoint or checkpoint directory; default: the job's newest savepoint")
 
@@ -337,7 +335,9 @@ def run(argv: Sequence[str] | None = None) -> int:
         case "sql":
             _sql(settings, args)
         case "validate":
-            from validation import quality  # Great Expectations takes seconds to import: only here
+            from validation import (
+                quality,  # Great Expectations takes seconds to import: only here
+            )
 
             return quality.run_cli(settings, docs=not args.no_docs, source=args.file)
         case "demo":

@@ -9,11 +9,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from streamlab import (
-    deploy, drills, generator, jobwatch, kafka_io, loader, ops, platform, producer, rollout, stores, warehouse,
+    deploy, drills, generator, jobwatch, kafka_io, lessons, loader, ops, platform, producer, rollout, warehouse,
 )
 from streamlab.config import Settings
-from validation import lesson14, lesson15_aggregations, lesson15_alerts, lesson15_joins, lesson15_trading_periods, lesson15_windows
-from validation import lesson16_stores
 from validation.oracle import TopicCheck
 
 # From 10:00 UTC the data set runs past the store's closing time, so a trading period closes.
@@ -24,101 +22,8 @@ DRILL_MAX_RECOVERY_S = 180
 Echo = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class DemoJob:
-    key: str
-    check: Callable[[str], Sequence[TopicCheck]]
-    explain: Callable[[str], tuple[list[str], bool]]  # how the input split; whether it balances
-
-
-def _lesson14_lines(bootstrap: str) -> tuple[list[str], bool]:
-    b = lesson14.balance(bootstrap)
-    return [
-        f"clicks {b['clicks_in']:>7} = {b['clicks_forwarded']} forwarded + {b['clicks_bots']} bots "
-        f"filtered + {b['clicks_dead']} dead-lettered",
-        f"orders {b['orders_in']:>7} = {b['orders_forwarded']} forwarded (-> {b['items']} line items) + "
-        f"{b['orders_dead']} dead-lettered",
-        "input and outputs balance" if b["balanced"] else "input and outputs DO NOT balance",
-    ], bool(b["balanced"])
-
-
-def _windows_lines(bootstrap: str) -> tuple[list[str], bool]:
-    t = lesson15_windows.reconcile(bootstrap)
-    balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
-    return [
-        f"valid orders {t['orders_produced']}: {t['orders_late']} arrived after their window closed",
-        f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in windows + "
-        f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)"),
-    ], balanced
-
-
-def _joins_lines(bootstrap: str) -> tuple[list[str], bool]:
-    b = lesson15_joins.balance(bootstrap)
-    balanced = b["paid"] + b["unpaid"] + b["late"] == b["orders"] == b["enriched_orders"] + b["late"]
-    return [
-        f"valid orders {b['orders']} = {b['paid']} paid within 15 min + {b['unpaid']} unpaid + "
-        f"{b['late']} too late to join" + ("" if balanced else "  (DOES NOT balance)"),
-        f"{b['enriched_orders']} orders enriched with the customer as of their time, "
-        f"{b['enriched_items']} line items with the product",
-    ], balanced
-
-
-def _aggregations_lines(bootstrap: str) -> tuple[list[str], bool]:
-    t = lesson15_aggregations.reconcile(bootstrap)
-    balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
-    return [f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in 5-minute windows + "
-            f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)")], balanced
-
-
-def _trading_lines(bootstrap: str) -> tuple[list[str], bool]:
-    c = lesson15_trading_periods.counts(bootstrap)
-    balanced = c["revenue_counted"] + c["revenue_late"] + c["revenue_open"] == c["revenue_produced"]
-    return [
-        f"{c['periods']} closed trading periods: {c['open_periods']} open-hours, "
-        f"{c['periods'] - c['open_periods']} closed-hours",
-        f"revenue {c['revenue_produced']} cents = {c['revenue_counted']} in closed periods + "
-        f"{c['revenue_open']} in the period still running + {c['revenue_late']} late"
-        + ("" if balanced else "  (DOES NOT balance)"),
-    ], balanced
-
-
-def _alerts_lines(bootstrap: str) -> tuple[list[str], bool]:
-    c = lesson15_alerts.counts(bootstrap)
-    rules = ["two-countries", "rapid-payments", "amount-spike"]
-    every_rule = all(c.get(rule, 0) > 0 for rule in rules)
-    return [
-        f"valid payments {c['payments']}: {c['late']} too late to put in order",
-        "alerts: " + ", ".join(f"{rule} {c.get(rule, 0)}" for rule in rules)
-        + ("" if every_rule else "  (a rule never fired on the planted fraud)"),
-    ], every_rule
-
-
-def _stores_lines(bootstrap: str) -> tuple[list[str], bool]:
-    customers = stores.restored(bootstrap, "customer-orders")
-    products = stores.restored(bootstrap, "product-sales")
-    # Two stores over the same line items: each must hold all of the revenue.
-    revenue = [sum(v["revenue_cents"] for v in view.values.values()) for view in (customers, products)]
-    balanced = revenue[0] == revenue[1]
-    best, value = max(customers.values.items(), key=lambda item: item[1]["revenue_cents"])
-    return [
-        f"store customer-orders: {len(customers.values)} keys restored from {customers.records_read} "
-        f"changelog records; store product-sales: {len(products.values)} keys",
-        f"revenue {revenue[0]} cents over customers = {revenue[1]} over products"
-        + ("" if balanced else "  (DOES NOT balance)"),
-        f"streamlab query customer-orders {best} -> {value['orders']} orders, "
-        f"{value['revenue_cents']} cents",
-    ], balanced
-
-
-JOBS = [
-    DemoJob("lesson14", lesson14.check, _lesson14_lines),
-    DemoJob("lesson15-windows", lesson15_windows.check, _windows_lines),
-    DemoJob("lesson15-joins", lesson15_joins.check, _joins_lines),
-    DemoJob("lesson15-aggregations", lesson15_aggregations.check, _aggregations_lines),
-    DemoJob("lesson15-trading-periods", lesson15_trading_periods.check, _trading_lines),
-    DemoJob("lesson15-alerts", lesson15_alerts.check, _alerts_lines),
-    DemoJob("lesson16-stores", lesson16_stores.check, _stores_lines),
-]
+# Every lesson's job, in the registry's order: deployed, then each checked by its oracle.
+JOBS = tuple(lessons.BY_KEY)
 
 
 def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: float | None = None) -> int:
@@ -135,7 +40,7 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
         produced = producer.produce(generator.generate(DEMO_SPEC), bootstrap)
         echo("   " + ", ".join(f"{t} {n}" for t, n in sorted(produced.items()) if ":" not in t))
     running_since = _deploy_all(settings, echo)
-    reports = [_check_job(settings, job, running_since[job.key], echo) for job in JOBS]
+    reports = [_check_job(settings, key, running_since[key], echo) for key in JOBS]
     echo("")
     for report in reports:
         echo(report.text)
@@ -217,23 +122,23 @@ def _deploy_all(settings: Settings, echo: Echo) -> dict[str, float]:
     def one(key: str) -> float:
         outcome = rollout.roll_out(settings, key)
         resumed = f", state from {outcome.state_from}" if outcome.state_from else ""
-        echo(f"   {key} ({deploy.job_spec(key).summary}): running as Flink job {outcome.job_id} "
+        echo(f"   {key} ({lessons.get(key).summary}): running as Flink job {outcome.job_id} "
              f"({outcome.action}{resumed}, {outcome.duration_s:.1f}s)")
         return time.monotonic()
 
-    return deploy.for_each_job([job.key for job in JOBS], one)
+    return deploy.for_each_job(JOBS, one)
 
 
-def _check_job(settings: Settings, job: DemoJob, running_since: float, echo: Echo) -> JobReport:
-    spec = deploy.job_spec(job.key)
-    echo(f"-> {job.key}: waiting for its input to be processed ...")
+def _check_job(settings: Settings, key: str, running_since: float, echo: Echo) -> JobReport:
+    spec, oracle = lessons.get(key), lessons.oracle(key)
+    echo(f"-> {key}: waiting for its input to be processed ...")
     jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), echo=echo)
     processed_s = time.monotonic() - running_since
     echo("   reconciling its outputs with the DuckDB oracle ...")
-    checks = jobwatch.wait_exact(lambda: job.check(settings.bootstrap_servers))
-    lines, balanced = job.explain(settings.bootstrap_servers)
+    checks = jobwatch.wait_exact(lambda: oracle.check(settings.bootstrap_servers))
+    lines, balanced = oracle.explain(settings.bootstrap_servers)
     return JobReport(balanced and all(c.exact for c in checks),
-                     summary(job.key, checks, lines, processed_s))
+                     summary(key, checks, lines, processed_s))
 
 
 def summary(name: str, checks: Sequence[TopicCheck], explain: list[str], processed_s: float) -> str:

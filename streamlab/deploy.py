@@ -1,4 +1,4 @@
-"""Submit the project's PyFlink jobs to the session cluster with `flink run -py`."""
+"""Submit the lessons' PyFlink jobs (``streamlab.lessons``) to the session cluster with `flink run -py`."""
 
 from __future__ import annotations
 
@@ -8,110 +8,16 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from streamlab import flink_cluster, releases
+from streamlab import flink_cluster, lessons, releases
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-class UpgradeMode(StrEnum):
-    """How a changed job takes its state to the new code (as the Flink Kubernetes Operator's)."""
-
-    SAVEPOINT = "savepoint"  # stop with a savepoint, start the new code from it
-    LAST_STATE = "last-state"  # cancel, start from the newest retained checkpoint (faster)
-    STATELESS = "stateless"  # cancel, start empty; Kafka offsets come from the consumer group
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    key: str
-    name: str  # the Flink job name (pipeline.name)
-    script: Path  # relative to the code directory (Settings.code)
-    summary: str
-    inputs: tuple[str, ...]  # the topics it consumes (its consumer group commits offsets on them)
-    upgrade_mode: UpgradeMode
-
-
-JOBS = {
-    spec.key: spec
-    for spec in [
-        JobSpec(
-            "lesson14",
-            "streamlab-lesson14",
-            Path("flink_jobs/lesson14_stateless/job.py"),
-            "stateless topology: filter, map, flatMap, branch; the dead letter of every raw topic",
-            ("clicks", "orders", "payments", "customers", "products"),
-            UpgradeMode.STATELESS,  # no keyed state: only offsets, which the group keeps
-        ),
-        JobSpec(
-            "lesson15-windows",
-            "streamlab-lesson15-windows",
-            Path("flink_jobs/lesson15_windows/job.py"),
-            "tumbling, hopping and session windows with late data",
-            ("clicks", "orders"),
-            UpgradeMode.SAVEPOINT,
-        ),
-        JobSpec(
-            "lesson15-joins",
-            "streamlab-lesson15-joins",
-            Path("flink_jobs/lesson15_joins/job.py"),
-            "interval join (paid / unpaid orders), temporal joins with customers and products",
-            ("orders", "payments", "customers", "products"),
-            UpgradeMode.SAVEPOINT,
-        ),
-        JobSpec(
-            "lesson15-aggregations",
-            "streamlab-lesson15-aggregations",
-            Path("flink_jobs/lesson15_aggregations/job.py"),
-            "statistics, a top-3 UDAF and a CUBE over category x region x tier in windows",
-            ("orders", "customers"),
-            UpgradeMode.SAVEPOINT,
-        ),
-        JobSpec(
-            "lesson15-trading-periods",
-            "streamlab-lesson15-trading-periods",
-            Path("flink_jobs/lesson15_trading_periods/job.py"),
-            "custom window: revenue per category and trading period of the store",
-            ("orders",),
-            UpgradeMode.SAVEPOINT,
-        ),
-        JobSpec(
-            "lesson15-alerts",
-            "streamlab-lesson15-alerts",
-            Path("flink_jobs/lesson15_alerts/job.py"),
-            "fraud alerts: two countries, rapid payments (MATCH_RECOGNIZE), amount spikes",
-            ("payments",),
-            UpgradeMode.LAST_STATE,  # 90 days of state per card: skip the extra savepoint
-        ),
-        JobSpec(
-            "lesson16-stores",
-            "streamlab-lesson16-stores",
-            Path("flink_jobs/lesson16_stores/job.py"),
-            "interactive queries: per-customer and per-product aggregates in compacted topics",
-            ("orders",),
-            UpgradeMode.SAVEPOINT,
-        ),
-    ]
-}
-
-
-def job_spec(key: str) -> JobSpec:
-    if key not in JOBS:
-        raise UserError(f"unknown job '{key}': choose one of {', '.join(JOBS)}")
-    return JOBS[key]
-
-
-def input_groups(keys: Iterable[str]) -> dict[str, list[str]]:
-    """Each job's consumer group (its name) and input topics, for ``jobwatch.wait_all_caught_up``."""
-    return {job_spec(key).name: list(job_spec(key).inputs) for key in keys}
 
 
 def job_args(settings: Settings) -> list[str]:
@@ -120,7 +26,7 @@ def job_args(settings: Settings) -> list[str]:
 
 def release(settings: Settings, key: str) -> releases.Release:
     """The job's code as it is now in the checkout, frozen (see streamlab.releases)."""
-    spec = job_spec(key)
+    spec = lessons.get(key)
     return releases.build(settings.state, key, settings.code, spec.script, job_args(settings))
 
 
@@ -148,7 +54,7 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Pa
     """Submit the job unless it already runs — the checkout's code unless ``code`` names a
     release, from a savepoint or retained checkpoint when ``from_path`` is given, with Flink
     ``options`` over the cluster's for this job alone — and return its Flink job id once it runs."""
-    spec = job_spec(key)
+    spec = lessons.get(key)
     rest = FlinkRest(settings.flink_rest_url)
     try:
         running = rest.running_job(spec.name)

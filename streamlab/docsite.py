@@ -6,6 +6,8 @@ Pages stay free of anything that could drift from the code:
   warehouse of the last run (``make demo``) and shows the command and its real output;
 * ``<!-- reference: cli -->`` and ``<!-- reference: config -->`` become the CLI and the
   configuration reference, generated from the parser and the typed settings;
+* ``<!-- reference: jobs -->`` (or ``jobs lesson 15``) and ``<!-- reference: state -->`` become
+  the tables of the lessons' jobs, from their contracts (``streamlab.lessons``);
 * every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
   link to the test that checks it;
 * mermaid and the iframe-worker shim (offline search) come from package-lock.json, never a CDN.
@@ -19,7 +21,7 @@ import re
 import shutil
 from pathlib import Path
 
-from streamlab import analyst, frontend, warehouse
+from streamlab import analyst, frontend, lessons, marts, topics, warehouse
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
@@ -30,7 +32,7 @@ VENDORED = {
     "vendor/iframe-worker/shim.js": ("iframe-worker", "shim/index.js"),
 }
 WAREHOUSE_BLOCK = re.compile(r"^```warehouse\n(?P<sql>.*?)\n```$", re.MULTILINE | re.DOTALL)
-REFERENCE = re.compile(r"^<!-- reference: (?P<name>[a-z]+) -->$", re.MULTILINE)
+REFERENCE = re.compile(r"^<!-- reference: (?P<name>[a-z]+)(?: lesson (?P<lesson>\d+))? -->$", re.MULTILINE)
 TESTS_DIR = "tests"
 
 
@@ -81,6 +83,31 @@ def config_reference() -> str:
     return "\n".join(rows) + "\n"
 
 
+def _code(names: list[str]) -> str:
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def jobs_reference(lesson: int | None = None) -> str:
+    """One row per lesson's job (of one lesson, if given): what it reads, writes and where its
+    outputs land in the warehouse."""
+    tables = marts.by_topic()
+    rows = ["| job (`streamlab deploy …`) | reads | writes | warehouse |", "|---|---|---|---|"]
+    for job in (job for job in lessons.ALL if lesson in (None, job.lesson)):
+        writes = _code([output.topic for output in job.outputs])
+        writes += f"; late: `{job.late.topic}`" if job.late else ""
+        writes += f"; `{topics.DEAD_LETTER.name}`" if job.dead_letter else ""
+        landed = _code(list(dict.fromkeys(tables[o.topic].qualified for o in job.outputs if o.topic in tables)))
+        rows.append(f"| `{job.key}` | {_code(list(job.inputs))} | {writes} | {landed} |")
+    return "\n".join(rows) + "\n"
+
+
+def state_reference() -> str:
+    """One row per lesson's job: the state it keeps and how it takes it to new code."""
+    rows = ["| job | state it keeps | upgrade mode |", "|---|---|---|"]
+    rows += [f"| `{job.key}` | {job.state} | `{job.upgrade_mode}` |" for job in lessons.ALL]
+    return "\n".join(rows) + "\n"
+
+
 def expand(markdown: str, settings: Settings) -> str:
     """Replace the page's build-time directives by their generated content."""
     from streamlab.cli import build_parser
@@ -91,7 +118,11 @@ def expand(markdown: str, settings: Settings) -> str:
             return cli_reference(build_parser())
         if name == "config":
             return config_reference()
-        raise UserError(f"unknown docs reference '{name}': use cli or config")
+        if name == "jobs":
+            return jobs_reference(int(match["lesson"]) if match["lesson"] else None)
+        if name == "state":
+            return state_reference()
+        raise UserError(f"unknown docs reference '{name}': use cli, config, jobs or state")
 
     markdown = WAREHOUSE_BLOCK.sub(lambda m: warehouse_output(m["sql"], settings), markdown)
     return REFERENCE.sub(reference, markdown)

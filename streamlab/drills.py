@@ -30,26 +30,14 @@ from datetime import datetime, timezone
 from confluent_kafka import KafkaException
 
 from streamlab import (
-    deploy, flink_cluster, generator, joblock, jobwatch, kafka_broker, kafka_io, lifecycle, processes, rollout,
-    topics,
+    flink_cluster, generator, joblock, jobwatch, kafka_broker, kafka_io, lessons, lifecycle, processes, rollout, topics,
 )
 from streamlab import producer as producer_lib
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
-from validation import lesson14, lesson15_aggregations, lesson15_alerts, lesson15_joins
-from validation import lesson15_trading_periods, lesson15_windows, lesson16_stores
 from validation.oracle import TopicCheck
 
-ORACLES: dict[str, Callable[[str], list[TopicCheck]]] = {
-    "lesson14": lesson14.check,
-    "lesson15-windows": lesson15_windows.check,
-    "lesson15-joins": lesson15_joins.check,
-    "lesson15-aggregations": lesson15_aggregations.check,
-    "lesson15-trading-periods": lesson15_trading_periods.check,
-    "lesson15-alerts": lesson15_alerts.check,
-    "lesson16-stores": lesson16_stores.check,
-}
 PROBE_JOB = "lesson15-windows"  # reads the most (clicks): the fault hits it part-way
 LEADER_KILLED_FOR = "l15-revenue-1m"  # broker-kill: the leader of its partition 0 goes
 PACE_S = 20.0  # a drill's data set arrives over this long, so the fault lands while it flows
@@ -92,7 +80,7 @@ class DrillResult:
 def _kill_taskmanager(settings: Settings, probe_job: str) -> None:
     """kill -9 the TaskManager the probe job runs on (with two, the jobs on the other go on)."""
     rest = FlinkRest(settings.flink_rest_url)
-    hosts = rest.taskmanagers_of(rest.running_job(deploy.job_spec(probe_job).name)["jid"])
+    hosts = rest.taskmanagers_of(rest.running_job(lessons.get(probe_job).name)["jid"])
     names = [n for n in flink_cluster.taskmanagers(settings) if any(h.startswith(n + "_") for h in hosts)]
     # A TaskManager started before resource ids named their process has a random id.
     name = names[0] if names else flink_cluster.TASKMANAGER
@@ -197,8 +185,8 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     wait until every one of ``jobs`` (default: every job with an oracle) has processed all
     input again; returns that recovery time, of which ``DATA_AFTER_FAULT_S`` is the floor."""
     _require(settings, scenario)
-    jobs = jobs or list(ORACLES)
-    probe = deploy.job_spec(probe_job)
+    jobs = jobs or list(lessons.BY_KEY)
+    probe = lessons.get(probe_job)
     inputs = list(probe.inputs)
     records = list(generator.generate(data))
     # Heartbeats close the data set's windows; they follow after the recovery (see below).
@@ -220,14 +208,14 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     fault_at = time.monotonic()
     FAULTS[scenario](settings, probe_job)
     feed.finish(timeout_s)
-    jobwatch.wait_all_caught_up(settings, deploy.input_groups(jobs), timeout_s)
+    jobwatch.wait_all_caught_up(settings, lessons.input_groups(jobs), timeout_s)
     recovery_s = time.monotonic() - fault_at
     kafka_broker.start(settings)  # a killed broker rejoins (nothing to do after the other faults)
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has
     # none after the restore until a record comes. A live store keeps sending; a drill sends
     # the data set's final heartbeats after the recovery so every window can close.
     producer_lib.produce(beats, settings.bootstrap_servers, progress=False)
-    jobwatch.wait_all_caught_up(settings, deploy.input_groups(jobs), timeout_s)
+    jobwatch.wait_all_caught_up(settings, lessons.input_groups(jobs), timeout_s)
     return recovery_s
 
 
@@ -237,7 +225,7 @@ def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None
     """The whole drill: every job with an oracle (or ``jobs``) running, new data, the fault,
     recovery, the oracle."""
     _require(settings, scenario)
-    jobs = jobs or list(ORACLES)
+    jobs = jobs or list(lessons.BY_KEY)
     with joblock.all_held(settings, jobs, f"drill {scenario}"):
         return _run(settings, scenario, count, seed, jobs)
 
@@ -252,6 +240,6 @@ def _run(settings: Settings, scenario: str, count: int, seed: int | None, jobs: 
     recovery_s = inject_mid_run(settings, scenario, data, probe_job=probe, jobs=jobs)
     checks: list[TopicCheck] = []
     for key in jobs:
-        checks += jobwatch.wait_exact(lambda check=ORACLES[key]: check(settings.bootstrap_servers))
+        checks += jobwatch.wait_exact(lambda check=lessons.oracle(key).check: check(settings.bootstrap_servers))
     return DrillResult(scenario, started_at, round(recovery_s, 1), checks)
 # --8<-- [end:drill_run]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from streamlab import deploy, flink_cluster, joblock
+from streamlab import deploy, flink_cluster, joblock, lessons
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
@@ -20,7 +20,7 @@ from streamlab.flink_rest import FlinkRest
 
 @dataclass(frozen=True)
 class Savepoint:
-    job: str  # the job's key in deploy.JOBS
+    job: str  # the lesson's key (streamlab.lessons)
     job_id: str
     path: Path
     size_bytes: int
@@ -34,7 +34,7 @@ def rest(settings: Settings) -> FlinkRest:
 
 def running_job_id(settings: Settings, key: str) -> str:
     """The id of the job's live run, or a one-line error saying how to start it."""
-    job = rest(settings).running_job(deploy.job_spec(key).name)
+    job = rest(settings).running_job(lessons.get(key).name)
     if job is None:
         raise UserError(f"job {key} is not running: start it with `streamlab deploy {key}`")
     return job["jid"]
@@ -88,7 +88,7 @@ def restore(settings: Settings, key: str, path: Path) -> str:
     if not (path / "_metadata").is_file():
         raise UserError(f"{path} is not a savepoint or checkpoint (no _metadata file in it)")
     with joblock.held(settings, key, "restore"):
-        if rest(settings).running_job(deploy.job_spec(key).name) is not None:
+        if rest(settings).running_job(lessons.get(key).name) is not None:
             raise UserError(f"job {key} is running: stop it first with `streamlab stop {key}`")
         return deploy.deploy(settings, key, from_path=path)
 
@@ -96,7 +96,7 @@ def restore(settings: Settings, key: str, path: Path) -> str:
 def latest_checkpoint(settings: Settings, key: str) -> Path | None:
     """The newest retained checkpoint of the job's most recent run, for a last-state restore."""
     client = rest(settings)
-    name = deploy.job_spec(key).name
+    name = lessons.get(key).name
     for job in client.jobs():  # newest first
         if job["name"] != name:
             continue
@@ -145,7 +145,7 @@ def _completed(settings: Settings, key: str, job_id: str, trigger_id: str, start
 
 
 def _wait_gone(settings: Settings, key: str, timeout_s: float) -> None:
-    name = deploy.job_spec(key).name
+    name = lessons.get(key).name
     deadline = time.monotonic() + timeout_s
     while rest(settings).running_job(name) is not None:
         if time.monotonic() > deadline:

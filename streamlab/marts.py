@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streamlab import topics
+from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES
+from streamlab import lessons, topics
 from streamlab.generator import HEARTBEAT_HEADER
 
 ORIGIN = [  # (name, type, expression over the batch): every table starts with these
@@ -85,12 +86,10 @@ def _fields(*spec: str) -> tuple[tuple[str, str, str], ...]:
 
 
 WINDOW = ("window_start_ms:INSTANT", "window_end_ms:INSTANT")
-LATE_ORIGIN = {  # late topics without an `origin` field take their one input
-    "l15-aggregations-late": "orders", "l15-trading-late": "orders", "l15-alerts-late": "payments",
-}
-LATE_JOB = {"l15-late": "lesson15-windows", "l15-joins-late": "lesson15-joins",
-            "l15-aggregations-late": "lesson15-aggregations", "l15-trading-late": "lesson15-trading-periods",
-            "l15-alerts-late": "lesson15-alerts"}
+LATE_JOB = {lesson.late.topic: lesson.key for lesson in lessons.ALL if lesson.late}
+# A late topic without an `origin` column holds its job's first input: the stream it times.
+LATE_ORIGIN = {lesson.late.topic: lesson.inputs[0] for lesson in lessons.ALL
+               if lesson.late and "origin STRING" not in lesson.late.columns}
 
 
 def _case(mapping: dict[str, str], default: str = "NULL") -> str:
@@ -114,7 +113,7 @@ MARTS = [
     Table("marts", "clicks", ("l14-clicks",), _fields(
         "event_id:VARCHAR", "user_id:VARCHAR", "page_type:VARCHAR", "path:VARCHAR", "product_id:VARCHAR",
         "device:VARCHAR", "ts_ms:INSTANT"), "Human clicks, normalised (lesson 14: filter + map)."),
-    Table("marts", "order_items", tuple(f"l14-items-{b}" for b in topics.ITEM_BRANCHES), (
+    Table("marts", "order_items", tuple(f"l14-items-{b}" for b in ITEM_BRANCHES), (
         ("branch", "VARCHAR", "replace(topic, 'l14-items-', '')"),
         *_fields("order_id:VARCHAR", "line_no:INTEGER", "customer_id:VARCHAR", "product_id:VARCHAR",
                  "category:VARCHAR", "quantity:INTEGER", "unit_price_cents:BIGINT", "line_total_cents:BIGINT",

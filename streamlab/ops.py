@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from streamlab import deploy, lifecycle, warehouse
+from streamlab import lessons, lifecycle, warehouse
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.lifecycle import Savepoint
@@ -183,7 +183,7 @@ def _mark_disposed(settings: Settings, path: str) -> None:
 def running_jobs(settings: Settings) -> list[str]:
     """Keys of the catalog's jobs that run now."""
     client = lifecycle.rest(settings)
-    return [key for key, spec in deploy.JOBS.items() if client.running_job(spec.name) is not None]
+    return [key for key, spec in lessons.BY_KEY.items() if client.running_job(spec.name) is not None]
 
 
 def backup(settings: Settings, key: str, stop: bool = False) -> Savepoint:

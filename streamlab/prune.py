@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 
-from streamlab import deploy, flink_cluster, joblock, lifecycle, releases, warehouse
+from streamlab import deploy, flink_cluster, joblock, lessons, lifecycle, releases, warehouse
 from streamlab.config import Settings
 from streamlab.flink_rest import ACTIVE_STATES, FlinkRest
 
@@ -87,7 +87,7 @@ def prune(settings: Settings, dry_run: bool = False) -> list[Path]:
     returns the paths. Each job's part holds the job's lock, so no deploy or restore is choosing
     its state from the same directories meanwhile. Flink must answer: what runs decides."""
     gone: list[Path] = []
-    for key, spec in deploy.JOBS.items():
+    for key, spec in lessons.BY_KEY.items():
         with joblock.held(settings, key, "prune"):  # what runs is read under it: no deploy starts meanwhile
             found = _stale_of_job(settings, key, _active_runs(settings).get(spec.name, []))
             if not dry_run:

@@ -24,10 +24,10 @@ PACKAGES = ("flink_jobs", "streamlab")
 
 @dataclass(frozen=True)
 class Release:
-    job: str  # the job's key in deploy.JOBS
+    job: str  # the lesson's key (streamlab.lessons)
     fingerprint: str
     root: Path  # goes first on the job's PYTHONPATH
-    script: Path  # relative to the code directory, as in deploy.JobSpec
+    script: Path  # relative to the code directory, as in the lesson's contract (Lesson.script)
 
     @property
     def entry_point(self) -> Path:

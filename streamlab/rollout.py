@@ -1,7 +1,7 @@
 """Roll the checkout's code out to the cluster, one job at a time, idempotently.
 
 Not running → submit. Running the same release → nothing. Running another release → upgrade
-by the job's upgrade mode (see ``deploy.UpgradeMode``), and when the new code does not start
+by the job's upgrade mode (see ``streamlab.wire.contract.UpgradeMode``), and when the new code does not start
 from that state, start the previous release from the very same state again: the job is never
 left stopped, and an upgrade that rolled back still fails loudly (``UpgradeRolledBack``).
 The new code counts as healthy at its first completed checkpoint, and its exactly-once output
@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from streamlab import deploy, joblock, lifecycle, ops, releases
+from streamlab import deploy, joblock, lessons, lifecycle, ops, releases
 from streamlab.config import Settings
-from streamlab.deploy import UpgradeMode
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest
+from streamlab.wire.contract import UpgradeMode
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Outcome:
     def describe(self) -> str:
         text = f"{self.job}: {self.action} ({self.fingerprint})"
         if self.previous:
-            text += f" from {self.previous} by {deploy.job_spec(self.job).upgrade_mode}"
+            text += f" from {self.previous} by {lessons.get(self.job).upgrade_mode}"
         if self.state_from:
             text += f", state from {self.state_from}"
         return text + f" in {self.duration_s:.1f}s"
@@ -54,7 +54,7 @@ def _roll_out(settings: Settings, key: str) -> Outcome:
     started = time.monotonic()
     new = deploy.release(settings, key)
     rest = FlinkRest(settings.flink_rest_url)
-    running = rest.running_job(deploy.job_spec(key).name)
+    running = rest.running_job(lessons.get(key).name)
     if running is None:
         # A job stopped by a cluster restart or a cancel carries on from its newest state;
         # submitted without it, its windows and aggregates would start again from nothing.
@@ -70,9 +70,9 @@ def _roll_out(settings: Settings, key: str) -> Outcome:
         job_id = deploy.deploy(settings, key, from_path=state, code=new)
         _confirm_healthy(rest, job_id)
     except UserError as failure:
-        if rest.running_job(deploy.job_spec(key).name) is not None:
+        if rest.running_job(lessons.get(key).name) is not None:
             lifecycle.cancel(settings, key)
-        previous = releases.find(settings.state, key, deploy.job_spec(key).script, current)
+        previous = releases.find(settings.state, key, lessons.get(key).script, current)
         if previous is None:
             raise UserError(f"upgrade of {key} failed and release {current or '(unknown)'} is not on "
                             f"disk to roll back to; the job is stopped, its state is {state}: {failure}") from None
@@ -100,7 +100,7 @@ def _confirm_healthy(rest: FlinkRest, job_id: str, timeout_s: float = 120.0) -> 
 # --8<-- [start:take_down]
 def _take_down(settings: Settings, key: str) -> Path | None:
     """Stop the running job the way its upgrade mode says; return the state to start from."""
-    match deploy.job_spec(key).upgrade_mode:
+    match lessons.get(key).upgrade_mode:
         case UpgradeMode.SAVEPOINT:
             return ops.backup(settings, key, stop=True).path
         case UpgradeMode.LAST_STATE:

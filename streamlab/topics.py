@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from confluent_kafka.admin import (
-    AdminClient,
-    AlterConfigOpType,
-    ConfigEntry,
-    ConfigResource,
-    NewPartitions,
-    NewTopic,
-)
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewPartitions, NewTopic
 
+from streamlab import lessons
 from streamlab.errors import UserError
+from streamlab.wire.contract import Output
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -51,44 +46,17 @@ RAW = [
           cleanup_policy="compact", retention_ms=-1, extra=APPEND_TIME),
 ]
 
-ITEM_BRANCHES = ["electronics", "fashion", "home", "other"]
 
-LESSON14 = [
-    Topic("l14-clicks", 3, "Human clicks, normalised (filter + map)."),
-    *[
-        Topic(f"l14-items-{branch}", 3, f"Order line items routed to the '{branch}' branch (flatMap + branch).")
-        for branch in ITEM_BRANCHES
-    ],
-]
+# --8<-- [start:compacted]
+def _written(output: Output) -> Topic:
+    if output.compacted:  # a state store's changelog: compaction keeps the latest value per key, forever
+        return Topic(output.topic, output.partitions, output.description, cleanup_policy="compact", retention_ms=-1)
+    return Topic(output.topic, output.partitions, output.description)
+# --8<-- [end:compacted]
 
-LESSON15 = [
-    Topic("l15-revenue-1m", 3, "Orders, items and revenue per category per minute (tumbling window)."),
-    Topic("l15-revenue-10m", 3, "10-minute revenue per category, every minute (hopping window)."),
-    Topic("l15-sessions", 3, "Visits per user, closed after 30 idle minutes (session window)."),
-    Topic("l15-late", 1, "Events that arrived after their window closed, with the window they missed."),
-    Topic("l15-paid-orders", 3, "Orders with the payment that came within 15 minutes (interval join)."),
-    Topic("l15-unpaid-orders", 3, "Orders with no payment within 15 minutes (outer interval join)."),
-    Topic("l15-orders-enriched", 3, "Orders with the customer as of the order's time (temporal join)."),
-    Topic("l15-items-enriched", 3, "Line items with the product as listed at the order's time (temporal join)."),
-    Topic("l15-joins-late", 1, "Orders and payments too late to join, kept with their origin."),
-    Topic("l15-category-stats", 3, "Per category and 5 minutes: count, sum, min, max, mean, stddev."),
-    Topic("l15-top-products", 3, "Per category and 5 minutes: the top-3 products by revenue (UDAF)."),
-    Topic("l15-revenue-cube", 3, "Revenue over CUBE(category, region, tier) per 5 minutes."),
-    Topic("l15-aggregations-late", 1, "Orders too late for their 5-minute window."),
-    Topic("l15-trading-periods", 3, "Revenue per category and trading period (custom window: store hours)."),
-    Topic("l15-trading-late", 1, "Orders too late for their trading period."),
-    Topic("alerts", 3, "Fraud alerts per card: rule, severity, evidence (keyed by card_id)."),
-    Topic("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns."),
-]
 
-# --8<-- [start:store_topics]
-LESSON16 = [  # state stores' changelogs: compaction keeps the latest value per key, forever
-    Topic("store-customer-orders", 3, "Per customer: orders, items, revenue, last order (upsert, compacted).",
-          cleanup_policy="compact", retention_ms=-1),
-    Topic("store-product-sales", 3, "Per product: order lines, units, revenue, last order (upsert, compacted).",
-          cleanup_policy="compact", retention_ms=-1),
-]
-# --8<-- [end:store_topics]
+# Every lesson's outputs and late topics, from its contract (streamlab.lessons).
+OUTPUTS = [_written(output) for lesson in lessons.ALL for output in lesson.writes]
 
 DEAD_LETTER = Topic(
     "dead-letter", 1,
@@ -96,7 +64,7 @@ DEAD_LETTER = Topic(
     retention_ms=30 * DAY_MS,
 )
 
-CATALOG: list[Topic] = [*RAW, *LESSON14, *LESSON15, *LESSON16, DEAD_LETTER]
+CATALOG: list[Topic] = [*RAW, *OUTPUTS, DEAD_LETTER]
 
 
 def by_name(name: str) -> Topic:

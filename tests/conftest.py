@@ -7,9 +7,9 @@ shared /tmp defaults, and ``down`` runs when the session ends whatever the outco
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
-import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from streamlab import deploy, generator, jobwatch, producer
+from streamlab import deploy, generator, jobwatch, lessons, producer
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
 from validation.oracle import TopicCheck
@@ -84,7 +84,7 @@ def run_job(settings: Settings, key: str, records: Iterable[generator.Record]) -
     """Produce ``records``, deploy the job (a no-op if it runs) and wait until it processed them."""
     producer.produce(records, settings.bootstrap_servers, progress=False)
     deploy.deploy(settings, key)
-    job = deploy.job_spec(key)
+    job = lessons.get(key)
     jobwatch.wait_caught_up(settings, job.name, list(job.inputs), timeout_s=600)
 
 

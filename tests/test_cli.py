@@ -6,8 +6,8 @@ import socket
 from datetime import datetime, timezone
 
 import pytest
-
 from conftest import VENV_BIN, fresh_settings, streamlab
+
 from streamlab import cli, drills, ops
 from streamlab.config import Settings
 from validation.oracle import TopicCheck
@@ -87,20 +87,20 @@ def test_java_missing(offline):
 
 
 def test_deploy_without_cluster(offline):
-    assert_one_line_error(streamlab(offline, "deploy", "lesson14"), "no Flink cluster", "streamlab up")
+    assert_one_line_error(streamlab(offline, "deploy", "lesson14-stateless"), "no Flink cluster", "streamlab up")
 
 
 def test_savepoint_without_cluster(offline):
-    assert_one_line_error(streamlab(offline, "savepoint", "lesson14"), "no Flink cluster answers", "streamlab up")
+    assert_one_line_error(streamlab(offline, "savepoint", "lesson14-stateless"), "no Flink cluster answers", "streamlab up")
 
 
 def test_restore_without_a_savepoint(offline):
-    assert_one_line_error(streamlab(offline, "restore", "lesson14"), "no savepoint of lesson14",
-                          "streamlab savepoint lesson14")
+    assert_one_line_error(streamlab(offline, "restore", "lesson14-stateless"), "no savepoint of lesson14-stateless",
+                          "streamlab savepoint lesson14-stateless")
 
 
 def test_restore_from_a_directory_that_is_not_a_savepoint(offline, tmp_path):
-    result = streamlab(offline, "restore", "lesson14", "--from", str(tmp_path))
+    result = streamlab(offline, "restore", "lesson14-stateless", "--from", str(tmp_path))
     assert_one_line_error(result, "not a savepoint or checkpoint", "_metadata")
 
 

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, run_dag, streamlab
-from streamlab import deploy, flink_cluster, ops, releases, warehouse
+
+from streamlab import deploy, flink_cluster, lessons, ops, releases, warehouse
 from streamlab.flink_rest import FlinkRest
 
 
@@ -25,25 +25,25 @@ def test_every_dag_loads(airflow_db):
 @pytest.mark.platform
 def test_savepoint_backup_catalogues_and_enforces_retention(airflow_db, dag_settings, capsys):
     platform = dag_settings
-    deploy.deploy(platform, "lesson14")
+    deploy.deploy(platform, "lesson14-stateless")
     first = run_dag("savepoint_backup", capsys, {"max_count": 1})
     assert first.state == "success", first.errors
-    [taken] = ops.savepoints(platform, "lesson14")
+    [taken] = ops.savepoints(platform, "lesson14-stateless")
     assert (Path(taken["path"]) / "_metadata").is_file() and taken["size_bytes"] > 0
 
-    planted = plant_stale(platform, "lesson14")
+    planted = plant_stale(platform, "lesson14-stateless")
     second = run_dag("savepoint_backup", capsys, {"max_count": 1})
     assert second.state == "success", second.errors
-    [newest] = ops.savepoints(platform, "lesson14")
+    [newest] = ops.savepoints(platform, "lesson14-stateless")
     assert newest["path"] != taken["path"]
-    [disposed] = [r for r in ops.savepoints(platform, "lesson14", status="DISPOSED")]
+    [disposed] = [r for r in ops.savepoints(platform, "lesson14-stateless", status="DISPOSED")]
     assert disposed["path"] == taken["path"] and not Path(taken["path"]).exists()
     shown = streamlab(platform, "status").stdout
     assert "Savepoints" in shown and newest["path"] in shown
     # prune_disk removed what no restore or rollback can use, and nothing the job still needs.
     assert [p for p in planted["stale"] if p.exists()] == []
     assert all(p.exists() for p in planted["kept"])
-    left = [p for p in releases.releases_dir(platform.state, "lesson14").iterdir() if not p.name.startswith(".")]
+    left = [p for p in releases.releases_dir(platform.state, "lesson14-stateless").iterdir() if not p.name.startswith(".")]
     assert len(left) == 3  # the newest three, the running one among them
 
 
@@ -51,7 +51,7 @@ def plant_stale(platform, key: str) -> dict[str, list[Path]]:
     """An older run's checkpoints, four week-old releases and a dead publisher's staging copy,
     beside the running job's own (which has completed a checkpoint: the older run is not needed)."""
     rest = FlinkRest(platform.flink_rest_url)
-    job_id = rest.running_job(deploy.job_spec(key).name)["jid"]
+    job_id = rest.running_job(lessons.get(key).name)["jid"]
     deadline = time.monotonic() + 60
     while rest.last_completed_checkpoint(job_id) is None:
         assert time.monotonic() < deadline, "the job completed no checkpoint in 60 s"

@@ -12,8 +12,8 @@ import time
 import duckdb
 import httpx
 import pytest
-
 from conftest import REPO, VENV_BIN, env_for, run_dag, streamlab
+
 from streamlab import analyst, warehouse
 from validation import suites
 
@@ -27,7 +27,7 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
     assert "generating 20000 events" in first.stdout
     assert "RESULT: every output equals the oracle" in first.stdout
     assert "dead-letter" in first.stdout and "bots filtered" in first.stdout
-    assert first.stdout.count("input and outputs balance") == 1  # lesson14's split adds up
+    assert first.stdout.count("input and outputs balance") == 1  # lesson14-stateless's split adds up
     assert "DOES NOT balance" not in first.stdout
     assert "paid within 15 min" in first.stdout and "alerts: two-countries" in first.stdout
     assert "never fired" not in first.stdout

@@ -41,12 +41,12 @@ def settings(tmp_path: Path) -> Settings:
 
 
 def test_a_second_operation_gives_up_naming_the_holder(settings: Settings) -> None:
-    holder = hold(settings.state, "lesson14")
+    holder = hold(settings.state, "lesson14-stateless")
     try:
         started = time.monotonic()
-        with pytest.raises(UserError, match=rf"lesson14 is busy with savepoint \(pid {holder.pid}, for \d+s\); "
+        with pytest.raises(UserError, match=rf"lesson14-stateless is busy with savepoint \(pid {holder.pid}, for \d+s\); "
                                             r"deploy waited 0s"):
-            with joblock.held(settings, "lesson14", "deploy"):
+            with joblock.held(settings, "lesson14-stateless", "deploy"):
                 pass
         assert 0.5 <= time.monotonic() - started < 5
         with joblock.held(settings, "lesson15-windows", "deploy"):  # other jobs are free
@@ -57,12 +57,12 @@ def test_a_second_operation_gives_up_naming_the_holder(settings: Settings) -> No
 
 
 def test_the_lock_goes_with_a_killed_holder(settings: Settings) -> None:
-    holder = hold(settings.state, "lesson14")
+    holder = hold(settings.state, "lesson14-stateless")
     holder.kill()
     holder.wait()
-    with joblock.held(settings, "lesson14", "deploy"):
-        assert joblock.holder(settings, "lesson14")["pid"] == os.getpid()
-    assert joblock.holder(settings, "lesson14") is None  # released: the file says nobody
+    with joblock.held(settings, "lesson14-stateless", "deploy"):
+        assert joblock.holder(settings, "lesson14-stateless")["pid"] == os.getpid()
+    assert joblock.holder(settings, "lesson14-stateless") is None  # released: the file says nobody
 
 
 def test_a_holder_may_lock_again_but_another_thread_waits(settings: Settings) -> None:
@@ -70,14 +70,14 @@ def test_a_holder_may_lock_again_but_another_thread_waits(settings: Settings) ->
 
     def other() -> None:
         try:
-            with joblock.held(settings, "lesson14", "cancel"):
+            with joblock.held(settings, "lesson14-stateless", "cancel"):
                 pass
         except UserError as err:
             failed.append(err)
 
-    with joblock.held(settings, "lesson14", "deploy"):
-        with joblock.held(settings, "lesson14", "stop"):  # an upgrade's stop-with-savepoint
-            assert joblock.holder(settings, "lesson14")["operation"] == "deploy"
+    with joblock.held(settings, "lesson14-stateless", "deploy"):
+        with joblock.held(settings, "lesson14-stateless", "stop"):  # an upgrade's stop-with-savepoint
+            assert joblock.holder(settings, "lesson14-stateless")["operation"] == "deploy"
         thread = threading.Thread(target=other)
         thread.start()
         thread.join(10)
@@ -86,20 +86,20 @@ def test_a_holder_may_lock_again_but_another_thread_waits(settings: Settings) ->
 
 def test_a_waiting_operation_goes_on_once_the_holder_is_done(tmp_path: Path) -> None:
     settings = Settings(state_dir=tmp_path, lock_wait_s=30)
-    holder = hold(settings.state, "lesson14")
+    holder = hold(settings.state, "lesson14-stateless")
     threading.Timer(1.0, holder.kill).start()
     started = time.monotonic()
-    with joblock.all_held(settings, ["lesson15-windows", "lesson14"], "drill job-restore"):
+    with joblock.all_held(settings, ["lesson15-windows", "lesson14-stateless"], "drill job-restore"):
         assert 0.9 <= time.monotonic() - started < 10
         assert joblock.holder(settings, "lesson15-windows")["operation"] == "drill job-restore"
     holder.wait()
 
 
-@pytest.mark.parametrize("command", [["savepoint", "lesson14"], ["stop", "lesson14"], ["cancel", "lesson14"],
-                                     ["deploy", "lesson14"], ["restore", "lesson14", "--from", "."],
+@pytest.mark.parametrize("command", [["savepoint", "lesson14-stateless"], ["stop", "lesson14-stateless"], ["cancel", "lesson14-stateless"],
+                                     ["deploy", "lesson14-stateless"], ["restore", "lesson14-stateless", "--from", "."],
                                      ["drill", "job-restore"]])
 def test_the_cli_says_the_job_is_busy_in_one_line(tmp_path: Path, command: list[str]) -> None:
-    holder = hold(tmp_path, "lesson14")
+    holder = hold(tmp_path, "lesson14-stateless")
     try:
         if command[0] == "restore":
             (tmp_path / "_metadata").write_text("")  # a savepoint to restore from
@@ -109,7 +109,7 @@ def test_the_cli_says_the_job_is_busy_in_one_line(tmp_path: Path, command: list[
                                 capture_output=True, text=True, timeout=60, cwd=REPO)
         assert result.returncode == 1, result.stderr
         lines = [line for line in result.stderr.splitlines() if "waits for" not in line]
-        assert len(lines) == 1 and "lesson14 is busy with savepoint" in lines[0], result.stderr
+        assert len(lines) == 1 and "lesson14-stateless is busy with savepoint" in lines[0], result.stderr
     finally:
         holder.kill()
         holder.wait()

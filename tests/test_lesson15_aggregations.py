@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import assert_equals_oracle, run_job
-from streamlab import deploy, generator
+
+from flink_jobs.lesson15_aggregations import oracle
+from streamlab import generator, lessons
 from streamlab.flink_rest import FlinkRest
-from validation import lesson15_aggregations
 
 pytestmark = pytest.mark.platform
 
@@ -23,11 +23,11 @@ def aggregations_run(platform):
 
 
 def test_aggregations_equal_the_oracle(aggregations_run):
-    assert_equals_oracle(aggregations_run, lesson15_aggregations.check)
+    assert_equals_oracle(aggregations_run, oracle.check)
 
 
 def test_counted_plus_late_equals_produced(aggregations_run):
-    totals = lesson15_aggregations.reconcile(aggregations_run.bootstrap_servers)
+    totals = oracle.reconcile(aggregations_run.bootstrap_servers)
     assert totals["revenue_late"] > 0, "the data set must exercise late data"
     assert totals["revenue_counted"] + totals["revenue_late"] == totals["revenue_produced"], totals
 
@@ -35,6 +35,6 @@ def test_counted_plus_late_equals_produced(aggregations_run):
 def test_one_temporal_join_feeds_all_three_aggregations(aggregations_run):
     # A CREATE VIEW would be expanded into a join, and its state, per INSERT.
     rest = FlinkRest(aggregations_run.flink_rest_url)
-    job = rest.job(rest.running_job(deploy.job_spec("lesson15-aggregations").name)["jid"])
+    job = rest.job(rest.running_job(lessons.get("lesson15-aggregations").name)["jid"])
     names = " | ".join(vertex["name"] for vertex in job["vertices"])
     assert names.count("TemporalJoin[") == 1, names

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import assert_equals_oracle, run_job
+
+from flink_jobs.lesson15_alerts import oracle
 from streamlab import generator, kafka_io
-from validation import lesson15_alerts
 
 pytestmark = pytest.mark.platform
 
@@ -25,7 +25,7 @@ def alerts_run(platform):
 
 
 def test_alerts_equal_the_oracle(alerts_run):
-    assert_equals_oracle(alerts_run[0], lesson15_alerts.check)
+    assert_equals_oracle(alerts_run[0], oracle.check)
 
 
 def test_every_rule_fires_on_a_planted_fraud_burst(alerts_run):

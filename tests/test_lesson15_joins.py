@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-
 from conftest import assert_equals_oracle, run_job
+
+from flink_jobs.lesson15_joins import oracle
 from streamlab import generator
-from validation import lesson15_joins
 
 pytestmark = pytest.mark.platform
 
@@ -23,14 +23,14 @@ def joins_run(platform):
 
 
 def test_joins_equal_the_oracle(joins_run):
-    assert_equals_oracle(joins_run, lesson15_joins.check)
+    assert_equals_oracle(joins_run, oracle.check)
 
 
 def test_the_data_set_makes_event_time_joins_matter(joins_run):
     """If most orders joined the customer's *latest* version, a processing-time join would
     pass too: the data set must hold orders whose customer changed after them."""
     con = duckdb.connect()
-    lesson15_joins._load(con, joins_run.bootstrap_servers)
+    oracle._load(con, joins_run.bootstrap_servers)
     [(changed_later, changed_before, repriced)] = con.execute(f"""
         SELECT (SELECT count(*) FROM expected_orders_enriched e
                 WHERE EXISTS (SELECT 1 FROM customers_versions c

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import assert_equals_oracle, run_job
-from streamlab import deploy, generator
+
+from flink_jobs.lesson15_trading_periods import oracle
 from streamlab import events as ev
+from streamlab import generator, lessons
 from streamlab.flink_rest import FlinkRest
-from validation import lesson15_trading_periods
 
 pytestmark = pytest.mark.platform
 
@@ -50,21 +50,21 @@ def periods_run(platform):
     """The data set run through the job; with the job's id and restarts before it (an earlier
     module's drill may have restarted it: only this module's data must not)."""
     rest = FlinkRest(platform.flink_rest_url)
-    job = rest.running_job(deploy.job_spec("lesson15-trading-periods").name)
+    job = rest.running_job(lessons.get("lesson15-trading-periods").name)
     before = (job["jid"], rest.restarts(job["jid"])) if job else None
     run_job(platform, "lesson15-trading-periods",
             [_record(FAR_FUTURE, "malformed:far-future"), *(_record(order, "valid") for order in [CLOSED_HOURS, *REUSED_ID]),
              *generator.generate(SPEC), _record(PLANTED_LATE, "late")])
-    job = rest.running_job(deploy.job_spec("lesson15-trading-periods").name)
+    job = rest.running_job(lessons.get("lesson15-trading-periods").name)
     return platform, before or (job["jid"], 0)
 
 
 def test_trading_periods_equal_the_oracle(periods_run):
-    assert_equals_oracle(periods_run[0], lesson15_trading_periods.check)
+    assert_equals_oracle(periods_run[0], oracle.check)
 
 
 def test_revenue_is_in_a_closed_period_a_running_one_or_late(periods_run):
-    counts = lesson15_trading_periods.counts(periods_run[0].bootstrap_servers)
+    counts = oracle.counts(periods_run[0].bootstrap_servers)
     assert counts["open_periods"] > 0 and counts["periods"] > counts["open_periods"], counts
     assert counts["revenue_late"] > 0 and counts["revenue_open"] > 0, counts
     assert (counts["revenue_counted"] + counts["revenue_open"] + counts["revenue_late"]
@@ -74,9 +74,9 @@ def test_revenue_is_in_a_closed_period_a_running_one_or_late(periods_run):
 def test_an_order_from_the_far_future_moves_no_clock(periods_run):
     """Only the data set's own late orders are late: the far-future one moved no stream time."""
     platform, (job_id, restarts) = periods_run
-    counts = lesson15_trading_periods.counts(platform.bootstrap_servers)
+    counts = oracle.counts(platform.bootstrap_servers)
     assert 0 < counts["revenue_late"] < counts["revenue_produced"] // 20, counts
     rest = FlinkRest(platform.flink_rest_url)
-    job = rest.running_job(deploy.job_spec("lesson15-trading-periods").name)
+    job = rest.running_job(lessons.get("lesson15-trading-periods").name)
     assert job is not None and job["jid"] == job_id, "the job was replaced"
     assert rest.restarts(job_id) == restarts, f"the job restarted: {rest.last_failure(job_id)}"

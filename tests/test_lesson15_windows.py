@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import assert_equals_oracle, run_job
+
+from flink_jobs.lesson15_windows import oracle
 from streamlab import generator, kafka_io
-from validation import lesson15_windows
 
 pytestmark = pytest.mark.platform
 
@@ -25,12 +25,12 @@ def windows_run(platform):
 
 
 def test_windows_equal_the_oracle(windows_run):
-    assert_equals_oracle(windows_run[0], lesson15_windows.check)
+    assert_equals_oracle(windows_run[0], oracle.check)
 
 
 def test_counted_plus_late_equals_produced(windows_run):
     settings, _ = windows_run
-    totals = lesson15_windows.reconcile(settings.bootstrap_servers)
+    totals = oracle.reconcile(settings.bootstrap_servers)
     assert totals["orders_late"] > 0, "the data set must exercise late data"
     assert totals["revenue_counted"] + totals["revenue_late"] == totals["revenue_produced"], totals
 

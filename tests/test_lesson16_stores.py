@@ -7,10 +7,10 @@ import dataclasses
 import json
 
 import pytest
-
 from conftest import assert_equals_oracle, run_job, streamlab
+
+from flink_jobs.lesson16_stores import oracle
 from streamlab import generator, stores
-from validation import lesson16_stores
 
 pytestmark = pytest.mark.platform
 
@@ -30,7 +30,7 @@ def stores_run(platform):
 
 
 def test_stores_equal_the_oracle(stores_run):
-    assert_equals_oracle(stores_run, lesson16_stores.check)
+    assert_equals_oracle(stores_run, oracle.check)
 
 
 def test_a_restored_view_holds_the_latest_value_of_every_key(stores_run):

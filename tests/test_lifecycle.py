@@ -5,16 +5,16 @@ exactly the oracle's (the alerts job's running mean per card would restart witho
 from __future__ import annotations
 
 import pytest
-
 from conftest import assert_exact
-from streamlab import deploy, generator, jobwatch, lifecycle, producer
+
+from flink_jobs.lesson15_alerts import oracle
+from streamlab import deploy, generator, jobwatch, lessons, lifecycle, producer
 from streamlab.config import Settings
-from validation import lesson15_alerts
 
 pytestmark = pytest.mark.platform
 
 KEY = "lesson15-alerts"
-JOB = deploy.job_spec(KEY)
+JOB = lessons.get(KEY)
 DAY_MS = 86_400_000
 START_MS = 1_781_481_600_000  # 2026-06-15: after the windows module's data, before the recovery test's
 
@@ -27,7 +27,7 @@ def data_set(day: int) -> generator.GeneratorSpec:
 def produce_and_check(settings: Settings, day: int) -> None:
     producer.produce(generator.generate(data_set(day)), settings.bootstrap_servers, progress=False)
     jobwatch.wait_caught_up(settings, JOB.name, list(JOB.inputs), timeout_s=600)
-    assert_exact(jobwatch.wait_exact(lambda: lesson15_alerts.check(settings.bootstrap_servers)))
+    assert_exact(jobwatch.wait_exact(lambda: oracle.check(settings.bootstrap_servers)))
 
 
 def test_stop_with_savepoint_and_restore_keep_the_state(platform):

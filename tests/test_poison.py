@@ -17,9 +17,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-
 from conftest import assert_exact, streamlab
-from streamlab import deploy, drills, generator, jobwatch, kafka_io, producer, topics
+
+from streamlab import deploy, generator, jobwatch, kafka_io, lessons, producer, topics
 from streamlab import events as ev
 from streamlab.flink_rest import FlinkRest
 
@@ -123,10 +123,10 @@ def hostile_corpus(now_ms: int) -> list[generator.Record]:
 def poisoned(platform):
     """Every lesson's job running; the corpus, then a valid data set, processed by all of them."""
     rest = FlinkRest(platform.flink_rest_url)
-    for key in deploy.JOBS:
-        if rest.running_job(deploy.job_spec(key).name) is None:
+    for key in lessons.BY_KEY:
+        if rest.running_job(lessons.get(key).name) is None:
             deploy.deploy(platform, key)
-    before = {key: rest.running_job(deploy.job_spec(key).name)["jid"] for key in deploy.JOBS}
+    before = {key: rest.running_job(lessons.get(key).name)["jid"] for key in lessons.BY_KEY}
     restarts = {key: rest.restarts(job_id) for key, job_id in before.items()}
     start_ms = kafka_io.next_start_ms(platform.bootstrap_servers)
     corpus = hostile_corpus(start_ms)
@@ -134,14 +134,14 @@ def poisoned(platform):
     data = generator.GeneratorSpec(seed=1717, count=3000, start_ms=start_ms + 60_000, late_fraction=0.05,
                                    malformed_fraction=0.03)
     producer.produce(generator.generate(data), platform.bootstrap_servers, progress=False)
-    jobwatch.wait_all_caught_up(platform, deploy.input_groups(deploy.JOBS), timeout_s=600)
+    jobwatch.wait_all_caught_up(platform, lessons.input_groups(lessons.BY_KEY), timeout_s=600)
     return platform, corpus, before, restarts
 
 
 def test_no_job_stops_or_restarts(poisoned):
     platform, _, before, restarts = poisoned
     rest = FlinkRest(platform.flink_rest_url)
-    now = {key: rest.running_job(deploy.job_spec(key).name) for key in deploy.JOBS}
+    now = {key: rest.running_job(lessons.get(key).name) for key in lessons.BY_KEY}
     assert {key: job and job["jid"] for key, job in now.items()} == before, "a job stopped or was replaced"
     # An earlier module's drill may have restarted a job: only this module's records must not.
     assert {key: rest.restarts(job_id) for key, job_id in before.items()} == restarts
@@ -172,8 +172,8 @@ def test_each_hostile_record_is_dead_lettered_once_with_its_reason(poisoned):
 
 def test_every_output_still_equals_its_oracle(poisoned):
     platform = poisoned[0]
-    for key, check in drills.ORACLES.items():
-        assert_exact(jobwatch.wait_exact(lambda check=check: check(platform.bootstrap_servers)))
+    for key in lessons.BY_KEY:
+        assert_exact(jobwatch.wait_exact(lambda check=lessons.oracle(key).check: check(platform.bootstrap_servers)))
 
 
 @pytest.mark.parametrize("command", [

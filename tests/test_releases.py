@@ -7,13 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
-from streamlab import deploy, releases
+
+from streamlab import lessons, releases
 from streamlab.errors import UserError
 
-WINDOWS = deploy.job_spec("lesson15-windows").script
-AGGREGATIONS = deploy.job_spec("lesson15-aggregations").script
+WINDOWS = lessons.get("lesson15-windows").script
+AGGREGATIONS = lessons.get("lesson15-aggregations").script
 ARGS = ["--bootstrap-servers", "127.0.0.1:9092"]
 
 

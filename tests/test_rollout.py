@@ -13,17 +13,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, STATE_ROOT, DagOutcome, assert_exact, run_dag
-from streamlab import deploy, drills, generator, jobwatch, lifecycle, ops, producer
+
+from streamlab import deploy, drills, generator, jobwatch, lessons, lifecycle, ops, producer
 from streamlab.config import Settings
 from streamlab.flink_rest import FlinkRest
-from validation import lesson14, lesson15_alerts, lesson15_windows
 
 pytestmark = pytest.mark.platform
 
-JOBS = ["lesson14", "lesson15-windows", "lesson15-alerts"]  # one per upgrade mode
-ORACLES = [lesson14.check, lesson15_windows.check, lesson15_alerts.check]
+JOBS = ["lesson14-stateless", "lesson15-windows", "lesson15-alerts"]  # one per upgrade mode
 ADDED_OPERATOR = '''
     env.execute_sql("CREATE TEMPORARY TABLE clicks_per_path (path STRING, clicks BIGINT) WITH ('connector' = 'blackhole')")
     statements.add_insert_sql("INSERT INTO clicks_per_path SELECT path, COUNT(*) FROM clicks_clean GROUP BY path")
@@ -58,7 +56,7 @@ def running(settings: Settings) -> dict[str, tuple[str, str]]:
     rest = FlinkRest(settings.flink_rest_url)
     out = {}
     for key in JOBS:
-        job = rest.running_job(deploy.job_spec(key).name)
+        job = rest.running_job(lessons.get(key).name)
         if job is not None:
             out[key] = (job["jid"], deploy.fingerprint(rest, job["jid"]))
     return out
@@ -81,7 +79,7 @@ def roll_out(code_dir: Path | None, monkeypatch, capsys) -> DagOutcome:
 def produce_and_check(settings: Settings, records: list[generator.Record]) -> None:
     producer.produce(records, settings.bootstrap_servers, progress=False)
     for key in JOBS:
-        spec = deploy.job_spec(key)
+        spec = lessons.get(key)
         jobwatch.wait_caught_up(settings, spec.name, list(spec.inputs), timeout_s=600)
 
 
@@ -90,12 +88,12 @@ def test_submits_leaves_alone_and_upgrades_each_by_its_mode(airflow_db, dag_sett
     settings = dag_settings
     for key in JOBS:
         deploy.deploy(settings, key)
-    lifecycle.cancel(settings, "lesson14")
+    lifecycle.cancel(settings, "lesson14-stateless")
 
     rolled = roll_out(None, monkeypatch, capsys)
     assert rolled.state == "success", rolled.errors
     first = running(settings)
-    assert set(first) == set(JOBS)  # lesson14 submitted again
+    assert set(first) == set(JOBS)  # lesson14-stateless submitted again
     rolled = roll_out(None, monkeypatch, capsys)
     assert rolled.state == "success", rolled.errors
     assert running(settings) == first  # the same code: nothing restarted
@@ -112,11 +110,11 @@ def test_submits_leaves_alone_and_upgrades_each_by_its_mode(airflow_db, dag_sett
         Settings(code_dir=next_version), "lesson15-windows").fingerprint
     assert "/savepoints/lesson15-windows/savepoint-" in restored_from(settings, upgraded["lesson15-windows"][0])
     assert "/checkpoints/" in restored_from(settings, upgraded["lesson15-alerts"][0])  # last-state
-    assert restored_from(settings, upgraded["lesson14"][0]) is None  # stateless
+    assert restored_from(settings, upgraded["lesson14-stateless"][0]) is None  # stateless
     assert ops.savepoints(settings, "lesson15-windows")[0]["trigger"] == "stop"
 
     produce_and_check(settings, data[len(data) // 2:])
-    for check in ORACLES:
+    for check in (lessons.oracle(key).check for key in JOBS):
         assert_exact(jobwatch.wait_exact(lambda check=check: check(settings.bootstrap_servers)))
 
 
@@ -134,5 +132,5 @@ def test_an_upgrade_that_cannot_take_the_state_rolls_back(airflow_db, dag_settin
 
     more = drills.next_data_set(settings, seed=1702, count=4_000)
     produce_and_check(settings, list(generator.generate(more)))
-    for check in ORACLES:
+    for check in (lessons.oracle(key).check for key in JOBS):
         assert_exact(jobwatch.wait_exact(lambda check=check: check(settings.bootstrap_servers)))

@@ -13,7 +13,7 @@ from confluent_kafka.admin import AdminClient, ConfigResource
 
 from conftest import fresh_settings, streamlab
 from streamlab import (
-    deploy, drills, flink_cluster, generator, jobwatch, kafka_broker, ops, processes, producer, rollout, topics,
+    drills, flink_cluster, generator, jobwatch, kafka_broker, lessons, ops, processes, producer, rollout, topics,
 )
 from streamlab import platform as platform_lib
 from streamlab.config import Settings
@@ -58,7 +58,7 @@ def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_
               for name in [*map(kafka_broker.node_name, kafka_broker.nodes(platform)),
                            *flink_cluster.taskmanagers(platform)]}
     rest = FlinkRest(platform.flink_rest_url)
-    job_ids = {key: rest.running_job(deploy.job_spec(key).name)["jid"] for key in DRILL_JOBS}
+    job_ids = {key: rest.running_job(lessons.get(key).name)["jid"] for key in DRILL_JOBS}
     result = drills.run(platform, scenario, count=8_000, jobs=DRILL_JOBS)
     assert ops.record_drill(platform, result, 300), result.describe(300)
     assert result.exact and sum(c.expected for c in result.checks) > 1000
@@ -69,14 +69,14 @@ def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_
                         set(flink_cluster.taskmanagers(platform)))
     assert ops.latest_drills(platform)[scenario]["recovery_s"] == result.recovery_s
     # A failover of the same job from its checkpoint, not a new submission.
-    assert {key: rest.running_job(deploy.job_spec(key).name)["jid"] for key in DRILL_JOBS} == job_ids
+    assert {key: rest.running_job(lessons.get(key).name)["jid"] for key in DRILL_JOBS} == job_ids
 
 
 def test_a_restarted_flink_cluster_resumes_the_job_from_its_state(platform, windows_run):
     """The restart comes half-way through a data set, with windows and sessions open: without
     its state the job would lose what they had summed so far, and the oracle would see it."""
     [key] = DRILL_JOBS
-    spec = deploy.job_spec(key)
+    spec = lessons.get(key)
     data = list(generator.generate(drills.next_data_set(platform, seed=1817, count=4_000)))
     half = len(data) // 2
     producer.produce(data[:half], platform.bootstrap_servers, progress=False)
@@ -87,5 +87,5 @@ def test_a_restarted_flink_cluster_resumes_the_job_from_its_state(platform, wind
     assert outcome.action == "resumed" and "/checkpoints/" in str(outcome.state_from), outcome.describe()
     producer.produce(data[half:], platform.bootstrap_servers, progress=False)
     jobwatch.wait_caught_up(platform, spec.name, list(spec.inputs), timeout_s=600)
-    result = jobwatch.wait_exact(lambda: drills.ORACLES[key](platform.bootstrap_servers))
+    result = jobwatch.wait_exact(lambda: lessons.oracle(key).check(platform.bootstrap_servers))
     assert all(c.exact for c in result), [(c.topic, c.missing, c.unexpected) for c in result]

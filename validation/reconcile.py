@@ -85,7 +85,7 @@ FROM (SELECT (epoch_ms(max(order_ts_time)) - {SETTLE_MS}) AS h FROM (
 SELECT 'order_items = line items of valid orders' AS "check",
   (SELECT count(*) FROM wh.marts.order_items), (SELECT count(*) FROM expected_items)""",
     """
-SELECT 'dead letters (all by lesson14) = invalid records of every raw topic' AS "check",
+SELECT 'dead letters (all by lesson14-stateless) = invalid records of every raw topic' AS "check",
   (SELECT count(*) FROM wh.marts.dead_letters),
   (SELECT count(*) FROM expected_dead_letter)""",
     """

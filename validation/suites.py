@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streamlab import events, topics
+from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES
+from streamlab import events, lessons, topics
 from streamlab.marts import LATE_JOB
 
 RULE_CLASSES = ("not_null", "range", "order", "unique", "allowed", "reconcile")
@@ -81,7 +82,7 @@ SUITES: dict[str, list[Rule]] = {
         *not_null("branch", "order_id", "line_no", "product_id", "category", "quantity", "unit_price_cents",
                   "line_total_cents", "ts_time"),
         *at_least(1, "quantity", high=999), *at_least(1, "line_no"), *at_least(0, "unit_price_cents"),
-        CATEGORY, allowed("branch", topics.ITEM_BRANCHES),
+        CATEGORY, allowed("branch", ITEM_BRANCHES),
     ],
     "marts.revenue_1m": [
         *window("category"), *not_null("orders", "items", "revenue_cents"),
@@ -150,7 +151,7 @@ SUITES: dict[str, list[Rule]] = {
     ],
     "marts.dead_letters": [
         *not_null("job", "reason", "source_topic", "source_partition", "source_offset"),
-        allowed("job", ["streamlab-lesson14"]), allowed("source_topic", RAW_TOPICS),
+        allowed("job", [lesson.name for lesson in lessons.ALL if lesson.dead_letter]), allowed("source_topic", RAW_TOPICS),
         unique("source_topic", "source_partition", "source_offset"),  # each rejected record once
     ],
     "marts.customer_orders": [

@@ -7,10 +7,13 @@ see a record only after the checkpoint that covers it completes (``read_committe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pyflink.table import TableEnvironment
 
 from streamlab.events import MAX_AHEAD_MS
 from streamlab.generator import HEARTBEAT_HEADER
+from streamlab.wire.contract import Output
 
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the
 # broker's transaction.max.timeout.ms (15 min by default).
@@ -202,8 +205,8 @@ def dead_letter_insert(checked_views: list[str], job: str, table: str = "dead_le
 # --8<-- [end:dead_letter_insert]
 
 
-def create_sinks(env: TableEnvironment, sinks: dict[str, tuple[str, str, str]], bootstrap_servers: str,
-                 job: str) -> None:
-    """The job's JSON sinks (``table: (topic, key field, columns)``)."""
-    for table, (topic, key, columns) in sinks.items():
-        env.execute_sql(json_sink(table, topic, columns, key, bootstrap_servers, job))
+def create_sinks(env: TableEnvironment, outputs: Iterable[Output], bootstrap_servers: str, job: str) -> None:
+    """A sink table per output of the job's contract: JSON, or a store's upserts when compacted."""
+    for output in outputs:
+        sink = upsert_sink if output.compacted else json_sink
+        env.execute_sql(sink(output.table, output.topic, output.columns, output.key, bootstrap_servers, job))

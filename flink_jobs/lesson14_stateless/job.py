@@ -23,39 +23,23 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES, LESSON
 from streamlab import topics
 
-NAME = "streamlab-lesson14"
-NAMED_BRANCHES = [branch for branch in topics.ITEM_BRANCHES if branch != "other"]
-STREAMS = ("clicks", "orders", "payments", "customers", "products")  # every raw topic, validated here
+NAMED_BRANCHES = [branch for branch in ITEM_BRANCHES if branch != "other"]
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     # --8<-- [start:sources_and_sinks]
     bootstrap = args.bootstrap_servers
-    for stream in STREAMS:
+    for stream in LESSON.inputs:  # every raw topic, validated here
         env.execute_sql(kafka_ddl.raw_source(f"{stream}_raw", stream, bootstrap, args.group_id))
-    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, NAME))
-    # --8<-- [start:clicks_sink]
-    env.execute_sql(kafka_ddl.json_sink(
-        "clicks_out", "l14-clicks",
-        "event_id STRING, user_id STRING, page_type STRING, path STRING, product_id STRING,"
-        " device STRING, ts_ms BIGINT",
-        "user_id", bootstrap, NAME,
-    ))
-    # --8<-- [end:clicks_sink]
-    item_columns = (
-        "order_id STRING, line_no INT, customer_id STRING, product_id STRING, category STRING,"
-        " quantity INT, unit_price_cents BIGINT, line_total_cents BIGINT, ts_ms BIGINT"
-    )
-    for branch in topics.ITEM_BRANCHES:
-        env.execute_sql(kafka_ddl.json_sink(
-            f"items_{branch}", f"l14-items-{branch}", item_columns, "order_id", bootstrap, NAME
-        ))
+    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, LESSON.name))
+    kafka_ddl.create_sinks(env, LESSON.outputs, bootstrap, LESSON.name)  # the contract's outputs
     # --8<-- [end:sources_and_sinks]
 
     # --8<-- [start:views]
-    for stream in STREAMS:
+    for stream in LESSON.inputs:
         streams.create_checked_view(env, stream)  # parse once and validate: a reason, or NULL
     for stream in ("clicks", "orders"):
         streams.create_valid_view(env, stream)  # the valid records as typed columns
@@ -76,10 +60,10 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         f"INSERT INTO items_other SELECT * FROM order_items WHERE category NOT IN ({streams.sql_list(NAMED_BRANCHES)})"
     )
     # --8<-- [end:branch]
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert([f"{stream}_checked" for stream in STREAMS], NAME))
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert([f"{stream}_checked" for stream in LESSON.inputs], LESSON.name))
     return statements
     # --8<-- [end:statement_set]
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

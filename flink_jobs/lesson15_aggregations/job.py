@@ -18,30 +18,13 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson15_aggregations.contract import LESSON
 
-NAME = "streamlab-lesson15-aggregations"
 WATERMARK_DELAY_S = 120
 WINDOW_MIN = 5
 WINDOW_MS = WINDOW_MIN * 60_000
 
 TOP_PRODUCTS_CLASS = "dev.streamlab.flink.TopProducts"  # jvm/functions, on the cluster's classpath
-
-WINDOW = "window_start_ms BIGINT, window_end_ms BIGINT"
-SINKS = {  # table: (topic, key, columns)
-    "stats_out": ("l15-category-stats", "category",
-                  f"category STRING, {WINDOW}, items BIGINT, revenue_cents BIGINT,"
-                  " min_line_cents BIGINT, max_line_cents BIGINT, mean_line_cents DOUBLE,"
-                  " stddev_line_cents DOUBLE"),
-    "top_out": ("l15-top-products", "category",
-                f"category STRING, {WINDOW},"
-                " top_products ARRAY<ROW<product_id STRING, revenue_cents BIGINT>>"),
-    "cube_out": ("l15-revenue-cube", "cell",
-                 f"cell STRING, category STRING, region STRING, tier STRING, {WINDOW},"
-                 " orders BIGINT, customers BIGINT, revenue_cents BIGINT"),
-    "late_out": ("l15-aggregations-late", "id",
-                 "id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT, missed_window_end_ms BIGINT,"
-                 " source_topic STRING, source_partition INT, source_offset BIGINT"),
-}
 
 
 # --8<-- [start:cube_all_or]
@@ -66,7 +49,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
     streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
                                    "customer_id", ["tier", "region"])
-    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
 
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
@@ -120,4 +103,4 @@ FROM orders_judged WHERE late""")
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

@@ -17,8 +17,8 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson15_alerts.contract import LESSON
 
-NAME = "streamlab-lesson15-alerts"
 WATERMARK_DELAY_S = 120
 # --8<-- [start:alert_thresholds]
 TWO_COUNTRIES_WITHIN_MIN = 10
@@ -26,15 +26,6 @@ RAPID_COUNT, RAPID_WITHIN_MIN = 3, 2
 SPIKE_FACTOR, SPIKE_MIN_HISTORY = 5, 3
 STATE_TTL = "90 d"
 # --8<-- [end:alert_thresholds]
-
-SINKS = {  # table: (topic, key, columns)
-    "alerts_out": ("alerts", "card_id",
-                   "alert_id STRING, rule STRING, severity STRING, card_id STRING, ts_ms BIGINT,"
-                   " payment_ids ARRAY<STRING>, countries ARRAY<STRING>, amount_cents BIGINT,"
-                   " detail STRING"),
-    "late_out": ("l15-alerts-late", "id",
-                 "id STRING, ts_ms BIGINT, source_topic STRING, source_partition INT, source_offset BIGINT"),
-}
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
@@ -53,7 +44,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     env.get_config().set("state.backend.type", "hashmap")
     # --8<-- [end:state_backend]
     streams.create_event_time_source(env, "payments", bootstrap, args.group_id, WATERMARK_DELAY_S)
-    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW payments_judged AS
 SELECT payment_id, card_id, country, amount_cents, ts_ms, ts,
@@ -124,4 +115,4 @@ SELECT payment_id, ts_ms, src_topic, src_partition, src_offset FROM payments_jud
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

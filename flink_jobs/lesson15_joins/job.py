@@ -20,29 +20,11 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson15_joins.contract import LESSON
 
-NAME = "streamlab-lesson15-joins"
 WATERMARK_DELAY_S = 120  # the generator's disorder (20 s) with room to spare
 PAYMENT_WITHIN_MIN = 15
 
-SINKS = {  # table: (topic, key, columns)
-    "paid_out": ("l15-paid-orders", "order_id",
-                 "order_id STRING, customer_id STRING, order_ts_ms BIGINT, payment_id STRING,"
-                 " card_id STRING, payment_country STRING, amount_cents BIGINT, paid_after_ms BIGINT"),
-    "unpaid_out": ("l15-unpaid-orders", "order_id",
-                   "order_id STRING, customer_id STRING, order_ts_ms BIGINT, deadline_ms BIGINT"),
-    "orders_enriched_out": ("l15-orders-enriched", "order_id",
-                            "order_id STRING, customer_id STRING, ts_ms BIGINT, customer_name STRING,"
-                            " tier STRING, country STRING, region STRING, customer_version_ms BIGINT"),
-    "items_enriched_out": ("l15-items-enriched", "order_id",
-                           "order_id STRING, line_no INT, product_id STRING, category STRING,"
-                           " quantity INT, unit_price_cents BIGINT, line_total_cents BIGINT,"
-                           " ts_ms BIGINT, product_name STRING, list_price_cents BIGINT,"
-                           " product_version_ms BIGINT"),
-    "late_out": ("l15-joins-late", "id",
-                 "origin STRING, id STRING, ts_ms BIGINT, source_topic STRING,"
-                 " source_partition INT, source_offset BIGINT"),
-}
 FACTS = {"orders": "order_id", "payments": "payment_id"}  # stream: the id a late record is known by
 
 
@@ -64,7 +46,7 @@ SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late FROM {stream}_valid"
     streams.create_reference_table(env, "products", bootstrap, args.group_id, WATERMARK_DELAY_S,
                                    "product_id", ["name", "price_cents"])
     # --8<-- [end:reference_tables]
-    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
 
     # --8<-- [start:interval_join]
     # KStream-KStream join with JoinWindows(15 min), left outer: a payment within 15 minutes
@@ -120,4 +102,4 @@ FROM payment_matches WHERE payment_id IS NULL""")
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

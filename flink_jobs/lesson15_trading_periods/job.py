@@ -20,20 +20,11 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson15_trading_periods.contract import LESSON
 
-NAME = "streamlab-lesson15-trading-periods"
 WATERMARK_DELAY_S = 120
 FUNCTIONS = {"trading_period": "dev.streamlab.flink.TradingPeriod",  # jvm/functions
              "period_totals": "dev.streamlab.flink.PeriodTotals"}
-
-SINKS = {  # table: (topic, key, columns)
-    "periods_out": ("l15-trading-periods", "category",
-                    "category STRING, period_start_ms BIGINT, period_end_ms BIGINT, `open` BOOLEAN,"
-                    " orders BIGINT, items BIGINT, revenue_cents BIGINT"),
-    "late_out": ("l15-trading-late", "id",
-                 "id STRING, ts_ms BIGINT, missed_period_start_ms BIGINT, missed_period_end_ms BIGINT,"
-                 " source_topic STRING, source_partition INT, source_offset BIGINT"),
-}
 
 
 def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
@@ -44,7 +35,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     for name, java_class in FUNCTIONS.items():
         env.execute_sql(f"CREATE TEMPORARY FUNCTION {name} AS '{java_class}' LANGUAGE JAVA")
     streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
-    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
     # --8<-- [start:trading_periods_late]
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
@@ -83,4 +74,4 @@ FROM orders_judged WHERE late""")
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

@@ -22,27 +22,11 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson15_windows.contract import LESSON, SESSION_GAP_MIN
 
-NAME = "streamlab-lesson15-windows"
 # --8<-- [start:grace]
 WATERMARK_DELAY_S = 120  # out-of-orderness bound plus grace: windows close 2 minutes after their end
-SESSION_GAP_MIN = 30
 # --8<-- [end:grace]
-
-
-WINDOW = "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT"
-SINKS = {  # table: (topic, key, columns)
-    "revenue_1m_out": ("l15-revenue-1m", "category", f"{WINDOW}, items BIGINT, revenue_cents BIGINT"),
-    "revenue_10m_out": ("l15-revenue-10m", "category",
-                        f"{WINDOW}, revenue_cents BIGINT, avg_order_cents DOUBLE"),
-    "sessions_out": ("l15-sessions", "user_id",
-                     "user_id STRING, first_activity_ms BIGINT, last_activity_ms BIGINT,"
-                     " clicks BIGINT, pages BIGINT, orders BIGINT, converted BOOLEAN"),
-    "late_out": ("l15-late", "id",
-                 "origin STRING, id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT,"
-                 " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT,"
-                 " source_offset BIGINT"),
-}
 
 
 # --8<-- [start:closed_window]
@@ -60,7 +44,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     env.get_config().set("state.backend.type", "hashmap")
     for stream in ("clicks", "orders"):
         streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
-    kafka_ddl.create_sinks(env, SINKS, bootstrap, NAME)
+    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
 
     # --8<-- [start:late_orders]
     # Orders: late when their one-minute window has closed in their partition's stream time.
@@ -145,4 +129,4 @@ FROM activity WHERE late""")
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

@@ -16,16 +16,8 @@ from pyflink.table import StatementSet, TableEnvironment
 
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
+from flink_jobs.lesson16_stores.contract import LESSON
 
-NAME = "streamlab-lesson16-stores"
-STORES = {  # table: (topic, key, columns)
-    "customer_store": ("store-customer-orders", "customer_id",
-                       "customer_id STRING, orders BIGINT, items BIGINT, revenue_cents BIGINT,"
-                       " last_order_ms BIGINT"),
-    "product_store": ("store-product-sales", "product_id",
-                      "product_id STRING, lines BIGINT, units BIGINT, revenue_cents BIGINT,"
-                      " last_order_ms BIGINT"),
-}
 # --8<-- [start:store_aggregates]
 # Each aggregate keeps a few numbers per key, never a set: COUNT(DISTINCT order_id) would keep
 # every order id a customer ever had. An order is counted at its first line item instead.
@@ -47,8 +39,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     config.set("table.exec.mini-batch.size", "5000")
     # --8<-- [end:mini_batch]
     env.execute_sql(kafka_ddl.raw_source("orders_raw", "orders", bootstrap, args.group_id))
-    for table, (topic, key, columns) in STORES.items():
-        env.execute_sql(kafka_ddl.upsert_sink(table, topic, columns, key, bootstrap, NAME))
+    kafka_ddl.create_sinks(env, LESSON.outputs, bootstrap, LESSON.name)  # upserts: the stores are compacted
     streams.create_checked_view(env, "orders")
     streams.create_valid_view(env, "orders")
     streams.create_order_items_view(env)
@@ -64,4 +55,4 @@ FROM order_items GROUP BY {key}""")
 
 
 if __name__ == "__main__":
-    run(NAME, build)
+    run(LESSON.name, build)

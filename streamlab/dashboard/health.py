@@ -9,9 +9,10 @@ from typing import Any
 from confluent_kafka import ConsumerGroupTopicPartitions, IsolationLevel, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 
-from streamlab import deploy, jobhealth
+from streamlab import jobhealth, lessons
 from streamlab.config import Settings
 from streamlab.flink_rest import ACTIVE_STATES, FlinkRest
+from streamlab.wire.contract import Lesson
 
 
 class Health:
@@ -30,12 +31,12 @@ class Health:
             running, flink_error = {}, str(err)
         # Every lesson's job, running or not, then any other job the cluster runs (whoever
         # submitted it, a job in a restart loop starves the lessons' jobs of the same slots).
-        catalog = {spec.name: spec for spec in deploy.JOBS.values()}
+        catalog = {spec.name: spec for spec in lessons.BY_KEY.values()}
         others = sorted(name for name in running if name not in catalog)
         jobs = [self._row(name, catalog.get(name), running.get(name), now_ms) for name in [*catalog, *others]]
         return {"checked_ms": now_ms, "flink_error": flink_error, "jobs": jobs}
 
-    def _row(self, name: str, spec: deploy.JobSpec | None, job: dict[str, Any] | None, now_ms: int) -> dict[str, Any]:
+    def _row(self, name: str, spec: Lesson | None, job: dict[str, Any] | None, now_ms: int) -> dict[str, Any]:
         row = jobhealth.job_row(self.rest, job, now_ms) if job else jobhealth.blank_row(name)
         return {"job": spec.key if spec else None, **row,
                 "lag": self._lag(spec.name, list(spec.inputs)) if spec and job else None}

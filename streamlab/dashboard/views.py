@@ -13,12 +13,11 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from flink_jobs.lesson15_windows.contract import SESSION_GAP_MIN
 from streamlab import records
 
 SEVERITIES = ["low", "medium", "high"]
-# The session job closes a visit after this many idle minutes (flink_jobs/lesson15_windows/job.py,
-# SESSION_GAP_MIN; a test holds the two equal without importing PyFlink here).
-SESSION_GAP_MS = 30 * 60_000
+SESSION_GAP_MS = SESSION_GAP_MIN * 60_000  # the session job's gap, from its contract
 ALERTS_PER_CARD = 20
 RECENT_ALERTS = 200
 

@@ -13,7 +13,6 @@ import duckdb
 
 from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic
 
-JOB = "streamlab-lesson15-alerts"
 INPUTS = ("payments",)
 DELAY_MS = 120_000
 TWO_COUNTRIES_MS = 10 * 60_000
@@ -97,3 +96,15 @@ def counts(bootstrap: str) -> dict[str, int]:
         "SELECT json_extract_string(doc, '$.rule'), count(*) FROM out_alerts GROUP BY 1").fetchall())
     [(valid, late)] = con.execute("SELECT count(*), (SELECT count(*) FROM out_late) FROM payments_timed").fetchall()
     return {"payments": valid, "late": late, **totals}
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    c = counts(bootstrap)
+    rules = ["two-countries", "rapid-payments", "amount-spike"]
+    every_rule = all(c.get(rule, 0) > 0 for rule in rules)
+    return [
+        f"valid payments {c['payments']}: {c['late']} too late to put in order",
+        "alerts: " + ", ".join(f"{rule} {c.get(rule, 0)}" for rule in rules)
+        + ("" if every_rule else "  (a rule never fired on the planted fraud)"),
+    ], every_rule

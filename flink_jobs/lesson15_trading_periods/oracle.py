@@ -16,7 +16,6 @@ from validation.oracle import (
     ORDER_RECORDS, TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum,
 )
 
-JOB = "streamlab-lesson15-trading-periods"
 DELAY_MS = 120_000
 
 PERIODS = {"category": "VARCHAR", "period_start_ms": "BIGINT", "period_end_ms": "BIGINT",
@@ -93,3 +92,16 @@ def counts(bootstrap: str) -> dict[str, int]:
                {late_revenue('out_late')}""").fetchall()[0]
     names = ["periods", "open_periods", "revenue_produced", "revenue_counted", "revenue_open", "revenue_late"]
     return {name: int(value or 0) for name, value in zip(names, row)}
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    c = counts(bootstrap)
+    balanced = c["revenue_counted"] + c["revenue_late"] + c["revenue_open"] == c["revenue_produced"]
+    return [
+        f"{c['periods']} closed trading periods: {c['open_periods']} open-hours, "
+        f"{c['periods'] - c['open_periods']} closed-hours",
+        f"revenue {c['revenue_produced']} cents = {c['revenue_counted']} in closed periods + "
+        f"{c['revenue_open']} in the period still running + {c['revenue_late']} late"
+        + ("" if balanced else "  (DOES NOT balance)"),
+    ], balanced

@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
-from validation.oracle import (
-    TopicCheck, actual_json, compare, field, load_inputs, load_topic, versions_view,
-)
+from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic, versions_view
 
-JOB = "streamlab-lesson15-joins"
 DELAY_MS = 120_000
 PAYMENT_WITHIN_MS = 15 * 60_000
 
@@ -117,3 +114,15 @@ def balance(bootstrap: str) -> dict[str, int]:
                (SELECT count(*) FROM out_orders_enriched), (SELECT count(*) FROM out_items_enriched)
         """).fetchall()[0]
     return dict(zip(["orders", "paid", "unpaid", "late", "enriched_orders", "enriched_items"], row))
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    b = balance(bootstrap)
+    balanced = b["paid"] + b["unpaid"] + b["late"] == b["orders"] == b["enriched_orders"] + b["late"]
+    return [
+        f"valid orders {b['orders']} = {b['paid']} paid within 15 min + {b['unpaid']} unpaid + "
+        f"{b['late']} too late to join" + ("" if balanced else "  (DOES NOT balance)"),
+        f"{b['enriched_orders']} orders enriched with the customer as of their time, "
+        f"{b['enriched_items']} line items with the product",
+    ], balanced

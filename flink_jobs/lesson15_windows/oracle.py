@@ -11,7 +11,6 @@ import duckdb
 
 from validation.oracle import TopicCheck, actual_json, compare, load_inputs, load_topic
 
-JOB = "streamlab-lesson15-windows"
 MINUTE_MS = 60_000
 SESSION_GAP_MS = 30 * MINUTE_MS
 
@@ -157,3 +156,14 @@ def reconcile(bootstrap: str) -> dict[str, int]:
                (SELECT coalesce(sum(revenue_cents), 0) FROM actual_1m)""").fetchall()[0]
     names = ["orders_produced", "revenue_produced", "orders_late", "revenue_late", "revenue_counted"]
     return {name: int(value or 0) for name, value in zip(names, row)}
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    t = reconcile(bootstrap)
+    balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
+    return [
+        f"valid orders {t['orders_produced']}: {t['orders_late']} arrived after their window closed",
+        f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in windows + "
+        f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)"),
+    ], balanced

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES, LESSON
 from streamlab import topics
 from validation.oracle import (
     OTHER_STREAMS, TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic,
 )
 
-JOB = "streamlab-lesson14"
-NAMED_BRANCHES = [b for b in topics.ITEM_BRANCHES if b != "other"]
+NAMED_BRANCHES = [b for b in ITEM_BRANCHES if b != "other"]
 
 CLICK_COLUMNS = "key, event_id, user_id, page_type, path, product_id, device, ts_ms"
 CLICK_TYPES = {"event_id": "VARCHAR", "user_id": "VARCHAR", "page_type": "VARCHAR", "path": "VARCHAR",
@@ -31,7 +31,7 @@ def _load(bootstrap: str) -> duckdb.DuckDBPyConnection:
     load_inputs(con, bootstrap, extra=OTHER_STREAMS)  # judged here too: their rejects are dead-lettered
     load_topic(con, bootstrap, topics.DEAD_LETTER.name, "out_dead_letter")
     load_topic(con, bootstrap, "l14-clicks", "out_clicks")
-    for branch in topics.ITEM_BRANCHES:
+    for branch in ITEM_BRANCHES:
         load_topic(con, bootstrap, f"l14-items-{branch}", f"out_items_{branch}")
     return con
 
@@ -41,13 +41,13 @@ def check(bootstrap: str) -> list[TopicCheck]:
     con = _load(bootstrap)
     results = [compare(con, "l14-clicks", f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
                        actual_json("out_clicks", CLICK_TYPES))]
-    for branch in topics.ITEM_BRANCHES:
+    for branch in ITEM_BRANCHES:
         where = (f"category = '{branch}'" if branch != "other"
                  else "category NOT IN (" + ", ".join(f"'{b}'" for b in NAMED_BRANCHES) + ")")
         results.append(compare(con, f"l14-items-{branch}",
                                f"SELECT {ITEM_COLUMNS} FROM expected_items WHERE {where}",
                                actual_json(f"out_items_{branch}", ITEM_TYPES)))
-    results.append(compare_dead_letter(con, JOB, ("clicks", "orders", *OTHER_STREAMS)))
+    results.append(compare_dead_letter(con, LESSON.name, ("clicks", "orders", *OTHER_STREAMS)))
     return results
 
 
@@ -56,8 +56,8 @@ def balance(bootstrap: str) -> dict[str, int]:
     says it filtered: forwarded + bots + dead-lettered must equal what came in
     (``balanced`` is 1 when it does, for clicks and for orders)."""
     con = _load(bootstrap)
-    dead = f"SELECT count(*) FROM out_dead_letter WHERE headers->>'dlq.job' = '{JOB}'"
-    items = " + ".join(f"(SELECT count(*) FROM out_items_{b})" for b in topics.ITEM_BRANCHES)
+    dead = f"SELECT count(*) FROM out_dead_letter WHERE headers->>'dlq.job' = '{LESSON.name}'"
+    items = " + ".join(f"(SELECT count(*) FROM out_items_{b})" for b in ITEM_BRANCHES)
     row = con.execute(f"""
         SELECT (SELECT count(*) FROM clicks_judged),
                (SELECT count(*) FROM out_clicks),
@@ -66,7 +66,7 @@ def balance(bootstrap: str) -> dict[str, int]:
                (SELECT count(*) FROM orders_judged),
                -- an order is its id at its time: same-seed data sets reuse ids, at other times
                (SELECT count(DISTINCT (json_extract_string(doc, '$.order_id'), json_extract_string(doc, '$.ts_ms'))) FROM (
-                  {" UNION ALL ".join(f"SELECT doc FROM out_items_{b}" for b in topics.ITEM_BRANCHES)})),
+                  {" UNION ALL ".join(f"SELECT doc FROM out_items_{b}" for b in ITEM_BRANCHES)})),
                ({dead} AND headers->>'dlq.source.topic' = 'orders'),
                ({items})""").fetchall()[0]
     names = ["clicks_in", "clicks_forwarded", "clicks_bots", "clicks_dead",
@@ -77,3 +77,15 @@ def balance(bootstrap: str) -> dict[str, int]:
         and result["orders_in"] == result["orders_forwarded"] + result["orders_dead"]
     )
     return result
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    b = balance(bootstrap)
+    return [
+        f"clicks {b['clicks_in']:>7} = {b['clicks_forwarded']} forwarded + {b['clicks_bots']} bots "
+        f"filtered + {b['clicks_dead']} dead-lettered",
+        f"orders {b['orders_in']:>7} = {b['orders_forwarded']} forwarded (-> {b['items']} line items) + "
+        f"{b['orders_dead']} dead-lettered",
+        "input and outputs balance" if b["balanced"] else "input and outputs DO NOT balance",
+    ], bool(b["balanced"])

@@ -14,7 +14,6 @@ from validation.oracle import (
     TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum, versions_view,
 )
 
-JOB = "streamlab-lesson15-aggregations"
 GRACE_MS = 120_000
 WINDOW_MS = 5 * 60_000
 
@@ -115,3 +114,11 @@ def reconcile(bootstrap: str) -> dict[str, int]:
         SELECT (SELECT sum(line_total_cents) FROM expected_items), {output_sum('out_stats', 'revenue_cents')},
                {late_revenue('out_late')}""").fetchall()[0]
     return dict(zip(["revenue_produced", "revenue_counted", "revenue_late"], (int(v or 0) for v in row)))
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    t = reconcile(bootstrap)
+    balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
+    return [f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in 5-minute windows + "
+            f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)")], balanced

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import duckdb
 
+from streamlab import stores
 from validation.oracle import ORDER_RECORDS, TopicCheck, compare, field, load_inputs, load_topic
 
-JOB = "streamlab-lesson16-stores"
 STORES = {  # topic: (key, what is counted, its column, the quantity column)
     "store-customer-orders": ("customer_id", ORDER_RECORDS, "orders", "items"),
     "store-product-sales": ("product_id", "count(*)", "lines", "units"),
@@ -41,3 +41,21 @@ def check(bootstrap: str) -> list[TopicCheck]:
         results.append(compare(con, topic, expected(key, count, counted, quantity),
                                latest(table, key, counted, quantity)))
     return results
+
+
+def explain(bootstrap: str) -> tuple[list[str], bool]:
+    """How the input split, for the demo, and whether it balances."""
+    customers = stores.restored(bootstrap, "customer-orders")
+    products = stores.restored(bootstrap, "product-sales")
+    # Two stores over the same line items: each must hold all of the revenue.
+    revenue = [sum(v["revenue_cents"] for v in view.values.values()) for view in (customers, products)]
+    balanced = revenue[0] == revenue[1]
+    best, value = max(customers.values.items(), key=lambda item: item[1]["revenue_cents"])
+    return [
+        f"store customer-orders: {len(customers.values)} keys restored from {customers.records_read} "
+        f"changelog records; store product-sales: {len(products.values)} keys",
+        f"revenue {revenue[0]} cents over customers = {revenue[1]} over products"
+        + ("" if balanced else "  (DOES NOT balance)"),
+        f"streamlab query customer-orders {best} -> {value['orders']} orders, "
+        f"{value['revenue_cents']} cents",
+    ], balanced

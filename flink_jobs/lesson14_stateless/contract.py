@@ -1,0 +1,28 @@
+"""Lesson 14's contract: the stateless topology, the platform's front door."""
+
+from streamlab.wire.contract import Latency, Lesson, Output, UpgradeMode
+
+ITEM_BRANCHES = ["electronics", "fashion", "home", "other"]  # "other": every category not named
+# --8<-- [start:click_columns]
+CLICK = ("event_id STRING, user_id STRING, page_type STRING, path STRING, product_id STRING,"
+         " device STRING, ts_ms BIGINT")
+# --8<-- [end:click_columns]
+LINE_ITEM = ("order_id STRING, line_no INT, customer_id STRING, product_id STRING, category STRING,"
+             " quantity INT, unit_price_cents BIGINT, line_total_cents BIGINT, ts_ms BIGINT")
+
+LESSON = Lesson(
+    key="lesson14-stateless",
+    summary="stateless topology: filter, map, flatMap, branch; the dead letter of every raw topic",
+    inputs=("clicks", "orders", "payments", "customers", "products"),  # every raw topic, validated here
+    outputs=(
+        # --8<-- [start:clicks_output]
+        Output("l14-clicks", 3, "Human clicks, normalised (filter + map).", "clicks_out", "user_id", CLICK),
+        # --8<-- [end:clicks_output]
+        *(Output(f"l14-items-{branch}", 3, f"Order line items routed to the '{branch}' branch (flatMap + branch).",
+                 f"items_{branch}", "order_id", LINE_ITEM) for branch in ITEM_BRANCHES),
+    ),
+    upgrade_mode=UpgradeMode.STATELESS,  # no keyed state: only offsets, which the group keeps
+    state="none (offsets only)",
+    dead_letter=True,
+    latency=Latency("l14-clicks", lambda out: [("clicks", out["event_id"])]),
+)

@@ -1,0 +1,21 @@
+"""Lesson 15's fraud alerts: patterns over each card's payments."""
+
+from streamlab.wire.contract import Latency, Lesson, Output, UpgradeMode
+
+LESSON = Lesson(
+    key="lesson15-alerts",
+    summary="fraud alerts: two countries, rapid payments (MATCH_RECOGNIZE), amount spikes",
+    inputs=("payments",),
+    outputs=(
+        Output("alerts", 3, "Fraud alerts per card: rule, severity, evidence (keyed by card_id).",
+               "alerts_out", "card_id",
+               "alert_id STRING, rule STRING, severity STRING, card_id STRING, ts_ms BIGINT,"
+               " payment_ids ARRAY<STRING>, countries ARRAY<STRING>, amount_cents BIGINT, detail STRING"),
+    ),
+    late=Output("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns.",
+                "late_out", "id",
+                "id STRING, ts_ms BIGINT, source_topic STRING, source_partition INT, source_offset BIGINT"),
+    upgrade_mode=UpgradeMode.LAST_STATE,  # 90 days of state per card: skip the extra savepoint
+    state="`MATCH_RECOGNIZE` partial matches; running mean per card (TTL 90 days)",
+    latency=Latency("alerts", lambda out: [("payments", pid) for pid in out["payment_ids"]]),
+)

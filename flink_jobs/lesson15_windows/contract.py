@@ -1,0 +1,28 @@
+"""Lesson 15's windows: tumbling, hopping and session windows, with late data."""
+
+from streamlab.wire.contract import Lesson, Output, UpgradeMode
+
+SESSION_GAP_MIN = 30  # a visit closes after this many idle minutes (the dashboard's too)
+
+WINDOW = "category STRING, window_start_ms BIGINT, window_end_ms BIGINT, orders BIGINT"
+LESSON = Lesson(
+    key="lesson15-windows",
+    summary="tumbling, hopping and session windows with late data",
+    inputs=("clicks", "orders"),
+    outputs=(
+        Output("l15-revenue-1m", 3, "Orders, items and revenue per category per minute (tumbling window).",
+               "revenue_1m_out", "category", f"{WINDOW}, items BIGINT, revenue_cents BIGINT"),
+        Output("l15-revenue-10m", 3, "10-minute revenue per category, every minute (hopping window).",
+               "revenue_10m_out", "category", f"{WINDOW}, revenue_cents BIGINT, avg_order_cents DOUBLE"),
+        Output("l15-sessions", 3, "Visits per user, closed after 30 idle minutes (session window).",
+               "sessions_out", "user_id",
+               "user_id STRING, first_activity_ms BIGINT, last_activity_ms BIGINT, clicks BIGINT, pages BIGINT,"
+               " orders BIGINT, converted BOOLEAN"),
+    ),
+    late=Output("l15-late", 1, "Events that arrived after their window closed, with the window they missed.",
+                "late_out", "id",
+                "origin STRING, id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT,"
+                " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT, source_offset BIGINT"),
+    upgrade_mode=UpgradeMode.SAVEPOINT,
+    state="open tumbling, hopping and session windows; stream time",
+)

@@ -1,0 +1,83 @@
+"""A lesson's contract: what its job is called, what it reads and writes, and how it upgrades.
+
+Each lesson folder declares one (``flink_jobs/<folder>/contract.py``, ``LESSON``), and
+``streamlab.lessons`` collects them: deploy, the topic catalog, the warehouse, drills, the demo,
+the benchmark and the docs read a lesson from here, so its identity is written once. The key
+is the folder's name with dashes (``lesson15-windows`` lives in ``flink_jobs/lesson15_windows/``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+
+class UpgradeMode(StrEnum):
+    """How a changed job takes its state to the new code (as the Flink Kubernetes Operator's)."""
+
+    SAVEPOINT = "savepoint"  # stop with a savepoint, start the new code from it
+    LAST_STATE = "last-state"  # cancel, start from the newest retained checkpoint (faster)
+    STATELESS = "stateless"  # cancel, start empty; Kafka offsets come from the consumer group
+
+
+@dataclass(frozen=True)
+class Output:
+    """A topic the job writes, as the job's SQL sink table ``table`` with Flink SQL ``columns``,
+    each record keyed by the column ``key``."""
+
+    topic: str
+    partitions: int
+    description: str
+    table: str
+    key: str
+    columns: str
+    compacted: bool = False  # a state store's changelog: upserts, compacted, kept forever
+
+
+@dataclass(frozen=True)
+class Latency:
+    """The output whose latency means something per record, and the input records (topic, id)
+    each of its records depends on: a window's latency is its length, not the platform's speed."""
+
+    output: str
+    inputs: Callable[[dict], list[tuple[str, str]]]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    key: str  # `streamlab deploy KEY`; the folder's name with dashes
+    summary: str
+    inputs: tuple[str, ...]  # the topics it consumes (its consumer group commits offsets on them)
+    outputs: tuple[Output, ...]
+    upgrade_mode: UpgradeMode
+    state: str  # the state it keeps, in a phrase
+    late: Output | None = None  # where records too late for it go, with where they came from
+    dead_letter: bool = False  # it judges the raw input and dead-letters what the rules reject
+    latency: Latency | None = None
+
+    @property
+    def name(self) -> str:
+        """The Flink job's name (``pipeline.name``), its consumer group and transactional-id prefix."""
+        return f"streamlab-{self.key}"
+
+    @property
+    def folder(self) -> str:
+        return self.key.replace("-", "_")
+
+    @property
+    def script(self) -> Path:
+        """The job, relative to the code directory."""
+        return Path("flink_jobs") / self.folder / "job.py"
+
+    @property
+    def lesson(self) -> int:
+        """The curriculum's lesson number, from the key (``lesson15-joins``: 15)."""
+        return int(re.match(r"lesson(\d+)-", self.key).group(1))  # type: ignore[union-attr]
+
+    @property
+    def writes(self) -> tuple[Output, ...]:
+        """Every topic the job writes: its outputs, then its late topic."""
+        return (*self.outputs, *([self.late] if self.late else []))
