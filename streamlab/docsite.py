@@ -96,7 +96,7 @@ def jobs_reference(lesson: int | None = None) -> str:
         writes = _code([output.topic for output in job.outputs])
         writes += f"; late: `{job.late.topic}`" if job.late else ""
         writes += f"; `{topics.DEAD_LETTER.name}`" if job.dead_letter else ""
-        landed = _code(list(dict.fromkeys(tables[o.topic].qualified for o in job.outputs if o.topic in tables)))
+        landed = _code(list(dict.fromkeys(tables[output.topic].qualified for output in job.outputs)))
         rows.append(f"| `{job.key}` | {_code(list(job.inputs))} | {writes} | {landed} |")
     return "\n".join(rows) + "\n"
 

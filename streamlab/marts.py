@@ -1,5 +1,8 @@
 """The warehouse's tables: which topics land where, with which types.
 
+A lesson's outputs land where its contract says (``Output.mart``), typed from the output's
+own columns; the late records of every job and the dead letter land in tables of their own.
+
 ``raw`` keeps every input record as it came (original bytes, headers, heartbeats flagged);
 ``marts`` holds the jobs' outputs as typed columns. Every row carries its Kafka origin
 (topic, partition, offset — the key that makes a load exactly-once) and the load that wrote it.
@@ -8,11 +11,12 @@ Event times are ``TIMESTAMPTZ`` (UTC instants), money is integer cents (``BIGINT
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
-from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES
 from streamlab import lessons, topics
 from streamlab.generator import HEARTBEAT_HEADER
+from streamlab.wire.contract import Mart, Output, parse_columns
 
 ORIGIN = [  # (name, type, expression over the batch): every table starts with these
     ("kafka_topic", "VARCHAR", "topic"),
@@ -43,7 +47,6 @@ class Table:
     name: str
     topics: tuple[str, ...]
     columns: tuple[tuple[str, str, str], ...]  # (name, type, expression over the batch)
-    description: str
 
     @property
     def qualified(self) -> str:
@@ -69,8 +72,7 @@ def _raw(topic: str, ids: list[str]) -> Table:
         ("doc", "JSON", "doc"),
         ("value", "BLOB", "value"),
         ("headers", "JSON", "headers"),
-    ), f"Every record of `{topic}` as produced: the parsed JSON (`doc`, NULL if malformed), "
-       "the original bytes, and the generator's end-of-data heartbeats flagged.")
+    ))
 
 
 def _fields(*spec: str) -> tuple[tuple[str, str, str], ...]:
@@ -85,7 +87,6 @@ def _fields(*spec: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(out)
 
 
-WINDOW = ("window_start_ms:INSTANT", "window_end_ms:INSTANT")
 LATE_JOB = {lesson.late.topic: lesson.key for lesson in lessons.ALL if lesson.late}
 # A late topic without an `origin` column holds its job's first input: the stream it times.
 LATE_ORIGIN = {lesson.late.topic: lesson.inputs[0] for lesson in lessons.ALL
@@ -109,105 +110,87 @@ RAW = [
     _raw("products", ["product_id"]),
 ]
 
-MARTS = [
-    Table("marts", "clicks", ("l14-clicks",), _fields(
-        "event_id:VARCHAR", "user_id:VARCHAR", "page_type:VARCHAR", "path:VARCHAR", "product_id:VARCHAR",
-        "device:VARCHAR", "ts_ms:INSTANT"), "Human clicks, normalised (lesson 14: filter + map)."),
-    Table("marts", "order_items", tuple(f"l14-items-{b}" for b in ITEM_BRANCHES), (
-        ("branch", "VARCHAR", "replace(topic, 'l14-items-', '')"),
-        *_fields("order_id:VARCHAR", "line_no:INTEGER", "customer_id:VARCHAR", "product_id:VARCHAR",
-                 "category:VARCHAR", "quantity:INTEGER", "unit_price_cents:BIGINT", "line_total_cents:BIGINT",
-                 "ts_ms:INSTANT")),
-        "Order line items and the branch they were routed to (lesson 14: flatMap + branch)."),
-    Table("marts", "revenue_1m", ("l15-revenue-1m",), _fields(
-        "category:VARCHAR", *WINDOW, "orders:BIGINT", "items:BIGINT", "revenue_cents:BIGINT"),
-        "Orders, items and revenue per category per minute (tumbling window)."),
-    Table("marts", "revenue_10m", ("l15-revenue-10m",), _fields(
-        "category:VARCHAR", *WINDOW, "orders:BIGINT", "revenue_cents:BIGINT", "avg_order_cents:DOUBLE"),
-        "10-minute revenue per category, every minute (hopping window)."),
-    Table("marts", "sessions", ("l15-sessions",), _fields(
-        "user_id:VARCHAR", "first_activity_ms:INSTANT", "last_activity_ms:INSTANT", "clicks:BIGINT",
-        "pages:BIGINT", "orders:BIGINT", "converted:BOOLEAN"),
-        "Visits per user, closed after 30 idle minutes (session window)."),
-    Table("marts", "late_events", tuple(LATE_JOB), (
-        ("job", "VARCHAR", _case(LATE_JOB)),
-        ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(LATE_ORIGIN)})"),
-        *_fields("id:VARCHAR", "ts_ms:INSTANT"),
-        ("missed_window_start", "TIMESTAMPTZ",
-         f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
-        ("missed_window_end", "TIMESTAMPTZ",
-         f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
-        *_fields("source_topic:VARCHAR", "source_partition:INTEGER", "source_offset:BIGINT")),
-        "Events that came after their window (or join, or pattern) closed, per job, with their origin."),
-    Table("marts", "paid_orders", ("l15-paid-orders",), _fields(
-        "order_id:VARCHAR", "customer_id:VARCHAR", "order_ts_ms:INSTANT", "payment_id:VARCHAR",
-        "card_id:VARCHAR", "payment_country:VARCHAR", "amount_cents:BIGINT", "paid_after_ms:BIGINT"),
-        "Orders with the payment that came within 15 minutes (interval join)."),
-    Table("marts", "unpaid_orders", ("l15-unpaid-orders",), _fields(
-        "order_id:VARCHAR", "customer_id:VARCHAR", "order_ts_ms:INSTANT", "deadline_ms:INSTANT"),
-        "Orders with no payment within 15 minutes (outer interval join)."),
-    Table("marts", "orders_enriched", ("l15-orders-enriched",), _fields(
-        "order_id:VARCHAR", "customer_id:VARCHAR", "ts_ms:INSTANT", "customer_name:VARCHAR", "tier:VARCHAR",
-        "country:VARCHAR", "region:VARCHAR", "customer_version_ms:INSTANT"),
-        "Orders with the customer as of the order's time (temporal join)."),
-    Table("marts", "items_enriched", ("l15-items-enriched",), _fields(
-        "order_id:VARCHAR", "line_no:INTEGER", "product_id:VARCHAR", "category:VARCHAR", "quantity:INTEGER",
-        "unit_price_cents:BIGINT", "line_total_cents:BIGINT", "ts_ms:INSTANT", "product_name:VARCHAR",
-        "list_price_cents:BIGINT", "product_version_ms:INSTANT"),
-        "Line items with the product as listed at the order's time (temporal join)."),
-    Table("marts", "category_stats", ("l15-category-stats",), _fields(
-        "category:VARCHAR", *WINDOW, "items:BIGINT", "revenue_cents:BIGINT", "min_line_cents:BIGINT",
-        "max_line_cents:BIGINT", "mean_line_cents:DOUBLE", "stddev_line_cents:DOUBLE"),
-        "Per category and 5 minutes: count, sum, min, max, mean, stddev of line totals."),
-    Table("marts", "top_products", ("l15-top-products",), (
-        *_fields("category:VARCHAR", *WINDOW),
-        ("top_products", "STRUCT(product_id VARCHAR, revenue_cents BIGINT)[]",
-         "try(from_json(doc->'$.top_products', '[{\"product_id\":\"VARCHAR\",\"revenue_cents\":\"BIGINT\"}]'))")),
-        "Per category and 5 minutes: the top-3 products by revenue (custom aggregate)."),
-    Table("marts", "revenue_cube", ("l15-revenue-cube",), _fields(
-        "cell:VARCHAR", "category:VARCHAR", "region:VARCHAR", "tier:VARCHAR", *WINDOW, "orders:BIGINT",
-        "customers:BIGINT", "revenue_cents:BIGINT"),
-        "Revenue over CUBE(category, region, tier) per 5 minutes; '*' means 'all', 'unknown' a missing value."),
-    Table("marts", "trading_periods", ("l15-trading-periods",), (
-        *_fields("category:VARCHAR", "period_start_ms:INSTANT", "period_end_ms:INSTANT"),
-        ("store_open", "BOOLEAN", typed("open", "BOOLEAN")),
-        *_fields("orders:BIGINT", "items:BIGINT", "revenue_cents:BIGINT")),
-        "Revenue per category and trading period (custom window: store hours)."),
-    Table("marts", "alerts", ("alerts",), (
-        *_fields("alert_id:VARCHAR", "rule:VARCHAR", "severity:VARCHAR", "card_id:VARCHAR", "ts_ms:INSTANT"),
-        ("payment_ids", "VARCHAR[]", "TRY_CAST(doc->'$.payment_ids' AS VARCHAR[])"),
-        ("countries", "VARCHAR[]", "TRY_CAST(doc->'$.countries' AS VARCHAR[])"),
-        *_fields("amount_cents:BIGINT", "detail:VARCHAR")),
-        "Fraud alerts per card: rule, severity and the payments that are its evidence."),
-    Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
-        ("job", "VARCHAR", _header("dlq.job")),
-        ("reason", "VARCHAR", _header("dlq.reason")),
-        ("source_topic", "VARCHAR", _header("dlq.source.topic")),
-        ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
-        ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
-        ("key", "VARCHAR", "try(decode(key))"),
-        ("original", "BLOB", "value")),
-        "Malformed or invalid input, with the job that rejected it, why, and the original bytes."),
-    Table("marts", "customer_orders_changelog", ("store-customer-orders",), (
-        ("customer_id", "VARCHAR", "try(decode(key))"),
-        *_fields("orders:BIGINT", "items:BIGINT", "revenue_cents:BIGINT", "last_order_ms:INSTANT")),
-        "Every change of the per-customer store (lesson 16); `marts.customer_orders` is its latest state."),
-    Table("marts", "product_sales_changelog", ("store-product-sales",), (
-        ("product_id", "VARCHAR", "try(decode(key))"),
-        *_fields("lines:BIGINT", "units:BIGINT", "revenue_cents:BIGINT", "last_order_ms:INSTANT")),
-        "Every change of the per-product store (lesson 16); `marts.product_sales` is its latest state."),
-]
+LATE_EVENTS = Table("marts", "late_events", tuple(LATE_JOB), (
+    ("job", "VARCHAR", _case(LATE_JOB)),
+    ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(LATE_ORIGIN)})"),
+    *_fields("id:VARCHAR", "ts_ms:INSTANT"),
+    ("missed_window_start", "TIMESTAMPTZ",
+     f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
+    ("missed_window_end", "TIMESTAMPTZ",
+     f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
+    *_fields("source_topic:VARCHAR", "source_partition:INTEGER", "source_offset:BIGINT")))
+DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
+    ("job", "VARCHAR", _header("dlq.job")),
+    ("reason", "VARCHAR", _header("dlq.reason")),
+    ("source_topic", "VARCHAR", _header("dlq.source.topic")),
+    ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
+    ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
+    ("key", "VARCHAR", "try(decode(key))"),
+    ("original", "BLOB", "value")))
+
+DUCKDB_TYPES = {"STRING": "VARCHAR", "INT": "INTEGER", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
+
+
+def _column(name: str, flink_type: str, mart: Mart) -> tuple[str, str, str]:
+    """An output's column in its mart: (name, DuckDB type, expression over the batch)."""
+    column = dict(mart.renamed).get(name, name)
+    if flink_type == "BIGINT" and name.endswith("_ms") and name not in mart.spans:
+        return column.removesuffix("_ms") + "_time", "TIMESTAMPTZ", instant(name)
+    if flink_type.startswith("ARRAY<ROW<"):  # a list of records: DuckDB reads the JSON by its shape
+        fields = {field: DUCKDB_TYPES[sql_type] for field, sql_type in parse_columns(flink_type[10:-2])}
+        struct = ", ".join(f"{field} {sql_type}" for field, sql_type in fields.items())
+        shape = json.dumps([fields], separators=(",", ":"))
+        return column, f"STRUCT({struct})[]", f"try(from_json(doc->'$.{name}', '{shape}'))"
+    if flink_type.startswith("ARRAY<"):
+        element = DUCKDB_TYPES[flink_type[6:-1]]
+        return column, f"{element}[]", f"TRY_CAST(doc->'$.{name}' AS {element}[])"
+    sql_type = DUCKDB_TYPES[flink_type]
+    return column, sql_type, text(name) if sql_type == "VARCHAR" else typed(name, sql_type)
+
+
+def _mart(outputs: list[Output]) -> Table:
+    """The table the outputs of one ``Mart`` land in, typed from the first one's columns. A
+    store's changelog keeps the Kafka key as its key column (a tombstone has no value), and its
+    table is ``<name>_changelog``: ``VIEWS`` gives its latest state the mart's name."""
+    first = outputs[0]
+    mart = first.mart
+    assert mart is not None
+    if any(output.columns != first.columns for output in outputs):
+        raise ValueError(f"outputs of different columns share marts.{mart.name}: "
+                         f"{', '.join(output.topic for output in outputs)}")
+    columns = [_column(name, sql_type, mart) for name, sql_type in first.column_types()
+               if not (first.compacted and name == first.key)]
+    if first.compacted:
+        columns.insert(0, (first.key, "VARCHAR", "try(decode(key))"))
+    if mart.tag:
+        tags = {output.topic: output.mart.tag[1] for output in outputs if output.mart and output.mart.tag}
+        columns.insert(0, (mart.tag[0], "VARCHAR", _case(tags)))
+    name = f"{mart.name}_changelog" if first.compacted else mart.name
+    return Table("marts", name, tuple(output.topic for output in outputs), tuple(columns))
+
+
+def _lesson_marts() -> list[Table]:
+    by_mart: dict[str, list[Output]] = {}
+    for lesson in lessons.ALL:
+        for output in lesson.outputs:
+            if output.mart is not None:
+                by_mart.setdefault(output.mart.name, []).append(output)
+    return [_mart(outputs) for outputs in by_mart.values()]
+
+
+# Every lesson's outputs (from its contract), then every job's late records and the dead letter.
+MARTS = [*_lesson_marts(), LATE_EVENTS, DEAD_LETTERS]
 
 TABLES = [*RAW, *MARTS]
 
 # --8<-- [start:store_views]
 # A store's current state, as a compacted topic keeps it: the newest value per key, minus tombstones.
 VIEWS = {
-    f"marts.{name}": f"""CREATE OR REPLACE VIEW marts.{name} AS
-SELECT * EXCLUDE (kafka_topic, kafka_partition, kafka_offset, load_id) FROM marts.{name}_changelog
-QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY kafka_offset DESC) = 1
+    f"marts.{output.mart.name}": f"""CREATE OR REPLACE VIEW marts.{output.mart.name} AS
+SELECT * EXCLUDE (kafka_topic, kafka_partition, kafka_offset, load_id) FROM marts.{output.mart.name}_changelog
+QUALIFY row_number() OVER (PARTITION BY {output.key} ORDER BY kafka_offset DESC) = 1
   AND revenue_cents IS NOT NULL"""
-    for name, key in [("customer_orders", "customer_id"), ("product_sales", "product_id")]
+    for lesson in lessons.ALL for output in lesson.outputs if output.compacted and output.mart
 }
 # --8<-- [end:store_views]
 

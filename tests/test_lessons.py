@@ -28,6 +28,7 @@ print(json.dumps({
     "deploy": commands["deploy"]._actions[-1].choices,
     "topics": [t.name for t in topics.CATALOG],
     "late_events": marts.LATE_JOB,
+    "marts": {t.qualified: t.ddl().split("(", 1)[1] for t in marts.TABLES},
     "demo": list(demo.JOBS),
     "jobs_table": docsite.jobs_reference(),
     "state_table": docsite.state_reference(),
@@ -62,7 +63,7 @@ def test_every_consumer_covers_every_lesson():
         if lesson.late:
             assert said["late_events"][lesson.late.topic] == lesson.key
         for output in lesson.outputs:  # every output lands in a warehouse table
-            assert output.topic in marts.by_topic(), output.topic
+            assert any(output.topic in table.topics for table in marts.MARTS), output.topic
     # and none lists a job the registry does not have
     assert sorted(said["deploy"]) == sorted(said["demo"]) == sorted(lessons.BY_KEY)
 
@@ -77,14 +78,16 @@ def test_a_copied_lesson_folder_appears_everywhere_with_no_other_edit(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__"))
     contract = copy / "contract.py"
     contract.write_text(re.sub(r"l15-trading", "l99-trading", contract.read_text())
-                        .replace('key="lesson15-trading-periods"', 'key="lesson99-trading-copy"'))
+                        .replace('key="lesson15-trading-periods"', 'key="lesson99-trading-copy"')
+                        .replace('Mart("trading_periods"', 'Mart("trading_copy"'))
 
     said = consumers(tmp_path)
     assert "lesson99-trading-copy" in said["deploy"] and "lesson99-trading-copy" in said["demo"]
     assert {"l99-trading-periods", "l99-trading-late"} <= set(said["topics"])
     assert said["late_events"]["l99-trading-late"] == "lesson99-trading-copy"
-    assert "| `lesson99-trading-copy` | `orders` | `l99-trading-periods`; late: `l99-trading-late` |" \
-        in said["jobs_table"]
+    assert said["marts"]["marts.trading_copy"] == said["marts"]["marts.trading_periods"]  # same columns
+    assert ("| `lesson99-trading-copy` | `orders` | `l99-trading-periods`; late: `l99-trading-late` |"
+            " `marts.trading_copy` |") in said["jobs_table"]
     assert "| `lesson99-trading-copy` |" in said["state_table"]
     assert len(said["deploy"]) == len(lessons.ALL) + 1
 
@@ -108,3 +111,18 @@ def test_an_unknown_job_is_a_user_error_naming_the_known_ones():
     assert list(demo.JOBS) == [lesson.key for lesson in lessons.ALL]
     assert docsite.jobs_reference(16).count("\n") == 3  # header, rule, lesson16-stores
     assert topics.by_name("store-customer-orders").cleanup_policy == "compact"
+
+
+def test_each_output_lands_in_its_mart_typed_from_its_columns():
+    columns = {t.qualified: {name: sql_type for name, sql_type, _ in t.columns} for t in marts.TABLES}
+    paid = columns["marts.paid_orders"]  # an instant becomes a timestamp, a span stays a number
+    assert paid["order_ts_time"] == "TIMESTAMPTZ" and paid["paid_after_ms"] == "BIGINT"
+    assert columns["marts.trading_periods"]["store_open"] == "BOOLEAN"  # renamed
+    assert columns["marts.top_products"]["top_products"] == "STRUCT(product_id VARCHAR, revenue_cents BIGINT)[]"
+    assert columns["marts.alerts"]["payment_ids"] == "VARCHAR[]"
+    items = next(t for t in marts.TABLES if t.name == "order_items")  # four topics, tagged by branch
+    assert items.topics == tuple(f"l14-items-{b}" for b in ("electronics", "fashion", "home", "other"))
+    assert items.columns[0][:2] == ("branch", "VARCHAR") and "WHEN 'l14-items-home' THEN 'home'" in items.columns[0][2]
+    store = next(t for t in marts.TABLES if t.name == "customer_orders_changelog")  # a tombstone keeps its key
+    assert store.columns[0] == ("customer_id", "VARCHAR", "try(decode(key))")
+    assert "marts.customer_orders" in marts.VIEWS and "marts.customer_orders" in marts.MART_NAMES

@@ -1,6 +1,6 @@
 """Lesson 14's contract: the stateless topology, the platform's front door."""
 
-from streamlab.wire.contract import Latency, Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Latency, Lesson, Mart, Output, UpgradeMode
 
 ITEM_BRANCHES = ["electronics", "fashion", "home", "other"]  # "other": every category not named
 # --8<-- [start:click_columns]
@@ -16,10 +16,12 @@ LESSON = Lesson(
     inputs=("clicks", "orders", "payments", "customers", "products"),  # every raw topic, validated here
     outputs=(
         # --8<-- [start:clicks_output]
-        Output("l14-clicks", 3, "Human clicks, normalised (filter + map).", "clicks_out", "user_id", CLICK),
+        Output("l14-clicks", 3, "Human clicks, normalised (filter + map).", "clicks_out", "user_id", CLICK,
+               Mart("clicks")),
         # --8<-- [end:clicks_output]
         *(Output(f"l14-items-{branch}", 3, f"Order line items routed to the '{branch}' branch (flatMap + branch).",
-                 f"items_{branch}", "order_id", LINE_ITEM) for branch in ITEM_BRANCHES),
+                 f"items_{branch}", "order_id", LINE_ITEM,
+                 Mart("order_items", tag=("branch", branch))) for branch in ITEM_BRANCHES),
     ),
     upgrade_mode=UpgradeMode.STATELESS,  # no keyed state: only offsets, which the group keeps
     state="none (offsets only)",

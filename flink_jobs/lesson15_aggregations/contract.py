@@ -1,6 +1,6 @@
 """Lesson 15's aggregations: statistics, a custom aggregate and a cube, in 5-minute windows."""
 
-from streamlab.wire.contract import Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Lesson, Mart, Output, UpgradeMode
 
 WINDOW = "window_start_ms BIGINT, window_end_ms BIGINT"
 LESSON = Lesson(
@@ -11,14 +11,15 @@ LESSON = Lesson(
         Output("l15-category-stats", 3, "Per category and 5 minutes: count, sum, min, max, mean, stddev.",
                "stats_out", "category",
                f"category STRING, {WINDOW}, items BIGINT, revenue_cents BIGINT, min_line_cents BIGINT,"
-               " max_line_cents BIGINT, mean_line_cents DOUBLE, stddev_line_cents DOUBLE"),
+               " max_line_cents BIGINT, mean_line_cents DOUBLE, stddev_line_cents DOUBLE", Mart("category_stats")),
         Output("l15-top-products", 3, "Per category and 5 minutes: the top-3 products by revenue (UDAF).",
                "top_out", "category",
-               f"category STRING, {WINDOW}, top_products ARRAY<ROW<product_id STRING, revenue_cents BIGINT>>"),
+               f"category STRING, {WINDOW}, top_products ARRAY<ROW<product_id STRING, revenue_cents BIGINT>>",
+               Mart("top_products")),
         Output("l15-revenue-cube", 3, "Revenue over CUBE(category, region, tier) per 5 minutes.",
                "cube_out", "cell",
                f"cell STRING, category STRING, region STRING, tier STRING, {WINDOW}, orders BIGINT,"
-               " customers BIGINT, revenue_cents BIGINT"),
+               " customers BIGINT, revenue_cents BIGINT", Mart("revenue_cube")),
     ),
     late=Output("l15-aggregations-late", 1, "Orders too late for their 5-minute window.", "late_out", "id",
                 "id STRING, ts_ms BIGINT, missed_window_start_ms BIGINT, missed_window_end_ms BIGINT,"

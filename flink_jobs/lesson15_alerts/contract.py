@@ -1,6 +1,6 @@
 """Lesson 15's fraud alerts: patterns over each card's payments."""
 
-from streamlab.wire.contract import Latency, Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Latency, Lesson, Mart, Output, UpgradeMode
 
 LESSON = Lesson(
     key="lesson15-alerts",
@@ -10,7 +10,8 @@ LESSON = Lesson(
         Output("alerts", 3, "Fraud alerts per card: rule, severity, evidence (keyed by card_id).",
                "alerts_out", "card_id",
                "alert_id STRING, rule STRING, severity STRING, card_id STRING, ts_ms BIGINT,"
-               " payment_ids ARRAY<STRING>, countries ARRAY<STRING>, amount_cents BIGINT, detail STRING"),
+               " payment_ids ARRAY<STRING>, countries ARRAY<STRING>, amount_cents BIGINT, detail STRING",
+               Mart("alerts")),
     ),
     late=Output("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns.",
                 "late_out", "id",

@@ -1,6 +1,6 @@
 """Lesson 15's joins: the interval join, temporal joins and a global table."""
 
-from streamlab.wire.contract import Latency, Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Latency, Lesson, Mart, Output, UpgradeMode
 
 LESSON = Lesson(
     key="lesson15-joins",
@@ -10,19 +10,20 @@ LESSON = Lesson(
         Output("l15-paid-orders", 3, "Orders with the payment that came within 15 minutes (interval join).",
                "paid_out", "order_id",
                "order_id STRING, customer_id STRING, order_ts_ms BIGINT, payment_id STRING, card_id STRING,"
-               " payment_country STRING, amount_cents BIGINT, paid_after_ms BIGINT"),
+               " payment_country STRING, amount_cents BIGINT, paid_after_ms BIGINT",
+               Mart("paid_orders", spans=("paid_after_ms",))),
         Output("l15-unpaid-orders", 3, "Orders with no payment within 15 minutes (outer interval join).",
                "unpaid_out", "order_id",
-               "order_id STRING, customer_id STRING, order_ts_ms BIGINT, deadline_ms BIGINT"),
+               "order_id STRING, customer_id STRING, order_ts_ms BIGINT, deadline_ms BIGINT", Mart("unpaid_orders")),
         Output("l15-orders-enriched", 3, "Orders with the customer as of the order's time (temporal join).",
                "orders_enriched_out", "order_id",
                "order_id STRING, customer_id STRING, ts_ms BIGINT, customer_name STRING, tier STRING,"
-               " country STRING, region STRING, customer_version_ms BIGINT"),
+               " country STRING, region STRING, customer_version_ms BIGINT", Mart("orders_enriched")),
         Output("l15-items-enriched", 3, "Line items with the product as listed at the order's time (temporal join).",
                "items_enriched_out", "order_id",
                "order_id STRING, line_no INT, product_id STRING, category STRING, quantity INT,"
                " unit_price_cents BIGINT, line_total_cents BIGINT, ts_ms BIGINT, product_name STRING,"
-               " list_price_cents BIGINT, product_version_ms BIGINT"),
+               " list_price_cents BIGINT, product_version_ms BIGINT", Mart("items_enriched")),
     ),
     late=Output("l15-joins-late", 1, "Orders and payments too late to join, kept with their origin.",
                 "late_out", "id",

@@ -1,6 +1,6 @@
 """Lesson 15's custom window: revenue per category and trading period of the store."""
 
-from streamlab.wire.contract import Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Lesson, Mart, Output, UpgradeMode
 
 LESSON = Lesson(
     key="lesson15-trading-periods",
@@ -10,7 +10,8 @@ LESSON = Lesson(
         Output("l15-trading-periods", 3, "Revenue per category and trading period (custom window: store hours).",
                "periods_out", "category",
                "category STRING, period_start_ms BIGINT, period_end_ms BIGINT, `open` BOOLEAN, orders BIGINT,"
-               " items BIGINT, revenue_cents BIGINT"),
+               " items BIGINT, revenue_cents BIGINT",
+               Mart("trading_periods", renamed=(("open", "store_open"),))),
     ),
     late=Output("l15-trading-late", 1, "Orders too late for their trading period.", "late_out", "id",
                 "id STRING, ts_ms BIGINT, missed_period_start_ms BIGINT, missed_period_end_ms BIGINT,"

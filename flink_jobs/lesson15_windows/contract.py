@@ -1,6 +1,6 @@
 """Lesson 15's windows: tumbling, hopping and session windows, with late data."""
 
-from streamlab.wire.contract import Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Lesson, Mart, Output, UpgradeMode
 
 SESSION_GAP_MIN = 30  # a visit closes after this many idle minutes (the dashboard's too)
 
@@ -11,13 +11,13 @@ LESSON = Lesson(
     inputs=("clicks", "orders"),
     outputs=(
         Output("l15-revenue-1m", 3, "Orders, items and revenue per category per minute (tumbling window).",
-               "revenue_1m_out", "category", f"{WINDOW}, items BIGINT, revenue_cents BIGINT"),
+               "revenue_1m_out", "category", f"{WINDOW}, items BIGINT, revenue_cents BIGINT", Mart("revenue_1m")),
         Output("l15-revenue-10m", 3, "10-minute revenue per category, every minute (hopping window).",
-               "revenue_10m_out", "category", f"{WINDOW}, revenue_cents BIGINT, avg_order_cents DOUBLE"),
+               "revenue_10m_out", "category", f"{WINDOW}, revenue_cents BIGINT, avg_order_cents DOUBLE", Mart("revenue_10m")),
         Output("l15-sessions", 3, "Visits per user, closed after 30 idle minutes (session window).",
                "sessions_out", "user_id",
                "user_id STRING, first_activity_ms BIGINT, last_activity_ms BIGINT, clicks BIGINT, pages BIGINT,"
-               " orders BIGINT, converted BOOLEAN"),
+               " orders BIGINT, converted BOOLEAN", Mart("sessions")),
     ),
     late=Output("l15-late", 1, "Events that arrived after their window closed, with the window they missed.",
                 "late_out", "id",

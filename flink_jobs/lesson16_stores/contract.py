@@ -1,6 +1,6 @@
 """Lesson 16's state stores: per-key aggregates in compacted topics, queried from outside."""
 
-from streamlab.wire.contract import Lesson, Output, UpgradeMode
+from streamlab.wire.contract import Lesson, Mart, Output, UpgradeMode
 
 # --8<-- [start:stores]
 LESSON = Lesson(
@@ -11,11 +11,11 @@ LESSON = Lesson(
         Output("store-customer-orders", 3, "Per customer: orders, items, revenue, last order (upsert, compacted).",
                "customer_store", "customer_id",
                "customer_id STRING, orders BIGINT, items BIGINT, revenue_cents BIGINT, last_order_ms BIGINT",
-               compacted=True),
+               Mart("customer_orders"), compacted=True),
         Output("store-product-sales", 3, "Per product: order lines, units, revenue, last order (upsert, compacted).",
                "product_store", "product_id",
                "product_id STRING, lines BIGINT, units BIGINT, revenue_cents BIGINT, last_order_ms BIGINT",
-               compacted=True),
+               Mart("product_sales"), compacted=True),
     ),
     upgrade_mode=UpgradeMode.SAVEPOINT,
     state="one aggregate row per customer and per product",

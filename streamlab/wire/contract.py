@@ -23,10 +23,35 @@ class UpgradeMode(StrEnum):
     STATELESS = "stateless"  # cancel, start empty; Kafka offsets come from the consumer group
 
 
+def parse_columns(columns: str) -> list[tuple[str, str]]:
+    """``"a STRING, b ARRAY<ROW<c INT, d BIGINT>>"`` as ``[("a", "STRING"), ("b", "ARRAY<ROW<...>>")]``."""
+    parts, depth, current = [], 0, ""
+    for char in columns + ",":
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+            continue
+        depth += {"<": 1, ">": -1}.get(char, 0)
+        current += char
+    return [(name.strip("`"), sql_type.strip()) for name, sql_type in (part.split(" ", 1) for part in parts)]
+
+
+@dataclass(frozen=True)
+class Mart:
+    """Where an output lands in the warehouse: ``marts.<name>``, its columns typed from the
+    output's, where an epoch-millisecond ``*_ms`` column becomes a ``*_time`` timestamp."""
+
+    name: str
+    spans: tuple[str, ...] = ()  # ``*_ms`` columns that are durations, not instants: kept as numbers
+    renamed: tuple[tuple[str, str], ...] = ()  # (output column, warehouse column)
+    tag: tuple[str, str] | None = None  # (column, value) saying which of the outputs sharing it a row is from
+
+
 @dataclass(frozen=True)
 class Output:
     """A topic the job writes, as the job's SQL sink table ``table`` with Flink SQL ``columns``,
-    each record keyed by the column ``key``."""
+    each record keyed by the column ``key``. A late topic has no ``mart``: every job's late
+    records land in one table, ``marts.late_events``."""
 
     topic: str
     partitions: int
@@ -34,7 +59,12 @@ class Output:
     table: str
     key: str
     columns: str
+    mart: Mart | None = None
     compacted: bool = False  # a state store's changelog: upserts, compacted, kept forever
+
+    def column_types(self) -> list[tuple[str, str]]:
+        """(name, Flink SQL type) per column, in order."""
+        return parse_columns(self.columns)
 
 
 @dataclass(frozen=True)
