@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from streamlab import events as ev
+from streamlab.wire import events as ev
 
 MINUTE_MS = 60_000
 
@@ -46,7 +46,6 @@ class Record:
     kind: str  # "valid", "late", "malformed:<how>" or "heartbeat"
 
 
-HEARTBEAT_HEADER = "streamlab-heartbeat"
 HEARTBEAT_AFTER_MS = 60 * 60_000
 
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
-from streamlab import events, records
+from streamlab import records
+from streamlab.wire import events
 from streamlab.errors import UserError
 from streamlab.generator import FACT_TOPICS, GeneratorSpec
 

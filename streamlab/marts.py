@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 
 from streamlab import lessons, topics
-from streamlab.generator import HEARTBEAT_HEADER
+from streamlab.wire.headers import HEARTBEAT_HEADER
 from streamlab.wire.contract import Mart, Output, parse_columns
 
 ORIGIN = [  # (name, type, expression over the batch): every table starts with these

@@ -10,7 +10,8 @@ from confluent_kafka import KafkaError, Message, Producer
 from tqdm import tqdm
 
 from streamlab.errors import UserError
-from streamlab.generator import HEARTBEAT_HEADER, Record
+from streamlab.generator import Record
+from streamlab.wire.headers import HEARTBEAT_HEADER
 
 
 # What marks a record as the generator's heartbeat (see streamlab.generator), on every partition.

@@ -12,7 +12,7 @@ from confluent_kafka.admin import AdminClient, NewTopic
 
 from streamlab import jobwatch, kafka_io
 from streamlab.errors import UserError
-from streamlab.generator import HEARTBEAT_HEADER
+from streamlab.wire.headers import HEARTBEAT_HEADER
 
 pytestmark = pytest.mark.platform
 

@@ -25,7 +25,7 @@ SPEC = generator.GeneratorSpec(seed=1414, count=6_000, start_ms=generator.Genera
 
 
 def _planted(topic: str, key: str, ts_ms: int, how: str) -> generator.Record:
-    """A record that passes every rule but the event-time bounds (streamlab.events)."""
+    """A record that passes every rule but the event-time bounds (streamlab.wire.events)."""
     doc = {"schema_version": 1, "ts_ms": ts_ms, "event_id": key, "user_id": "u-1", "url": "/",
            "device": "mobile", "user_agent": "Mozilla/5.0", "order_id": key, "customer_id": "c-0001",
            "items": [{"product_id": "p-001", "category": "home", "quantity": 1, "unit_price_cents": 100}]}

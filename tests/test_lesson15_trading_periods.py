@@ -6,7 +6,7 @@ import pytest
 from conftest import assert_equals_oracle, run_job
 
 from flink_jobs.lesson15_trading_periods import oracle
-from streamlab import events as ev
+from streamlab.wire import events as ev
 from streamlab import generator, lessons
 from streamlab.flink_rest import FlinkRest
 

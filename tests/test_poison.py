@@ -20,7 +20,7 @@ import pytest
 from conftest import assert_exact, streamlab
 
 from streamlab import deploy, generator, jobwatch, kafka_io, lessons, producer, topics
-from streamlab import events as ev
+from streamlab.wire import events as ev
 from streamlab.flink_rest import FlinkRest
 
 pytestmark = pytest.mark.platform

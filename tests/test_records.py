@@ -9,7 +9,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamlab import events, records
+from streamlab import records
+from streamlab.wire import events
 from streamlab.dashboard.views import SHAPES, Views, readable
 from streamlab.stores import STORES, StoreView
 

@@ -32,9 +32,13 @@ def test_closure_holds_the_imported_project_modules_only(checkout):
     files = relative(checkout, releases.module_closure(checkout, checkout / AGGREGATIONS))
     assert {"flink_jobs/lesson15_aggregations/job.py", "flink_jobs/common/streams.py",
             "flink_jobs/common/kafka_ddl.py",
-            "flink_jobs/common/runner.py", "flink_jobs/__init__.py", "streamlab/events.py",
+            "flink_jobs/common/runner.py", "flink_jobs/__init__.py", "streamlab/wire/events.py",
             "streamlab/__init__.py"} <= files
     assert "streamlab/cli.py" not in files and "flink_jobs/lesson15_windows/job.py" not in files
+    # a job needs only the wire facts of the platform: a change to the generator upgrades no job
+    assert {f for f in files if f.startswith("streamlab/")} <= {
+        "streamlab/__init__.py", "streamlab/wire/__init__.py", "streamlab/wire/contract.py",
+        "streamlab/wire/events.py", "streamlab/wire/headers.py", "streamlab/wire/topics.py"}
 
 
 def test_fingerprint_follows_the_jobs_own_files_and_arguments(checkout, tmp_path):

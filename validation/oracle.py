@@ -1,7 +1,7 @@
 """The independent oracle: what every job *should* have emitted, recomputed with DuckDB SQL
 from the raw input topics, and compared row for row with what the job did emit.
 
-It implements the event rules of ``streamlab.events`` a second time, in another engine and
+It implements the event rules of ``streamlab.wire.events`` a second time, in another engine and
 without looking at the Flink SQL, so a mistake in a job shows up as a difference here.
 Outputs are read with ``isolation.level=read_committed``: only what a consumer may see.
 """
@@ -14,8 +14,9 @@ from dataclasses import dataclass, field as dataclass_field
 import duckdb
 import pandas as pd
 
-from streamlab import events, kafka_io, topics
-from streamlab.generator import HEARTBEAT_HEADER
+from streamlab import kafka_io, topics
+from streamlab.wire import events
+from streamlab.wire.headers import HEARTBEAT_HEADER
 
 
 @dataclass(frozen=True)

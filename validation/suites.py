@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES
-from streamlab import events, lessons, topics
+from streamlab import lessons, topics
+from streamlab.wire import events
 from streamlab.marts import LATE_JOB
 
 RULE_CLASSES = ("not_null", "range", "order", "unique", "allowed", "reconcile")

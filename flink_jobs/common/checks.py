@@ -1,5 +1,5 @@
 """SQL conditions that test a parsed record's text columns against the event rules
-(streamlab.events).
+(streamlab.wire.events).
 
 A record's fields arrive as text (``JSON_FIELDS``, see ``streams.FIELDS``), so every
 rule is a plain comparison or regular expression over a named column and none can throw: a
@@ -11,7 +11,7 @@ cast first. An array's field is one text per element, joined to match the whole 
 from __future__ import annotations
 
 from flink_jobs.common.kafka_ddl import interval
-from streamlab.events import EARLIEST_TS_MS, MAX_AHEAD_MS
+from streamlab.wire.events import EARLIEST_TS_MS, MAX_AHEAD_MS
 
 LAST_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
@@ -37,7 +37,7 @@ def any_element_not_matching(array: str, regex: str) -> str:
 # --8<-- [start:envelope_rules]
 def envelope_rules(id_columns: list[str]) -> list[tuple[str, str]]:
     """The rules every event shares: a JSON object, schema version 1, ids, and an event time
-    within the bounds of ``streamlab.events`` (``src_timestamp`` is the broker's append time)."""
+    within the bounds of ``streamlab.wire.events`` (``src_timestamp`` is the broker's append time)."""
     event_time = "TO_TIMESTAMP_LTZ(TRY_CAST(ts_ms AS BIGINT), 3)"
     return [
         ("doc IS NULL", "not a JSON object"),

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 from pyflink.table import TableEnvironment
 
-from streamlab.events import MAX_AHEAD_MS
-from streamlab.generator import HEARTBEAT_HEADER
+from streamlab.wire.events import MAX_AHEAD_MS
+from streamlab.wire.headers import HEARTBEAT_HEADER
 from streamlab.wire.contract import Output
 
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the

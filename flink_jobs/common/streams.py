@@ -12,7 +12,7 @@ from __future__ import annotations
 from pyflink.table import TableEnvironment
 
 from flink_jobs.common import checks, kafka_ddl
-from streamlab.events import CATEGORIES, COUNTRY_REGION, DEVICES, TIERS
+from streamlab.wire.events import CATEGORIES, COUNTRY_REGION, DEVICES, TIERS
 
 ID = "[A-Za-z0-9_-]+"
 

@@ -24,7 +24,7 @@ from pyflink.table import StatementSet, TableEnvironment
 from flink_jobs.common import kafka_ddl, streams
 from flink_jobs.common.runner import JobArgs, run
 from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES, LESSON
-from streamlab import topics
+from streamlab.wire.topics import DEAD_LETTER
 
 NAMED_BRANCHES = [branch for branch in ITEM_BRANCHES if branch != "other"]
 
@@ -34,7 +34,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     bootstrap = args.bootstrap_servers
     for stream in LESSON.inputs:  # every raw topic, validated here
         env.execute_sql(kafka_ddl.raw_source(f"{stream}_raw", stream, bootstrap, args.group_id))
-    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", topics.DEAD_LETTER.name, bootstrap, LESSON.name))
+    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", DEAD_LETTER.name, bootstrap, LESSON.name))
     kafka_ddl.create_sinks(env, LESSON.outputs, bootstrap, LESSON.name)  # the contract's outputs
     # --8<-- [end:sources_and_sinks]
 
