@@ -6,7 +6,7 @@ export STREAMLAB_STATE_DIR ?= $(STATE)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup browser demo test docs docs-serve bench bench-quick up down status clean
+.PHONY: setup browser demo check test docs docs-serve bench bench-quick up down status clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
@@ -25,6 +25,11 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+# Seconds, no services: ruff, and the import-linter contracts of the layers (pyproject.toml).
+check: setup
+	@$(BIN)/ruff check --quiet . && echo "ruff: no findings"
+	@$(BIN)/lint-imports --no-cache
 
 test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from bench import baselines, demo, probes, publish, report, runs
 from streamlab import deploy, drills, generator, lessons
-from streamlab.cli import OneLineParser, positive_int
+from streamlab.commands import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
@@ -101,8 +101,10 @@ def parser() -> argparse.ArgumentParser:
                      "(default 1,4,16)")
     cli.add_argument("--job", choices=sorted(lessons.BY_KEY), action="append", metavar="JOB",
                      help=f"only this job (repeatable; default all: {', '.join(lessons.BY_KEY)})")
-    cli.add_argument("--brokers", type=int, default=1, choices=range(1, 6), metavar="1-5", help="Kafka brokers of each bench platform (default 1)")
-    cli.add_argument("--taskmanagers", type=int, default=1, choices=range(1, 9), metavar="1-8", help="Flink TaskManagers of each (default 1)")
+    cli.add_argument("--brokers", type=int, default=1, choices=range(1, 6), metavar="1-5",
+                     help="Kafka brokers of each bench platform (default 1)")
+    cli.add_argument("--taskmanagers", type=int, default=1, choices=range(1, 9), metavar="1-8",
+                     help="Flink TaskManagers of each (default 1)")
     cli.add_argument("--latency-duration", type=int, default=60, metavar="S",
                      help="seconds of input per latency load, 0 to skip latency (default 60)")
     cli.add_argument("--job-records", type=positive_int, default=100_000, metavar="N",

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from streamlab import demo
 from streamlab import platform as platform_lib
-from streamlab.cli import OneLineParser
+from streamlab.commands import OneLineParser
 from streamlab.config import Settings
 from streamlab.errors import UserError
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench import runs
 from streamlab import deploy, generator, jobwatch, lessons, producer
-from streamlab.cli import OneLineParser, positive_int
+from streamlab.commands import OneLineParser, positive_int
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.flink_rest import FlinkRest

@@ -31,7 +31,7 @@ def recovery_drill():
         params = get_current_context()["params"]
         settings = Settings()
         result = drills.run(settings, scenario, count=params["events"])
-        passed = ops.record_drill(settings, result, params["max_recovery_s"])
+        passed = drills.record(settings, result, params["max_recovery_s"])
         print(result.describe(params["max_recovery_s"]))
         if not passed:
             raise RuntimeError("drill " + result.describe(params["max_recovery_s"]))

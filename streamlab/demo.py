@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from streamlab import (
-    deploy, drills, generator, jobwatch, kafka_io, lessons, loader, ops, platform, producer, rollout, warehouse,
+    deploy, drills, generator, jobwatch, kafka_io, lessons, loader, platform, producer, rollout, warehouse,
 )
 from streamlab.config import Settings
 from validation.oracle import TopicCheck
@@ -85,7 +85,7 @@ def _drill(settings: Settings, echo: Echo) -> bool:
     echo(f"-> recovery drill {DRILL}: {DRILL_EVENTS} more events, kill -9 the TaskManager "
          "part-way through them ...")
     result = drills.run(settings, DRILL, count=DRILL_EVENTS)
-    passed = ops.record_drill(settings, result, DRILL_MAX_RECOVERY_S)
+    passed = drills.record(settings, result, DRILL_MAX_RECOVERY_S)
     echo("DRILL " + result.describe(DRILL_MAX_RECOVERY_S))
     return passed
 

@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 
 from streamlab import analyst, frontend, lessons, marts, topics, warehouse
+from streamlab.commands import build_parser
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
@@ -110,8 +111,6 @@ def state_reference() -> str:
 
 def expand(markdown: str, settings: Settings) -> str:
     """Replace the page's build-time directives by their generated content."""
-    from streamlab.cli import build_parser
-
     def reference(match: re.Match[str]) -> str:
         name = match["name"]
         if name == "cli":

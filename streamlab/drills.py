@@ -30,7 +30,8 @@ from datetime import datetime, timezone
 from confluent_kafka import KafkaException
 
 from streamlab import (
-    flink_cluster, generator, joblock, jobwatch, kafka_broker, kafka_io, lessons, lifecycle, processes, rollout, topics,
+    flink_cluster, generator, joblock, jobwatch, kafka_broker, kafka_io, lessons, lifecycle, ops, processes, rollout,
+    topics,
 )
 from streamlab import producer as producer_lib
 from streamlab.config import Settings
@@ -74,6 +75,17 @@ class DrillResult:
                 f"{sum(c.expected for c in self.checks)} output rows reconciled with the oracle: "
                 f"{self.missing} missing, {self.unexpected} unexpected -> "
                 + ("PASSED" if self.passed(threshold_s) else "FAILED") + wrong)
+
+
+def record(settings: Settings, result: DrillResult, threshold_s: float) -> bool:
+    """Record a drill in the operations catalog (``ops.drills``); it passed when exact and
+    recovered within ``threshold_s``."""
+    passed = result.passed(threshold_s)
+    with ops.connect(settings) as con:
+        con.execute("INSERT INTO ops.drills VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [result.scenario, result.started_at, result.recovery_s, threshold_s,
+                     sum(c.expected for c in result.checks), result.missing, result.unexpected, passed])
+    return passed
 
 
 # --8<-- [start:kill_taskmanager]
@@ -240,6 +252,7 @@ def _run(settings: Settings, scenario: str, count: int, seed: int | None, jobs: 
     recovery_s = inject_mid_run(settings, scenario, data, probe_job=probe, jobs=jobs)
     checks: list[TopicCheck] = []
     for key in jobs:
-        checks += jobwatch.wait_exact(lambda check=lessons.oracle(key).check: check(settings.bootstrap_servers))
+        check = lessons.oracle(key).check
+        checks += jobwatch.wait_exact(lambda: check(settings.bootstrap_servers))  # noqa: B023 - called here
     return DrillResult(scenario, started_at, round(recovery_s, 1), checks)
 # --8<-- [end:drill_run]

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -23,8 +22,6 @@ from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.lifecycle import Savepoint
 
-if TYPE_CHECKING:  # drills deploy through rollout, which records in ops: a runtime import would loop
-    from streamlab.drills import DrillResult
 
 SCHEMA = """
 CREATE SCHEMA IF NOT EXISTS ops;
@@ -78,16 +75,6 @@ def record_savepoint(settings: Settings, point: Savepoint, taken_at: datetime | 
             [point.job, point.job_id, str(point.path), point.size_bytes, point.duration_s,
              point.trigger, taken_at or datetime.now(timezone.utc)],
         )
-
-
-def record_drill(settings: Settings, result: DrillResult, threshold_s: float) -> bool:
-    """Record a drill; it passed when exact and recovered within ``threshold_s``."""
-    passed = result.passed(threshold_s)
-    with connect(settings) as con:
-        con.execute("INSERT INTO ops.drills VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [result.scenario, result.started_at, result.recovery_s, threshold_s,
-                     sum(c.expected for c in result.checks), result.missing, result.unexpected, passed])
-    return passed
 
 
 def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLETED") -> list[dict]:

@@ -210,7 +210,7 @@ def test_every_concept_has_its_page_in_lesson_order():
 
 @pytest.mark.platform
 def test_the_references_come_from_the_code(site):
-    from streamlab.cli import build_parser
+    from streamlab.commands import build_parser
     from streamlab.config import Settings
 
     cli = (site / "reference" / "cli.html").read_text()

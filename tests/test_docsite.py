@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from streamlab import docsite, warehouse
-from streamlab.cli import build_parser
+from streamlab.commands import build_parser
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
@@ -24,7 +24,8 @@ def plant_warehouse(settings: Settings) -> None:
     path.parent.mkdir(parents=True)
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA marts; CREATE SCHEMA ops")
-        con.execute("CREATE TABLE marts.revenue AS SELECT * FROM (VALUES ('books', 1250), ('home', 980)) t(category, revenue_cents)")
+        con.execute("CREATE TABLE marts.revenue AS SELECT * FROM (VALUES ('books', 1250), ('home', 980))"
+                    " t(category, revenue_cents)")
         con.execute("CREATE TABLE ops.loads AS SELECT 7 AS load_id, TIMESTAMPTZ '2026-11-27 10:15:00+00' AS committed_at")
 
 
@@ -52,7 +53,7 @@ def test_the_references_list_every_command_and_setting(settings):
     page = docsite.expand("<!-- reference: cli -->\n\n<!-- reference: config -->\n", settings)
     for name in build_parser()._subparsers._group_actions[0].choices:  # noqa: SLF001
         assert f"## `streamlab {name}`" in page and f"usage: streamlab {name}" in page
-    for name, field in Settings.model_fields.items():
+    for name in Settings.model_fields:
         assert f"| `STREAMLAB_{name.upper()}` |" in page
     assert "&lt;state_dir&gt;" not in page and "&lt;state_dir>" in page  # no stray HTML tag
     with pytest.raises(UserError, match="unknown docs reference 'nope'"):

@@ -95,7 +95,8 @@ def test_a_waiting_operation_goes_on_once_the_holder_is_done(tmp_path: Path) -> 
     holder.wait()
 
 
-@pytest.mark.parametrize("command", [["savepoint", "lesson14-stateless"], ["stop", "lesson14-stateless"], ["cancel", "lesson14-stateless"],
+@pytest.mark.parametrize("command", [["savepoint", "lesson14-stateless"], ["stop", "lesson14-stateless"],
+                                     ["cancel", "lesson14-stateless"],
                                      ["deploy", "lesson14-stateless"], ["restore", "lesson14-stateless", "--from", "."],
                                      ["drill", "job-restore"]])
 def test_the_cli_says_the_job_is_busy_in_one_line(tmp_path: Path, command: list[str]) -> None:

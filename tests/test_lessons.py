@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from streamlab import demo, docsite, lessons, marts, topics
-from streamlab.cli import build_parser
+from streamlab.commands import build_parser
 
 REPO = Path(__file__).resolve().parent.parent
 # What every consumer of the registry says about the lessons, printed by a fresh interpreter
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 CONSUMERS = """
 import json
 from streamlab import demo, docsite, lessons, marts, topics
-from streamlab.cli import build_parser
+from streamlab.commands import build_parser
 
 commands = [a for a in build_parser()._actions if a.dest == "command"][0].choices
 print(json.dumps({

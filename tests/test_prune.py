@@ -38,7 +38,8 @@ def test_active_runs_and_the_resume_point_stay(tmp_path: Path) -> None:
 
 
 def test_a_savepoint_resume_point_keeps_the_newest_checkpointed_run(tmp_path: Path) -> None:
-    old, newest = checkpointed(tmp_path, "a"), checkpointed(tmp_path, "b")
+    old = checkpointed(tmp_path, "a")
+    checkpointed(tmp_path, "b")  # the newest checkpointed run: kept
     savepoint = tmp_path.parent / "savepoints" / "savepoint-1"
     assert prune.stale_checkpoints(tmp_path, ["a", "b", "b"], set(), savepoint) == [old]
     assert prune.stale_checkpoints(tmp_path, ["a", "gone"], set(), None) == []  # "gone": never on disk

@@ -60,7 +60,7 @@ def test_the_cluster_loses_a_node_mid_stream_and_nothing_else(platform, windows_
     rest = FlinkRest(platform.flink_rest_url)
     job_ids = {key: rest.running_job(lessons.get(key).name)["jid"] for key in DRILL_JOBS}
     result = drills.run(platform, scenario, count=8_000, jobs=DRILL_JOBS)
-    assert ops.record_drill(platform, result, 300), result.describe(300)
+    assert drills.record(platform, result, 300), result.describe(300)
     assert result.exact and sum(c.expected for c in result.checks) > 1000
     after = {name: processes.running(platform.state, name) for name in before}
     replaced = {name for name, proc in after.items() if proc.pid != before[name]}

@@ -60,7 +60,8 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         f"INSERT INTO items_other SELECT * FROM order_items WHERE category NOT IN ({streams.sql_list(NAMED_BRANCHES)})"
     )
     # --8<-- [end:branch]
-    statements.add_insert_sql(kafka_ddl.dead_letter_insert([f"{stream}_checked" for stream in LESSON.inputs], LESSON.name))
+    checked = [f"{stream}_checked" for stream in LESSON.inputs]
+    statements.add_insert_sql(kafka_ddl.dead_letter_insert(checked, LESSON.name))
     return statements
     # --8<-- [end:statement_set]
 

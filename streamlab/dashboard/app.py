@@ -201,7 +201,8 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
         return found
 
     # --8<-- [start:customer_route]
-    @app.get("/api/customers/{customer_id}", summary="A customer's running stats (the customer-orders store)", responses=NOT_FOUND)
+    @app.get("/api/customers/{customer_id}", summary="A customer's running stats (the customer-orders store)",
+             responses=NOT_FOUND)
     async def customer(customer_id: Annotated[str, _key("customer_id")]) -> dict[str, Any]:
         found = state.views.customers.get(customer_id)
         if found is None:
@@ -221,7 +222,8 @@ def create_app(settings: Settings, follow: bool = True) -> FastAPI:
                      ) -> list[dict[str, Any]]:
         return state.views.latest_alerts(limit, min_severity)
 
-    @app.get("/api/alerts/{alert_id}", summary="Drill-down: an alert with its evidence and the card's other alerts", responses=NOT_FOUND)
+    @app.get("/api/alerts/{alert_id}", summary="Drill-down: an alert with its evidence and the card's other alerts",
+             responses=NOT_FOUND)
     async def alert(alert_id: str) -> dict[str, Any]:
         found = state.views.alert(alert_id)
         if found is None:
