@@ -29,10 +29,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import baselines, demo, probes, publish, report, runs
-from streamlab import deploy, drills, generator, lessons
-from streamlab.commands import OneLineParser, positive_int
+from streamlab import lessons
+from streamlab.apps.commands import OneLineParser, positive_int
 from streamlab.config import Settings
+from streamlab.data import generator
 from streamlab.errors import UserError
+from streamlab.jobs import deploy, drills
 
 LOADS = (0.25, 0.50, 0.75)
 QUICK = {"scales": [16], "job_records": 25_000, "latency_duration": 10, "loads": (0.50,), "drills": 0,

@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from streamlab.commands import OneLineParser
+from streamlab.apps.commands import OneLineParser
 from streamlab.errors import UserError
 
 ROOT = Path(__file__).resolve().parent.parent

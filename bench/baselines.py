@@ -15,9 +15,10 @@ from dataclasses import asdict, dataclass
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from streamlab import jars, kafka_io
 from streamlab.config import Settings
+from streamlab.data import kafka_io
 from streamlab.errors import UserError
+from streamlab.runtime import jars
 
 PERF_TOPIC = "bench-perf"  # the perf producer's own topic: random bytes must not reach the jobs
 

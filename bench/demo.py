@@ -17,13 +17,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
-from streamlab import demo
-from streamlab import platform as platform_lib
-from streamlab.commands import OneLineParser
+from bench import publish
+from streamlab.apps import demo
+from streamlab.apps import platform as platform_lib
+from streamlab.apps.commands import OneLineParser
 from streamlab.config import Settings
 from streamlab.errors import UserError
-
-from bench import publish
 
 
 def measure(base: Settings, echo: Callable[[str], None] = print) -> dict[str, object]:

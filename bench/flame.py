@@ -18,11 +18,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import runs
-from streamlab import deploy, generator, jobwatch, lessons, producer
-from streamlab.commands import OneLineParser, positive_int
+from streamlab import lessons
+from streamlab.apps.commands import OneLineParser, positive_int
 from streamlab.config import Settings
+from streamlab.data import generator, producer
 from streamlab.errors import UserError
-from streamlab.flink_rest import FlinkRest
+from streamlab.jobs import deploy, jobwatch
+from streamlab.runtime.flink_rest import FlinkRest
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import psutil
 
-from streamlab import processes
 from streamlab.config import Settings
-from streamlab.flink_rest import FlinkRest
+from streamlab.runtime import processes
+from streamlab.runtime.flink_rest import FlinkRest
 
 MB = 1024 * 1024
 

@@ -21,11 +21,13 @@ from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
 
 from bench import baselines, probes
-from streamlab import deploy, drills, generator, jobwatch, kafka_io, lessons, lifecycle, producer
-from streamlab import platform as platform_lib
+from streamlab import lessons
+from streamlab.apps import platform as platform_lib
 from streamlab.config import Settings
-from streamlab.flink_rest import FlinkRest
-from streamlab.generator import Record
+from streamlab.data import generator, kafka_io, producer
+from streamlab.data.generator import Record
+from streamlab.jobs import deploy, drills, jobwatch, lifecycle
+from streamlab.runtime.flink_rest import FlinkRest
 
 Echo = Callable[[str], None]
 

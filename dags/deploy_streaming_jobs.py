@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from streamlab import lessons, ops, rollout
+from streamlab import lessons
 from streamlab.config import Settings
+from streamlab.jobs import ops, rollout
 
 
 @dag(

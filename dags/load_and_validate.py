@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from airflow.sdk import dag, task
 
-from streamlab import loader, ops
 from streamlab.config import Settings
-from validation import quality
+from streamlab.jobs import ops
+from streamlab.warehouse import loader, quality
 
 
 @dag(schedule="*/10 * * * *", **ops.DAG_DEFAULTS)

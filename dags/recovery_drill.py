@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from streamlab import drills, ops
 from streamlab.config import Settings
+from streamlab.jobs import drills, ops
 
 
 @dag(

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from airflow.sdk import Param, dag, get_current_context, task
 
-from streamlab import ops, prune
 from streamlab.config import Settings
+from streamlab.jobs import ops, prune
 
 
 @dag(

@@ -17,9 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from streamlab import deploy, generator, jobwatch, lessons, producer
-from streamlab import platform as platform_lib
+from streamlab import lessons
+from streamlab.apps import platform as platform_lib
 from streamlab.config import Settings
+from streamlab.data import generator, producer
+from streamlab.jobs import deploy, jobwatch
 from validation.oracle import TopicCheck
 
 REPO = Path(__file__).resolve().parent.parent

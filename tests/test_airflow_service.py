@@ -19,9 +19,10 @@ import httpx
 import psutil
 import pytest
 
-from conftest import fresh_settings
-from streamlab import airflow_service, processes, status
+from streamlab.apps import status
 from streamlab.config import Settings
+from streamlab.runtime import airflow_service, processes
+from conftest import fresh_settings
 
 pytestmark = pytest.mark.platform
 

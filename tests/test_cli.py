@@ -6,11 +6,12 @@ import socket
 from datetime import datetime, timezone
 
 import pytest
-from conftest import VENV_BIN, fresh_settings, streamlab
 
-from streamlab import cli, drills, ops
+from streamlab.apps import cli
 from streamlab.config import Settings
+from streamlab.jobs import drills, ops
 from validation.oracle import TopicCheck
+from conftest import VENV_BIN, fresh_settings, streamlab
 
 SUBCOMMANDS = ["setup", "up", "down", "status", "topics", "generate", "deploy", "savepoint", "stop",
                "cancel", "restore", "prune", "drill", "read", "query", "demo"]

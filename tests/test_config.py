@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from streamlab import kafka_broker, platform
+from streamlab.apps import platform
 from streamlab.config import Settings
 from streamlab.errors import UserError
-from streamlab.flink_cluster import flink_config
+from streamlab.runtime import kafka_broker
+from streamlab.runtime.flink_cluster import flink_config
 
 
 def test_environment_overrides(monkeypatch, tmp_path):

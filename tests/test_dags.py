@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_dag, streamlab
 
-from streamlab import deploy, flink_cluster, lessons, ops, releases, warehouse
-from streamlab.flink_rest import FlinkRest
+from streamlab import lessons, warehouse
+from streamlab.jobs import deploy, ops, releases
+from streamlab.runtime import flink_cluster
+from streamlab.runtime.flink_rest import FlinkRest
+from conftest import REPO, run_dag, streamlab
 
 
 def test_every_dag_loads(airflow_db):

@@ -18,13 +18,16 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from streamlab import lessons
+from streamlab.apps.dashboard import notify
+from streamlab.apps.dashboard import service as dashboard
+from streamlab.apps.dashboard.app import token_path
+from streamlab.config import Settings
+from streamlab.data import generator, kafka_io, producer, stores
+from streamlab.jobs import jobwatch
+from streamlab.runtime import processes
 from browser import Browser
 from conftest import VENV_BIN, env_for
-from streamlab import generator, kafka_io, processes, producer, stores
-from streamlab.config import Settings
-from streamlab.dashboard import notify
-from streamlab.dashboard import service as dashboard
-from streamlab.dashboard.app import token_path
 
 pytestmark = pytest.mark.platform
 ALERT_SHOWN_WITHIN_S = 60  # the stated time: trigger payment produced -> alert on the page
@@ -310,11 +313,16 @@ def test_the_webhook_gets_each_alert_once_also_when_the_first_attempt_fails(plat
                 pass
             time.sleep(0.3)
 
+    alerts_job = lessons.get("lesson15-alerts")
     proc = start()
     try:
+        # This test's alerts are the ones after every earlier data set's: the job first finishes
+        # those, and then this one, so the alerts read below are all there will be.
+        jobwatch.wait_caught_up(platform, alerts_job.name, list(alerts_job.inputs), timeout_s=300)
         ends = kafka_io.end_offsets(platform.bootstrap_servers, ["alerts"])
         producer.produce(generator.generate(_spec(platform, seed=1763, count=1200)), platform.bootstrap_servers,
                          progress=False)
+        jobwatch.wait_caught_up(platform, alerts_job.name, list(alerts_job.inputs), timeout_s=300)
         deadline = time.monotonic() + 120
         while True:
             new = [json.loads(m.value) for m in kafka_io.read_all(platform.bootstrap_servers, "alerts")

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import VENV_BIN
+from streamlab.apps.dashboard.app import create_app, token
 from streamlab.config import Settings
-from streamlab.dashboard.app import create_app, token
+from conftest import VENV_BIN
 
 PORT = 18050
 

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
+from streamlab.apps.dashboard import notify
+from streamlab.apps.dashboard.hub import Hub
+from streamlab.apps.dashboard.views import SESSION_GAP_MS, Views
 from streamlab.config import Settings
-from streamlab.dashboard import notify
-from streamlab.dashboard.hub import Hub
-from streamlab.dashboard.views import SESSION_GAP_MS, Views
 
 MINUTE = 60_000
 

@@ -12,10 +12,10 @@ import time
 import duckdb
 import httpx
 import pytest
-from conftest import REPO, VENV_BIN, env_for, run_dag, streamlab
 
-from streamlab import analyst, warehouse
-from validation import suites
+from streamlab import warehouse
+from streamlab.warehouse import analyst, suites
+from conftest import REPO, VENV_BIN, env_for, run_dag, streamlab
 
 pytestmark = pytest.mark.platform
 GUIDE = REPO / "docs" / "guides" / "analyst.md"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streamlab.deploy import _root_cause
+from streamlab.jobs.deploy import _root_cause
 
 TRACE = """\
 org.apache.flink.client.program.ProgramAbortException: java.lang.RuntimeException: Python process exits with code: 1

@@ -17,9 +17,11 @@ import httpx
 import pytest
 import yaml
 
+from streamlab.apps import docsite
+from streamlab.runtime import processes
+from streamlab.warehouse import analyst
 from browser import Browser
 from conftest import REPO, VENV_BIN, env_for
-from streamlab import analyst, docsite, processes
 
 DOCS = REPO / "docs"
 # The concepts issue 7 names, in the order the nav shows them.
@@ -182,7 +184,7 @@ def test_a_missing_file_or_section_fails_the_check_and_the_strict_build(tmp_path
     ]
     config = tmp_path / "mkdocs.yml"
     config.write_text(f"INHERIT: {REPO / 'mkdocs.yml'}\ndocs_dir: {docs}\nnav: [planted.md]\n"
-                      f"hooks: [{REPO / 'streamlab' / 'docsite.py'}]\n")
+                      f"hooks: [{REPO / 'streamlab' / 'apps' / 'docsite.py'}]\n")
     result = build(config, tmp_path / "site", dict(os.environ))
     assert result.returncode != 0 and "no_such_section" in result.stderr
 
@@ -210,7 +212,7 @@ def test_every_concept_has_its_page_in_lesson_order():
 
 @pytest.mark.platform
 def test_the_references_come_from_the_code(site):
-    from streamlab.commands import build_parser
+    from streamlab.apps.commands import build_parser
     from streamlab.config import Settings
 
     cli = (site / "reference" / "cli.html").read_text()

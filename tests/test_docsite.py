@@ -6,8 +6,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from streamlab import docsite, warehouse
-from streamlab.commands import build_parser
+from streamlab import warehouse
+from streamlab.apps import docsite
+from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.errors import UserError
 

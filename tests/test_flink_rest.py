@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from streamlab import processes
-from streamlab.flink_rest import FlinkRest, FlinkRestError
+from streamlab.runtime import processes
+from streamlab.runtime.flink_rest import FlinkRest, FlinkRestError
 
 
 class Script:

@@ -11,9 +11,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from streamlab import docsite, frontend
-from streamlab.dashboard import assets
-from validation import data_docs
+from streamlab.apps import docsite
+from streamlab.apps.dashboard import assets
+from streamlab.runtime import frontend
+from streamlab.warehouse import data_docs
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from dataclasses import fields
 
-from streamlab import generator
+from streamlab.data import generator
 from streamlab.wire import events
 
 SPEC = generator.GeneratorSpec(seed=7, count=5_000, malformed_fraction=0.05, late_fraction=0.05)

@@ -15,9 +15,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from streamlab.runtime import flink_cluster, processes
+from streamlab.runtime.flink_rest import FlinkRest
 from conftest import VENV_BIN, env_for, streamlab
-from streamlab import flink_cluster, processes
-from streamlab.flink_rest import FlinkRest
 
 pytestmark = pytest.mark.platform
 SHOWN_WITHIN_S = 60

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from streamlab import joblock
 from streamlab.config import Settings
 from streamlab.errors import UserError
+from streamlab.jobs import joblock
 
 REPO = Path(__file__).resolve().parent.parent
 HOLD = """
 import sys, time
-from streamlab import joblock
+from streamlab.jobs import joblock
 from streamlab.config import Settings
 with joblock.held(Settings(state_dir=sys.argv[1]), sys.argv[2], "savepoint"):
     print("held", flush=True)

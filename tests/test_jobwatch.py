@@ -10,8 +10,9 @@ import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from streamlab import jobwatch, kafka_io
+from streamlab.data import kafka_io
 from streamlab.errors import UserError
+from streamlab.jobs import jobwatch
 from streamlab.wire.headers import HEARTBEAT_HEADER
 
 pytestmark = pytest.mark.platform

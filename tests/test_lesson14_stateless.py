@@ -8,10 +8,13 @@ import json
 import subprocess
 
 import pytest
-from conftest import assert_exact
 
 from flink_jobs.lesson14_stateless import oracle
-from streamlab import deploy, generator, jars, jobwatch, kafka_io, lessons, producer
+from streamlab import lessons
+from streamlab.data import generator, kafka_io, producer
+from streamlab.jobs import deploy, jobwatch
+from streamlab.runtime import jars
+from conftest import assert_exact
 
 pytestmark = pytest.mark.platform
 

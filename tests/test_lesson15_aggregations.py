@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_equals_oracle, run_job
 
 from flink_jobs.lesson15_aggregations import oracle
-from streamlab import generator, lessons
-from streamlab.flink_rest import FlinkRest
+from streamlab import lessons
+from streamlab.data import generator
+from streamlab.runtime.flink_rest import FlinkRest
+from conftest import assert_equals_oracle, run_job
 
 pytestmark = pytest.mark.platform
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_equals_oracle, run_job
 
 from flink_jobs.lesson15_alerts import oracle
-from streamlab import generator, kafka_io
+from streamlab.data import generator, kafka_io
+from conftest import assert_equals_oracle, run_job
 
 pytestmark = pytest.mark.platform
 

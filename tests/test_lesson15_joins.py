@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import duckdb
 import pytest
-from conftest import assert_equals_oracle, run_job
 
 from flink_jobs.lesson15_joins import oracle
-from streamlab import generator
+from streamlab.data import generator
+from conftest import assert_equals_oracle, run_job
 
 pytestmark = pytest.mark.platform
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from conftest import assert_equals_oracle, run_job
 
 from flink_jobs.lesson15_trading_periods import oracle
+from streamlab import lessons
+from streamlab.data import generator
+from streamlab.runtime.flink_rest import FlinkRest
 from streamlab.wire import events as ev
-from streamlab import generator, lessons
-from streamlab.flink_rest import FlinkRest
+from conftest import assert_equals_oracle, run_job
 
 pytestmark = pytest.mark.platform
 

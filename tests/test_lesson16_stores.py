@@ -7,10 +7,10 @@ import dataclasses
 import json
 
 import pytest
-from conftest import assert_equals_oracle, run_job, streamlab
 
 from flink_jobs.lesson16_stores import oracle
-from streamlab import generator, stores
+from streamlab.data import generator, stores
+from conftest import assert_equals_oracle, run_job, streamlab
 
 pytestmark = pytest.mark.platform
 

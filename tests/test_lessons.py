@@ -12,16 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from streamlab import demo, docsite, lessons, marts, topics
-from streamlab.commands import build_parser
+from streamlab import lessons
+from streamlab.apps import demo, docsite
+from streamlab.apps.commands import build_parser
+from streamlab.data import topics
+from streamlab.warehouse import marts
 
 REPO = Path(__file__).resolve().parent.parent
 # What every consumer of the registry says about the lessons, printed by a fresh interpreter
 # so a copy of the code can answer for itself.
 CONSUMERS = """
 import json
-from streamlab import demo, docsite, lessons, marts, topics
-from streamlab.commands import build_parser
+from streamlab import lessons
+from streamlab.apps import demo, docsite
+from streamlab.data import topics
+from streamlab.warehouse import marts
+from streamlab.apps.commands import build_parser
 
 commands = [a for a in build_parser()._actions if a.dest == "command"][0].choices
 print(json.dumps({

@@ -5,11 +5,13 @@ exactly the oracle's (the alerts job's running mean per card would restart witho
 from __future__ import annotations
 
 import pytest
-from conftest import assert_exact
 
 from flink_jobs.lesson15_alerts import oracle
-from streamlab import deploy, generator, jobwatch, lessons, lifecycle, producer
+from streamlab import lessons
 from streamlab.config import Settings
+from streamlab.data import generator, producer
+from streamlab.jobs import deploy, jobwatch, lifecycle
+from conftest import assert_exact
 
 pytestmark = pytest.mark.platform
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from streamlab import ops
+from streamlab.jobs import ops
 
 NOW = datetime(2026, 6, 1, tzinfo=timezone.utc)
 

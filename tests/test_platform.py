@@ -11,8 +11,9 @@ import psutil
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from streamlab.data import topics
+from streamlab.runtime import airflow_service, kafka_broker, processes
 from conftest import fresh_settings, streamlab
-from streamlab import airflow_service, kafka_broker, processes, topics
 
 pytestmark = pytest.mark.platform
 

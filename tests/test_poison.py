@@ -17,11 +17,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import assert_exact, streamlab
 
-from streamlab import deploy, generator, jobwatch, kafka_io, lessons, producer, topics
+from streamlab import lessons
+from streamlab.data import generator, kafka_io, producer, topics
+from streamlab.jobs import deploy, jobwatch
+from streamlab.runtime.flink_rest import FlinkRest
 from streamlab.wire import events as ev
-from streamlab.flink_rest import FlinkRest
+from conftest import assert_exact, streamlab
 
 pytestmark = pytest.mark.platform
 

@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
-from conftest import STATE_ROOT
-from streamlab import processes
 from streamlab.errors import UserError
+from streamlab.runtime import processes
+from conftest import STATE_ROOT
 
 
 def test_spawn_record_and_stop(tmp_path):

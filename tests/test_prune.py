@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from streamlab import prune
+from streamlab.jobs import prune
 
 
 def checkpointed(root: Path, job_id: str, completed: bool = True) -> Path:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from conftest import REPO, VENV_BIN
 from streamlab.config import Settings
+from conftest import REPO, VENV_BIN
 
 
 def test_every_setting_is_documented():

@@ -9,10 +9,10 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamlab import records
+from streamlab.apps.dashboard.views import SHAPES, Views, readable
+from streamlab.data import records
+from streamlab.data.stores import STORES, StoreView
 from streamlab.wire import events
-from streamlab.dashboard.views import SHAPES, Views, readable
-from streamlab.stores import STORES, StoreView
 
 DEEP = b"[" * 5000 + b"]" * 5000  # issue 17: RecursionError in `streamlab generate`
 HOSTILE = [DEEP, b'{"a":' * 5000 + b"1" + b"}" * 5000, b"\xff\xfe", b"", b"null", b"[]", b'"x"', b"1e999",

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from streamlab.jobs import drills, ops
 from conftest import run_dag, streamlab
-from streamlab import drills, ops
 
 pytestmark = pytest.mark.platform
 

@@ -7,10 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
 
-from streamlab import lessons, releases
+from streamlab import lessons
 from streamlab.errors import UserError
+from streamlab.jobs import releases
+from conftest import REPO
 
 WINDOWS = lessons.get("lesson15-windows").script
 AGGREGATIONS = lessons.get("lesson15-aggregations").script
@@ -34,7 +35,7 @@ def test_closure_holds_the_imported_project_modules_only(checkout):
             "flink_jobs/common/kafka_ddl.py",
             "flink_jobs/common/runner.py", "flink_jobs/__init__.py", "streamlab/wire/events.py",
             "streamlab/__init__.py"} <= files
-    assert "streamlab/cli.py" not in files and "flink_jobs/lesson15_windows/job.py" not in files
+    assert "streamlab/apps/cli.py" not in files and "flink_jobs/lesson15_windows/job.py" not in files
     # a job needs only the wire facts of the platform: a change to the generator upgrades no job
     assert {f for f in files if f.startswith("streamlab/")} <= {
         "streamlab/__init__.py", "streamlab/wire/__init__.py", "streamlab/wire/contract.py",
@@ -46,7 +47,7 @@ def test_fingerprint_follows_the_jobs_own_files_and_arguments(checkout, tmp_path
     first = releases.build(state, "lesson15-windows", checkout, WINDOWS, ARGS)
     assert releases.build(state, "lesson15-windows", checkout, WINDOWS, ARGS) == first
 
-    (checkout / "streamlab/cli.py").write_text("# not imported by any job\n")
+    (checkout / "streamlab/apps/cli.py").write_text("# not imported by any job\n")
     (checkout / AGGREGATIONS).write_text("# another job's code\n")
     assert releases.build(state, "lesson15-windows", checkout, WINDOWS, ARGS) == first
 

@@ -13,11 +13,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, STATE_ROOT, DagOutcome, assert_exact, run_dag
 
-from streamlab import deploy, drills, generator, jobwatch, lessons, lifecycle, ops, producer
+from streamlab import lessons
 from streamlab.config import Settings
-from streamlab.flink_rest import FlinkRest
+from streamlab.data import generator, producer
+from streamlab.jobs import deploy, drills, jobwatch, lifecycle, ops
+from streamlab.runtime.flink_rest import FlinkRest
+from conftest import REPO, STATE_ROOT, DagOutcome, assert_exact, run_dag
 
 pytestmark = pytest.mark.platform
 

@@ -11,18 +11,22 @@ from collections.abc import Iterator
 import pytest
 from confluent_kafka.admin import AdminClient, ConfigResource
 
-from conftest import fresh_settings, streamlab
-from streamlab import (
-    drills, flink_cluster, generator, jobwatch, kafka_broker, lessons, ops, processes, producer, rollout, topics,
-)
-from streamlab import platform as platform_lib
+from streamlab import lessons
+from streamlab.apps import platform as platform_lib
 from streamlab.config import Settings
-from streamlab.flink_rest import FlinkRest
+from streamlab.data import generator, producer, topics
+from streamlab.jobs import drills, jobwatch, ops, rollout
+from streamlab.runtime import flink_cluster, kafka_broker, processes
+from streamlab.runtime.flink_rest import FlinkRest
+from conftest import fresh_settings, streamlab
+
 # The Lesson 15 windows tests themselves, collected again here on the cluster: the module's
 # `platform` fixture below stands in for the session's one-broker platform.
 from test_lesson15_windows import (  # noqa: F401
-    test_counted_plus_late_equals_produced, test_only_records_that_arrived_late_are_called_late,
-    test_windows_equal_the_oracle, windows_run,
+    test_counted_plus_late_equals_produced,
+    test_only_records_that_arrived_late_are_called_late,
+    test_windows_equal_the_oracle,
+    windows_run,
 )
 
 pytestmark = pytest.mark.platform

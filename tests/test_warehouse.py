@@ -14,9 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import REPO, VENV_BIN, env_for, streamlab
-from streamlab import generator, kafka_io, loader, marts, producer, topics, warehouse
+from streamlab import warehouse
 from streamlab.config import Settings
+from streamlab.data import generator, kafka_io, producer, topics
+from streamlab.warehouse import loader, marts
+from conftest import REPO, VENV_BIN, env_for, streamlab
 
 
 def test_every_topic_of_the_catalog_lands_in_exactly_one_table():
@@ -26,7 +28,7 @@ def test_every_topic_of_the_catalog_lands_in_exactly_one_table():
 
 
 def test_every_mart_table_has_a_suite():
-    from validation import suites
+    from streamlab.warehouse import suites
 
     assert set(suites.SUITES) - {"reconciliation"} == set(marts.MART_NAMES)
     assert {rule.kind for rules in suites.SUITES.values() for rule in rules} == set(suites.RULE_CLASSES)

@@ -15,7 +15,7 @@ import time
 
 import duckdb
 
-from streamlab import marts
+from streamlab.warehouse import marts
 
 
 def snapshot(path: str) -> tuple[int, int, int]:

@@ -9,12 +9,13 @@ Outputs are read with ``isolation.level=read_committed``: only what a consumer m
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 import duckdb
 import pandas as pd
 
-from streamlab import kafka_io, topics
+from streamlab.data import kafka_io, topics
 from streamlab.wire import events
 from streamlab.wire.headers import HEARTBEAT_HEADER
 

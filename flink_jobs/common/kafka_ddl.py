@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from pyflink.table import TableEnvironment
 
+from streamlab.wire.contract import Output
 from streamlab.wire.events import MAX_AHEAD_MS
 from streamlab.wire.headers import HEARTBEAT_HEADER
-from streamlab.wire.contract import Output
 
 # Flink's Kafka producer holds a transaction open up to this long; must not exceed the
 # broker's transaction.max.timeout.ms (15 min by default).
@@ -44,7 +44,7 @@ def raw_source(
 ) -> str:
     """A topic as (key, payload) bytes plus its origin, starting where the group left off.
 
-    ``heartbeat`` marks the generator's end-of-data records (see streamlab.generator):
+    ``heartbeat`` marks the generator's end-of-data records (see streamlab.data.generator):
     jobs skip them; they exist only to move event time forward.
 
     With ``watermark_delay_s`` the table gets an event-time column ``ts`` (from the payload's

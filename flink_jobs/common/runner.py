@@ -30,7 +30,7 @@ class JobArgs:
 def parse_args(name: str, argv: list[str] | None = None) -> JobArgs:
     parser = argparse.ArgumentParser(prog=name, description=f"Flink job {name}")
     parser.add_argument("--bootstrap-servers", required=True, help="Kafka bootstrap servers")
-    parser.add_argument("--fingerprint", default="", help="hash of the deployed code (streamlab.releases)")
+    parser.add_argument("--fingerprint", default="", help="hash of the deployed code (streamlab.jobs.releases)")
     args = parser.parse_args(argv)
     return JobArgs(name=name, bootstrap_servers=args.bootstrap_servers, fingerprint=args.fingerprint)
 

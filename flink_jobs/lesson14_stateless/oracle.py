@@ -6,9 +6,15 @@ from __future__ import annotations
 import duckdb
 
 from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES, LESSON
-from streamlab import topics
+from streamlab.data import topics
 from validation.oracle import (
-    OTHER_STREAMS, TopicCheck, actual_json, compare, compare_dead_letter, load_inputs, load_topic,
+    OTHER_STREAMS,
+    TopicCheck,
+    actual_json,
+    compare,
+    compare_dead_letter,
+    load_inputs,
+    load_topic,
 )
 
 NAMED_BRANCHES = [b for b in ITEM_BRANCHES if b != "other"]

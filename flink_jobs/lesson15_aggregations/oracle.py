@@ -11,7 +11,14 @@ from __future__ import annotations
 import duckdb
 
 from validation.oracle import (
-    TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum, versions_view,
+    TopicCheck,
+    actual_json,
+    compare,
+    late_revenue,
+    load_inputs,
+    load_topic,
+    output_sum,
+    versions_view,
 )
 
 GRACE_MS = 120_000

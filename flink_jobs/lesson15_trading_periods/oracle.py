@@ -13,7 +13,14 @@ from __future__ import annotations
 import duckdb
 
 from validation.oracle import (
-    ORDER_RECORDS, TopicCheck, actual_json, compare, late_revenue, load_inputs, load_topic, output_sum,
+    ORDER_RECORDS,
+    TopicCheck,
+    actual_json,
+    compare,
+    late_revenue,
+    load_inputs,
+    load_topic,
+    output_sum,
 )
 
 DELAY_MS = 120_000

@@ -7,7 +7,7 @@
 A Kafka Streams state store is queried in place and restored from its changelog topic. Flink's
 state cannot be queried from outside any more (queryable state is gone in 2.x), so the store
 *is* the changelog: each aggregate's latest value per key, upserted into a compacted topic
-that `streamlab query` (streamlab.stores) restores into a lookup table on start. All SQL.
+that `streamlab query` (streamlab.data.stores) restores into a lookup table on start. All SQL.
 """
 
 from __future__ import annotations

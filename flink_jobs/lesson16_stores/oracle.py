@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
-from streamlab import stores
+from streamlab.data import stores
 from validation.oracle import ORDER_RECORDS, TopicCheck, compare, field, load_inputs, load_topic
 
 STORES = {  # topic: (key, what is counted, its column, the quantity column)

@@ -1,5 +1,5 @@
 """The topics every part knows by name: the raw input and the dead letter. Lessons' outputs
-are declared in their contracts; ``streamlab.topics`` gathers all of them into the catalog."""
+are declared in their contracts; ``streamlab.data.topics`` gathers all of them into the catalog."""
 
 from __future__ import annotations
 

@@ -1,0 +1,71 @@
+"""JVM artifacts from Maven Central, resolved through ``jvm/pom.xml`` and never committed."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+from streamlab.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+POM = REPO_ROOT / "jvm" / "pom.xml"
+# streamlab's own Flink SQL functions (JSON_FIELDS, TOP_PRODUCTS, ...), compiled from source into flink-lib/
+FUNCTIONS = REPO_ROOT / "jvm" / "functions"
+
+
+def require_java() -> str:
+    java = shutil.which("java")
+    if java is None:
+        raise UserError(
+            "Java not found on PATH: install Java 17 (e.g. `apt-get install openjdk-17-jdk-headless`)"
+        )
+    return java
+
+
+def _jvm_digest() -> str:
+    """Changes with the poms and the functions' sources: what the resolved jars are made of."""
+    digest = hashlib.sha256(POM.read_bytes())
+    for path in sorted([FUNCTIONS / "pom.xml", *(FUNCTIONS / "src").rglob("*.java")]):
+        digest.update(str(path.relative_to(FUNCTIONS)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _maven(mvn: str, pom: Path, jars: Path, what: str) -> None:
+    result = subprocess.run(
+        [mvn, "-q", "-B", "-f", str(pom), "package", f"-Dstreamlab.jars={jars}"],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+        raise UserError(f"Maven could not {what}:\n{tail}")
+
+
+def ensure_jars(jars: Path, quiet: bool = False) -> Path:
+    """Resolve the jars into ``jars`` once per pom version; later calls are no-ops."""
+    marker = jars / ".resolved"
+    if marker.exists() and marker.read_text() == _jvm_digest():
+        return jars
+    require_java()
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise UserError("Maven not found on PATH: install it (e.g. `apt-get install maven`)")
+    if not quiet:
+        print(f"Resolving Kafka broker and Flink Kafka connector jars, building streamlab's Flink "
+              f"functions into {jars} (Maven) ...")
+    if jars.exists():
+        shutil.rmtree(jars)
+    _maven(mvn, POM, jars, "resolve the jars (is Maven Central reachable?)")
+    _maven(mvn, FUNCTIONS / "pom.xml", jars, "build streamlab's Flink functions (jvm/functions)")
+    marker.write_text(_jvm_digest())
+    return jars
+
+
+def kafka_classpath(jars: Path) -> str:
+    return str(jars / "kafka-libs" / "*")
+
+
+def flink_connector_jars(jars: Path) -> list[Path]:
+    return sorted((jars / "flink-lib").glob("*.jar"))

@@ -1,0 +1,203 @@
+"""The warehouse's tables: which topics land where, with which types.
+
+A lesson's outputs land where its contract says (``Output.mart``), typed from the output's
+own columns; the late records of every job and the dead letter land in tables of their own.
+
+``raw`` keeps every input record as it came (original bytes, headers, heartbeats flagged);
+``marts`` holds the jobs' outputs as typed columns. Every row carries its Kafka origin
+(topic, partition, offset — the key that makes a load exactly-once) and the load that wrote it.
+Event times are ``TIMESTAMPTZ`` (UTC instants), money is integer cents (``BIGINT``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from streamlab import lessons
+from streamlab.data import topics
+from streamlab.wire.contract import Mart, Output, parse_columns
+from streamlab.wire.headers import HEARTBEAT_HEADER
+
+ORIGIN = [  # (name, type, expression over the batch): every table starts with these
+    ("kafka_topic", "VARCHAR", "topic"),
+    ("kafka_partition", "INTEGER", '"partition"'),
+    ("kafka_offset", "BIGINT", '"offset"'),
+    ("kafka_time", "TIMESTAMPTZ", "make_timestamptz(timestamp_ms * 1000)"),
+    ("load_id", "BIGINT", "$load_id"),
+]
+
+
+def text(field: str) -> str:
+    return f"(doc->>'$.{field}')"
+
+
+def typed(field: str, sql_type: str) -> str:
+    """A payload field as ``sql_type``; NULL (caught by the not-null expectations) if it is not one."""
+    return f"TRY_CAST(doc->>'$.{field}' AS {sql_type})"
+
+
+def instant(field: str) -> str:
+    """Epoch milliseconds as a UTC instant; NULL (not a failed load) when it overflows one."""
+    return f"try(make_timestamptz({typed(field, 'BIGINT')} * 1000))"
+
+
+@dataclass(frozen=True)
+class Table:
+    schema: str
+    name: str
+    topics: tuple[str, ...]
+    columns: tuple[tuple[str, str, str], ...]  # (name, type, expression over the batch)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def ddl(self) -> str:
+        columns = ",\n  ".join(f"{name} {sql_type}" for name, sql_type, _ in (*ORIGIN, *self.columns))
+        return (f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n  {columns},\n"
+                "  PRIMARY KEY (kafka_topic, kafka_partition, kafka_offset)\n)")
+
+    def insert(self, load_id: int) -> str:
+        exprs = ", ".join(expr.replace("$load_id", str(load_id)) for _, _, expr in (*ORIGIN, *self.columns))
+        listed = ", ".join(f"'{topic}'" for topic in self.topics)
+        return f"INSERT INTO {self.qualified} SELECT {exprs} FROM batch_docs WHERE topic IN ({listed})"
+
+
+def _raw(topic: str, ids: list[str]) -> Table:
+    return Table("raw", topic, (topic,), (
+        ("key", "VARCHAR", "try(decode(key))"),
+        *[(name, "VARCHAR", text(name)) for name in ids],
+        ("event_time", "TIMESTAMPTZ", instant("ts_ms")),
+        ("heartbeat", "BOOLEAN", f"coalesce(json_exists(headers, '$.\"{HEARTBEAT_HEADER}\"'), false)"),
+        ("doc", "JSON", "doc"),
+        ("value", "BLOB", "value"),
+        ("headers", "JSON", "headers"),
+    ))
+
+
+def _fields(*spec: str) -> tuple[tuple[str, str, str], ...]:
+    """``name:TYPE`` per payload field; ``*_ms`` fields named ``*_time`` become instants."""
+    out = []
+    for item in spec:
+        name, sql_type = item.split(":")
+        if sql_type == "INSTANT":
+            out.append((name.removesuffix("_ms") + "_time", "TIMESTAMPTZ", instant(name)))
+        else:
+            out.append((name, sql_type, typed(name, sql_type) if sql_type != "VARCHAR" else text(name)))
+    return tuple(out)
+
+
+LATE_JOB = {lesson.late.topic: lesson.key for lesson in lessons.ALL if lesson.late}
+# A late topic without an `origin` column holds its job's first input: the stream it times.
+LATE_ORIGIN = {lesson.late.topic: lesson.inputs[0] for lesson in lessons.ALL
+               if lesson.late and "origin STRING" not in lesson.late.columns}
+
+
+def _case(mapping: dict[str, str], default: str = "NULL") -> str:
+    whens = " ".join(f"WHEN '{topic}' THEN '{value}'" for topic, value in mapping.items())
+    return f"CASE topic {whens} ELSE {default} END"
+
+
+def _header(name: str, sql_type: str = "VARCHAR") -> str:
+    return f"TRY_CAST(headers->>'{name}' AS {sql_type})"
+
+
+RAW = [
+    _raw("clicks", ["event_id", "user_id"]),
+    _raw("orders", ["order_id", "customer_id"]),
+    _raw("payments", ["payment_id", "order_id", "card_id"]),
+    _raw("customers", ["customer_id"]),
+    _raw("products", ["product_id"]),
+]
+
+LATE_EVENTS = Table("marts", "late_events", tuple(LATE_JOB), (
+    ("job", "VARCHAR", _case(LATE_JOB)),
+    ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(LATE_ORIGIN)})"),
+    *_fields("id:VARCHAR", "ts_ms:INSTANT"),
+    ("missed_window_start", "TIMESTAMPTZ",
+     f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
+    ("missed_window_end", "TIMESTAMPTZ",
+     f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
+    *_fields("source_topic:VARCHAR", "source_partition:INTEGER", "source_offset:BIGINT")))
+DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
+    ("job", "VARCHAR", _header("dlq.job")),
+    ("reason", "VARCHAR", _header("dlq.reason")),
+    ("source_topic", "VARCHAR", _header("dlq.source.topic")),
+    ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
+    ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
+    ("key", "VARCHAR", "try(decode(key))"),
+    ("original", "BLOB", "value")))
+
+DUCKDB_TYPES = {"STRING": "VARCHAR", "INT": "INTEGER", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
+
+
+def _column(name: str, flink_type: str, mart: Mart) -> tuple[str, str, str]:
+    """An output's column in its mart: (name, DuckDB type, expression over the batch)."""
+    column = dict(mart.renamed).get(name, name)
+    if flink_type == "BIGINT" and name.endswith("_ms") and name not in mart.spans:
+        return column.removesuffix("_ms") + "_time", "TIMESTAMPTZ", instant(name)
+    if flink_type.startswith("ARRAY<ROW<"):  # a list of records: DuckDB reads the JSON by its shape
+        fields = {field: DUCKDB_TYPES[sql_type] for field, sql_type in parse_columns(flink_type[10:-2])}
+        struct = ", ".join(f"{field} {sql_type}" for field, sql_type in fields.items())
+        shape = json.dumps([fields], separators=(",", ":"))
+        return column, f"STRUCT({struct})[]", f"try(from_json(doc->'$.{name}', '{shape}'))"
+    if flink_type.startswith("ARRAY<"):
+        element = DUCKDB_TYPES[flink_type[6:-1]]
+        return column, f"{element}[]", f"TRY_CAST(doc->'$.{name}' AS {element}[])"
+    sql_type = DUCKDB_TYPES[flink_type]
+    return column, sql_type, text(name) if sql_type == "VARCHAR" else typed(name, sql_type)
+
+
+def _mart(outputs: list[Output]) -> Table:
+    """The table the outputs of one ``Mart`` land in, typed from the first one's columns. A
+    store's changelog keeps the Kafka key as its key column (a tombstone has no value), and its
+    table is ``<name>_changelog``: ``VIEWS`` gives its latest state the mart's name."""
+    first = outputs[0]
+    mart = first.mart
+    assert mart is not None
+    if any(output.columns != first.columns for output in outputs):
+        raise ValueError(f"outputs of different columns share marts.{mart.name}: "
+                         f"{', '.join(output.topic for output in outputs)}")
+    columns = [_column(name, sql_type, mart) for name, sql_type in first.column_types()
+               if not (first.compacted and name == first.key)]
+    if first.compacted:
+        columns.insert(0, (first.key, "VARCHAR", "try(decode(key))"))
+    if mart.tag:
+        tags = {output.topic: output.mart.tag[1] for output in outputs if output.mart and output.mart.tag}
+        columns.insert(0, (mart.tag[0], "VARCHAR", _case(tags)))
+    name = f"{mart.name}_changelog" if first.compacted else mart.name
+    return Table("marts", name, tuple(output.topic for output in outputs), tuple(columns))
+
+
+def _lesson_marts() -> list[Table]:
+    by_mart: dict[str, list[Output]] = {}
+    for lesson in lessons.ALL:
+        for output in lesson.outputs:
+            if output.mart is not None:
+                by_mart.setdefault(output.mart.name, []).append(output)
+    return [_mart(outputs) for outputs in by_mart.values()]
+
+
+# Every lesson's outputs (from its contract), then every job's late records and the dead letter.
+MARTS = [*_lesson_marts(), LATE_EVENTS, DEAD_LETTERS]
+
+TABLES = [*RAW, *MARTS]
+
+# --8<-- [start:store_views]
+# A store's current state, as a compacted topic keeps it: the newest value per key, minus tombstones.
+VIEWS = {
+    f"marts.{output.mart.name}": f"""CREATE OR REPLACE VIEW marts.{output.mart.name} AS
+SELECT * EXCLUDE (kafka_topic, kafka_partition, kafka_offset, load_id) FROM marts.{output.mart.name}_changelog
+QUALIFY row_number() OVER (PARTITION BY {output.key} ORDER BY kafka_offset DESC) = 1
+  AND revenue_cents IS NOT NULL"""
+    for lesson in lessons.ALL for output in lesson.outputs if output.compacted and output.mart
+}
+# --8<-- [end:store_views]
+
+# What analysts query, and so what the expectation suites cover (a store as its latest state).
+MART_NAMES = [t.qualified for t in MARTS if not t.name.endswith("_changelog")] + list(VIEWS)
+
+
+def by_topic() -> dict[str, Table]:
+    return {topic: table for table in TABLES for topic in table.topics}
