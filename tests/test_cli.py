@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from streamlab.apps import cli
+from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.jobs import drills, ops
 from validation.oracle import TopicCheck
@@ -115,3 +116,8 @@ def test_drill_exit_code_is_its_verdict(tmp_path, monkeypatch, capsys, missing, 
     assert cli.run(["drill", "taskmanager-kill", "--max-recovery-s", str(max_recovery_s)]) == code
     assert ("PASSED" if code == 0 else "FAILED") in capsys.readouterr().out
     assert ops.latest_drills(Settings())["taskmanager-kill"]["passed"] == (code == 0)
+
+
+def test_every_command_of_the_table_runs_a_handler_and_every_handler_a_command():
+    commands = next(a for a in build_parser()._actions if a.dest == "command").choices  # noqa: SLF001
+    assert set(commands) == set(cli.HANDLERS)

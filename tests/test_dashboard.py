@@ -21,7 +21,7 @@ from websockets.sync.client import connect
 from streamlab import lessons
 from streamlab.apps.dashboard import notify
 from streamlab.apps.dashboard import service as dashboard
-from streamlab.apps.dashboard.app import token_path
+from streamlab.apps.dashboard.security import token_path
 from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, producer, stores
 from streamlab.jobs import jobwatch

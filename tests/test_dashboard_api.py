@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from streamlab.apps.dashboard.app import create_app, token
+from streamlab.apps.dashboard.app import create_app
+from streamlab.apps.dashboard.security import token
 from streamlab.config import Settings
 from conftest import VENV_BIN
 

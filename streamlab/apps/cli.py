@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 
 from confluent_kafka.admin import AdminClient
@@ -96,6 +96,101 @@ def _sql(settings: Settings, args: argparse.Namespace) -> None:
     print(analyst.render(columns, rows, args.format))
 
 
+def _setup(settings: Settings, args: argparse.Namespace) -> None:
+    jars.ensure_jars(settings.jars)
+    print(f"jars ready in {settings.jars}")
+    print(f"front-end packages ready in {frontend.install()} (npm ci of package-lock.json)")
+    print(f"chart library ready: {dashboard_assets.chart_js()}")
+    print(f"docs diagrams and offline search ready: {len(docsite.vendor())} files")
+
+
+def _dashboard(settings: Settings, args: argparse.Namespace) -> None:
+    kafka_io.require_broker(settings.bootstrap_servers)
+    dashboard_service.serve(settings)
+
+
+def _up(settings: Settings, args: argparse.Namespace) -> None:
+    platform.up(settings)
+    print(f"platform up; state in {settings.state}. Next: `streamlab status`")
+
+
+def _down(settings: Settings, args: argparse.Namespace) -> None:
+    platform.down(settings)
+
+
+def _status(settings: Settings, args: argparse.Namespace) -> None:
+    print(json.dumps(status.snapshot(settings), indent=2) if args.json else status.report(settings))
+
+
+def _topics(settings: Settings, args: argparse.Namespace) -> None:
+    if not args.apply:
+        for topic in topics.CATALOG:
+            print(f"{topic.name:24} {topic.partitions:>2} partitions  {topic.cleanup_policy:8} {topic.description}")
+        return
+    kafka_io.require_broker(settings.bootstrap_servers)
+    admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
+    for name, action in topics.apply(admin, settings.replication_factor, settings.min_insync_replicas).items():
+        print(f"{name:24} {action}")
+
+
+def _deploy(settings: Settings, args: argparse.Namespace) -> None:
+    outcome = rollout.roll_out(settings, args.job)
+    print(f"{outcome.describe()}; Flink job {outcome.job_id}")
+
+
+def _savepoint(settings: Settings, args: argparse.Namespace) -> None:
+    """`savepoint` and `stop` (a savepoint that stops the job)."""
+    stop = args.command == "stop"
+    point = ops.backup(settings, args.job, stop=stop)
+    print(f"{args.job}: savepoint {point.path} ({point.size_bytes:,} bytes, {point.duration_s:.1f}s)"
+          + (", job stopped" if stop else ""))
+
+
+def _cancel(settings: Settings, args: argparse.Namespace) -> None:
+    lifecycle.cancel(settings, args.job)
+    print(f"{args.job}: cancelled")
+
+
+def _prune(settings: Settings, args: argparse.Namespace) -> None:
+    gone = prune.prune(settings, dry_run=args.dry_run)
+    for path in gone:
+        print(path)
+    print(f"{len(gone)} paths {'would go' if args.dry_run else 'removed'}", file=sys.stderr)
+
+
+def _restore(settings: Settings, args: argparse.Namespace) -> None:
+    path = args.path or lifecycle.newest_savepoint(settings, args.job)
+    job_id = lifecycle.restore(settings, args.job, path.resolve())
+    print(f"{args.job} running as Flink job {job_id}, restored from {path}")
+
+
+def _drill(settings: Settings, args: argparse.Namespace) -> int:
+    print(f"drill {args.scenario}: producing {args.events} events, injecting the fault mid-stream ...")
+    result = drills.run(settings, args.scenario, count=args.events)
+    passed = drills.record(settings, result, args.max_recovery_s)
+    print("drill " + result.describe(args.max_recovery_s))
+    return 0 if passed else 1
+
+
+def _validate(settings: Settings, args: argparse.Namespace) -> int:
+    from streamlab.warehouse import quality  # Great Expectations takes seconds to import: only here
+
+    return quality.run_cli(settings, docs=not args.no_docs, source=args.file)
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    return demo.run(settings, drill=not args.no_drill, keep_rate=args.rate if args.keep else None)
+
+
+# What each command of the command table (streamlab.apps.commands) runs; its exit code, or None for 0.
+HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int | None]] = {
+    "setup": _setup, "dashboard": _dashboard, "up": _up, "down": _down, "status": _status, "topics": _topics,
+    "generate": _generate, "deploy": _deploy, "savepoint": _savepoint, "stop": _savepoint, "cancel": _cancel,
+    "prune": _prune, "restore": _restore, "drill": _drill, "read": _read, "query": _query, "load": _load,
+    "sql": _sql, "validate": _validate, "demo": _demo,
+}
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -104,77 +199,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         first = err.errors()[0]
         field = "STREAMLAB_" + str(first["loc"][0]).upper()
         raise UserError(f"invalid setting {field}={first.get('input')!r}: {first['msg']}") from None
-    match args.command:
-        case "setup":
-            jars.ensure_jars(settings.jars)
-            print(f"jars ready in {settings.jars}")
-            print(f"front-end packages ready in {frontend.install()} (npm ci of package-lock.json)")
-            print(f"chart library ready: {dashboard_assets.chart_js()}")
-            print(f"docs diagrams and offline search ready: {len(docsite.vendor())} files")
-        case "dashboard":
-            kafka_io.require_broker(settings.bootstrap_servers)
-            dashboard_service.serve(settings)
-        case "up":
-            platform.up(settings)
-            print(f"platform up; state in {settings.state}. Next: `streamlab status`")
-        case "down":
-            platform.down(settings)
-        case "status" if args.json:
-            print(json.dumps(status.snapshot(settings), indent=2))
-        case "status":
-            print(status.report(settings))
-        case "topics" if args.apply:
-            kafka_io.require_broker(settings.bootstrap_servers)
-            admin = AdminClient({"bootstrap.servers": settings.bootstrap_servers, "log_level": 0})
-            for name, action in topics.apply(admin, settings.replication_factor,
-                                             settings.min_insync_replicas).items():
-                print(f"{name:24} {action}")
-        case "topics":
-            for topic in topics.CATALOG:
-                print(f"{topic.name:24} {topic.partitions:>2} partitions  {topic.cleanup_policy:8} "
-                      f"{topic.description}")
-        case "generate":
-            _generate(settings, args)
-        case "deploy":
-            outcome = rollout.roll_out(settings, args.job)
-            print(f"{outcome.describe()}; Flink job {outcome.job_id}")
-        case "savepoint" | "stop":
-            point = ops.backup(settings, args.job, stop=args.command == "stop")
-            print(f"{args.job}: savepoint {point.path} ({point.size_bytes:,} bytes, {point.duration_s:.1f}s)"
-                  + (", job stopped" if args.command == "stop" else ""))
-        case "cancel":
-            lifecycle.cancel(settings, args.job)
-            print(f"{args.job}: cancelled")
-        case "prune":
-            gone = prune.prune(settings, dry_run=args.dry_run)
-            for path in gone:
-                print(path)
-            print(f"{len(gone)} paths {'would go' if args.dry_run else 'removed'}", file=sys.stderr)
-        case "restore":
-            path = args.path or lifecycle.newest_savepoint(settings, args.job)
-            job_id = lifecycle.restore(settings, args.job, path.resolve())
-            print(f"{args.job} running as Flink job {job_id}, restored from {path}")
-        case "drill":
-            print(f"drill {args.scenario}: producing {args.events} events, injecting the fault mid-stream ...")
-            result = drills.run(settings, args.scenario, count=args.events)
-            passed = drills.record(settings, result, args.max_recovery_s)
-            print("drill " + result.describe(args.max_recovery_s))
-            return 0 if passed else 1
-        case "read":
-            _read(settings, args)
-        case "query":
-            _query(settings, args)
-        case "load":
-            _load(settings, args)
-        case "sql":
-            _sql(settings, args)
-        case "validate":
-            from streamlab.warehouse import quality
-
-            return quality.run_cli(settings, docs=not args.no_docs, source=args.file)
-        case "demo":
-            return demo.run(settings, drill=not args.no_drill, keep_rate=args.rate if args.keep else None)
-    return 0
+    return HANDLERS[args.command](settings, args) or 0
 
 
 def main(argv: Sequence[str] | None = None) -> None:

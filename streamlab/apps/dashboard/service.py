@@ -23,7 +23,8 @@ def serve(settings: Settings) -> None:
     """Serve until interrupted; one log line per alert and per notable event."""
     import uvicorn
 
-    from streamlab.apps.dashboard.app import create_app, token_path
+    from streamlab.apps.dashboard.app import create_app
+    from streamlab.apps.dashboard.security import token_path
 
     processes.require_free_port(settings.host, settings.dashboard_port, "the dashboard", "STREAMLAB_DASHBOARD_PORT")
     assets.chart_js()
