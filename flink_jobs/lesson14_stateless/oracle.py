@@ -20,15 +20,12 @@ from validation.oracle import (
 NAMED_BRANCHES = [b for b in ITEM_BRANCHES if b != "other"]
 
 CLICK_COLUMNS = "key, event_id, user_id, page_type, path, product_id, device, ts_ms"
-CLICK_TYPES = {"event_id": "VARCHAR", "user_id": "VARCHAR", "page_type": "VARCHAR", "path": "VARCHAR",
-               "product_id": "VARCHAR", "device": "VARCHAR", "ts_ms": "BIGINT"}
+CLICK_TYPES = LESSON.output("l14-clicks").duckdb_columns()
 ITEM_COLUMNS = (
     "key, order_id, line_no, customer_id, product_id, category, quantity, unit_price_cents,"
     " line_total_cents, ts_ms"
 )
-ITEM_TYPES = {"order_id": "VARCHAR", "line_no": "INTEGER", "customer_id": "VARCHAR",
-              "product_id": "VARCHAR", "category": "VARCHAR", "quantity": "INTEGER",
-              "unit_price_cents": "BIGINT", "line_total_cents": "BIGINT", "ts_ms": "BIGINT"}
+ITEM_TYPES = LESSON.output("l14-items-other").duckdb_columns()
 
 
 def _load(bootstrap: str) -> duckdb.DuckDBPyConnection:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson15_aggregations.contract import LESSON
 from validation.oracle import (
     TopicCheck,
     actual_json,
@@ -25,14 +26,9 @@ GRACE_MS = 120_000
 WINDOW_MS = 5 * 60_000
 
 WINDOW = {"window_start_ms": "BIGINT", "window_end_ms": "BIGINT"}
-STATS = {"category": "VARCHAR", **WINDOW, "items": "BIGINT", "revenue_cents": "BIGINT",
-         "min_line_cents": "BIGINT", "max_line_cents": "BIGINT", "mean_line_cents": "DOUBLE",
-         "stddev_line_cents": "DOUBLE"}
-CUBE = {"cell": "VARCHAR", "category": "VARCHAR", "region": "VARCHAR", "tier": "VARCHAR", **WINDOW,
-        "orders": "BIGINT", "customers": "BIGINT", "revenue_cents": "BIGINT"}
-LATE = {"id": "VARCHAR", "ts_ms": "BIGINT", "missed_window_start_ms": "BIGINT",
-        "missed_window_end_ms": "BIGINT", "source_topic": "VARCHAR", "source_partition": "INTEGER",
-        "source_offset": "BIGINT"}
+STATS = LESSON.output("l15-category-stats").duckdb_columns()
+CUBE = LESSON.output("l15-revenue-cube").duckdb_columns()
+LATE = LESSON.output("l15-aggregations-late").duckdb_columns()
 TOP = {"category": "VARCHAR", **WINDOW, "top_products": "VARCHAR"}  # "p-001:123,p-002:99,..."
 
 

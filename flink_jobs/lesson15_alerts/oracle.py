@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson15_alerts.contract import LESSON
 from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic
 
 INPUTS = ("payments",)
@@ -19,11 +20,8 @@ TWO_COUNTRIES_MS = 10 * 60_000
 RAPID_MS = 2 * 60_000
 SPIKE_FACTOR, SPIKE_MIN_HISTORY = 5, 3
 
-ALERT = {"alert_id": "VARCHAR", "rule": "VARCHAR", "severity": "VARCHAR", "card_id": "VARCHAR",
-         "ts_ms": "BIGINT", "payment_ids": "VARCHAR[]", "countries": "VARCHAR[]",
-         "amount_cents": "BIGINT", "detail": "VARCHAR"}
-LATE = {"id": "VARCHAR", "ts_ms": "BIGINT", "source_topic": "VARCHAR", "source_partition": "INTEGER",
-        "source_offset": "BIGINT"}
+ALERT = LESSON.output("alerts").duckdb_columns()
+LATE = LESSON.output("l15-alerts-late").duckdb_columns()
 
 
 def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:

@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson15_joins.contract import LESSON
 from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic, versions_view
 
 DELAY_MS = 120_000
 PAYMENT_WITHIN_MS = 15 * 60_000
 
-PAID = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_ts_ms": "BIGINT",
-        "payment_id": "VARCHAR", "card_id": "VARCHAR", "payment_country": "VARCHAR",
-        "amount_cents": "BIGINT", "paid_after_ms": "BIGINT"}
-UNPAID = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_ts_ms": "BIGINT", "deadline_ms": "BIGINT"}
-ORDERS_ENRICHED = {"order_id": "VARCHAR", "customer_id": "VARCHAR", "ts_ms": "BIGINT",
-                   "customer_name": "VARCHAR", "tier": "VARCHAR", "country": "VARCHAR",
-                   "region": "VARCHAR", "customer_version_ms": "BIGINT"}
-ITEMS_ENRICHED = {"order_id": "VARCHAR", "line_no": "INTEGER", "product_id": "VARCHAR",
-                  "category": "VARCHAR", "quantity": "INTEGER", "unit_price_cents": "BIGINT",
-                  "line_total_cents": "BIGINT", "ts_ms": "BIGINT", "product_name": "VARCHAR",
-                  "list_price_cents": "BIGINT", "product_version_ms": "BIGINT"}
-LATE = {"origin": "VARCHAR", "id": "VARCHAR", "ts_ms": "BIGINT", "source_topic": "VARCHAR",
-        "source_partition": "INTEGER", "source_offset": "BIGINT"}
+PAID = LESSON.output("l15-paid-orders").duckdb_columns()
+UNPAID = LESSON.output("l15-unpaid-orders").duckdb_columns()
+ORDERS_ENRICHED = LESSON.output("l15-orders-enriched").duckdb_columns()
+ITEMS_ENRICHED = LESSON.output("l15-items-enriched").duckdb_columns()
+LATE = LESSON.output("l15-joins-late").duckdb_columns()
 OUTPUTS = {  # topic: (loaded table, expected view, columns)
     "l15-paid-orders": ("out_paid", "expected_paid", PAID),
     "l15-unpaid-orders": ("out_unpaid", "expected_unpaid", UNPAID),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson15_trading_periods.contract import LESSON
 from validation.oracle import (
     ORDER_RECORDS,
     TopicCheck,
@@ -25,11 +26,8 @@ from validation.oracle import (
 
 DELAY_MS = 120_000
 
-PERIODS = {"category": "VARCHAR", "period_start_ms": "BIGINT", "period_end_ms": "BIGINT",
-           "open": "BOOLEAN", "orders": "BIGINT", "items": "BIGINT", "revenue_cents": "BIGINT"}
-LATE = {"id": "VARCHAR", "ts_ms": "BIGINT", "missed_period_start_ms": "BIGINT",
-        "missed_period_end_ms": "BIGINT", "source_topic": "VARCHAR", "source_partition": "INTEGER",
-        "source_offset": "BIGINT"}
+PERIODS = LESSON.output("l15-trading-periods").duckdb_columns()
+LATE = LESSON.output("l15-trading-late").duckdb_columns()
 
 
 def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:

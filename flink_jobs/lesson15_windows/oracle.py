@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson15_windows.contract import LESSON
 from validation.oracle import TopicCheck, actual_json, compare, load_inputs, load_topic
 
 MINUTE_MS = 60_000
@@ -105,15 +106,10 @@ FROM numbered GROUP BY user_id, n
 HAVING {_emitted(f"max(ts_ms) + {SESSION_GAP_MS}", "clicks", "orders")}""")
 
 
-LATE = {"origin": "VARCHAR", "id": "VARCHAR", "ts_ms": "BIGINT", "missed_window_start_ms": "BIGINT",
-        "missed_window_end_ms": "BIGINT", "source_topic": "VARCHAR", "source_partition": "INTEGER",
-        "source_offset": "BIGINT"}
-WINDOW_COLUMNS = {"category": "VARCHAR", "window_start_ms": "BIGINT", "window_end_ms": "BIGINT",
-                  "orders": "BIGINT"}
-REVENUE_1M = {**WINDOW_COLUMNS, "items": "BIGINT", "revenue_cents": "BIGINT"}
-REVENUE_10M = {**WINDOW_COLUMNS, "revenue_cents": "BIGINT", "avg_order_cents": "DOUBLE"}
-SESSIONS = {"user_id": "VARCHAR", "first_activity_ms": "BIGINT", "last_activity_ms": "BIGINT",
-            "clicks": "BIGINT", "pages": "BIGINT", "orders": "BIGINT", "converted": "BOOLEAN"}
+LATE = LESSON.output("l15-late").duckdb_columns()
+REVENUE_1M = LESSON.output("l15-revenue-1m").duckdb_columns()
+REVENUE_10M = LESSON.output("l15-revenue-10m").duckdb_columns()
+SESSIONS = LESSON.output("l15-sessions").duckdb_columns()
 
 
 def _actual_views(con: duckdb.DuckDBPyConnection) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from streamlab import lessons
 from streamlab.data import topics
-from streamlab.wire.contract import Mart, Output, parse_columns
+from streamlab.wire.contract import Mart, Output, duckdb_type, parse_columns
 from streamlab.wire.headers import HEARTBEAT_HEADER
 
 ORIGIN = [  # (name, type, expression over the batch): every table starts with these
@@ -129,23 +129,18 @@ DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
     ("key", "VARCHAR", "try(decode(key))"),
     ("original", "BLOB", "value")))
 
-DUCKDB_TYPES = {"STRING": "VARCHAR", "INT": "INTEGER", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
-
-
 def _column(name: str, flink_type: str, mart: Mart) -> tuple[str, str, str]:
     """An output's column in its mart: (name, DuckDB type, expression over the batch)."""
     column = dict(mart.renamed).get(name, name)
-    if flink_type == "BIGINT" and name.endswith("_ms") and name not in mart.spans:
+    sql_type = duckdb_type(flink_type)
+    if sql_type == "BIGINT" and name.endswith("_ms") and name not in mart.spans:
         return column.removesuffix("_ms") + "_time", "TIMESTAMPTZ", instant(name)
     if flink_type.startswith("ARRAY<ROW<"):  # a list of records: DuckDB reads the JSON by its shape
-        fields = {field: DUCKDB_TYPES[sql_type] for field, sql_type in parse_columns(flink_type[10:-2])}
-        struct = ", ".join(f"{field} {sql_type}" for field, sql_type in fields.items())
-        shape = json.dumps([fields], separators=(",", ":"))
-        return column, f"STRUCT({struct})[]", f"try(from_json(doc->'$.{name}', '{shape}'))"
-    if flink_type.startswith("ARRAY<"):
-        element = DUCKDB_TYPES[flink_type[6:-1]]
-        return column, f"{element}[]", f"TRY_CAST(doc->'$.{name}' AS {element}[])"
-    sql_type = DUCKDB_TYPES[flink_type]
+        shape = json.dumps([{field: duckdb_type(t) for field, t in parse_columns(flink_type[10:-2])}],
+                           separators=(",", ":"))
+        return column, sql_type, f"try(from_json(doc->'$.{name}', '{shape}'))"
+    if sql_type.endswith("[]"):
+        return column, sql_type, f"TRY_CAST(doc->'$.{name}' AS {sql_type})"
     return column, sql_type, text(name) if sql_type == "VARCHAR" else typed(name, sql_type)
 
 

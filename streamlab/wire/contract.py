@@ -36,6 +36,20 @@ def parse_columns(columns: str) -> list[tuple[str, str]]:
     return [(name.strip("`"), sql_type.strip()) for name, sql_type in (part.split(" ", 1) for part in parts)]
 
 
+# How DuckDB, the engine of the warehouse and of the oracle, reads a Flink SQL column from JSON.
+DUCKDB_TYPES = {"STRING": "VARCHAR", "INT": "INTEGER", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "BOOLEAN": "BOOLEAN"}
+
+
+def duckdb_type(flink_type: str) -> str:
+    """``ARRAY<ROW<a STRING>>`` as ``STRUCT(a VARCHAR)[]``, ``ARRAY<STRING>`` as ``VARCHAR[]``, and so on."""
+    if flink_type.startswith("ARRAY<ROW<"):
+        fields = ", ".join(f"{name} {duckdb_type(sql_type)}" for name, sql_type in parse_columns(flink_type[10:-2]))
+        return f"STRUCT({fields})[]"
+    if flink_type.startswith("ARRAY<"):
+        return duckdb_type(flink_type[6:-1]) + "[]"
+    return DUCKDB_TYPES[flink_type]
+
+
 @dataclass(frozen=True)
 class Mart:
     """Where an output lands in the warehouse: ``marts.<name>``, its columns typed from the
@@ -65,6 +79,10 @@ class Output:
     def column_types(self) -> list[tuple[str, str]]:
         """(name, Flink SQL type) per column, in order."""
         return parse_columns(self.columns)
+
+    def duckdb_columns(self) -> dict[str, str]:
+        """Each column's DuckDB type, in order: how the oracle reads the topic's JSON."""
+        return {name: duckdb_type(sql_type) for name, sql_type in self.column_types()}
 
 
 @dataclass(frozen=True)
@@ -111,3 +129,6 @@ class Lesson:
     def writes(self) -> tuple[Output, ...]:
         """Every topic the job writes: its outputs, then its late topic."""
         return (*self.outputs, *([self.late] if self.late else []))
+
+    def output(self, topic: str) -> Output:
+        return next(output for output in self.writes if output.topic == topic)
