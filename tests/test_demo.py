@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from streamlab import warehouse
-from streamlab.warehouse import analyst, suites
+from streamlab.warehouse import analyst
+from streamlab.wire import expectations
 from conftest import REPO, VENV_BIN, env_for, run_dag, streamlab
 
 pytestmark = pytest.mark.platform
@@ -85,7 +86,7 @@ PLANTED = {  # rule class: (table, the bad row as an UPDATE of a copied row, the
 
 
 def test_validation_names_each_planted_bad_row(platform, demo, tmp_path):
-    assert set(PLANTED) == set(suites.RULE_CLASSES)  # one bad row per rule class
+    assert set(PLANTED) == set(expectations.RULE_CLASSES)  # one bad row per rule class
     copy = tmp_path / "planted.duckdb"
     shutil.copyfile(warehouse.replica_path(platform), copy)
     for offset, kind in enumerate(PLANTED, start=1):

@@ -23,11 +23,10 @@ REPO = Path(__file__).resolve().parent.parent
 # so a copy of the code can answer for itself.
 CONSUMERS = """
 import json
-from streamlab import lessons
 from streamlab.apps import demo, docsite
-from streamlab.data import topics
-from streamlab.warehouse import marts
 from streamlab.apps.commands import build_parser
+from streamlab.data import topics
+from streamlab.warehouse import marts, suites
 
 commands = [a for a in build_parser()._actions if a.dest == "command"][0].choices
 print(json.dumps({
@@ -35,6 +34,7 @@ print(json.dumps({
     "topics": [t.name for t in topics.CATALOG],
     "late_events": marts.LATE_JOB,
     "marts": {t.qualified: t.ddl().split("(", 1)[1] for t in marts.TABLES},
+    "suites": {name: len(rules) for name, rules in suites.SUITES.items()},
     "demo": list(demo.JOBS),
     "jobs_table": docsite.jobs_reference(),
     "state_table": docsite.state_reference(),
@@ -92,6 +92,7 @@ def test_a_copied_lesson_folder_appears_everywhere_with_no_other_edit(tmp_path):
     assert {"l99-trading-periods", "l99-trading-late"} <= set(said["topics"])
     assert said["late_events"]["l99-trading-late"] == "lesson99-trading-copy"
     assert said["marts"]["marts.trading_copy"] == said["marts"]["marts.trading_periods"]  # same columns
+    assert said["suites"]["marts.trading_copy"] == said["suites"]["marts.trading_periods"] > 0  # same promises
     assert ("| `lesson99-trading-copy` | `orders` | `l99-trading-periods`; late: `l99-trading-late` |"
             " `marts.trading_copy` |") in said["jobs_table"]
     assert "| `lesson99-trading-copy` |" in said["state_table"]

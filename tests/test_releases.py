@@ -39,7 +39,8 @@ def test_closure_holds_the_imported_project_modules_only(checkout):
     # a job needs only the wire facts of the platform: a change to the generator upgrades no job
     assert {f for f in files if f.startswith("streamlab/")} <= {
         "streamlab/__init__.py", "streamlab/wire/__init__.py", "streamlab/wire/contract.py",
-        "streamlab/wire/events.py", "streamlab/wire/headers.py", "streamlab/wire/topics.py"}
+        "streamlab/wire/events.py", "streamlab/wire/expectations.py", "streamlab/wire/headers.py",
+        "streamlab/wire/topics.py"}
 
 
 def test_fingerprint_follows_the_jobs_own_files_and_arguments(checkout, tmp_path):

@@ -1,6 +1,15 @@
 """Lesson 15's fraud alerts: patterns over each card's payments."""
 
 from streamlab.wire.contract import Latency, Lesson, Mart, Output, UpgradeMode
+from streamlab.wire.expectations import allowed, at_least, not_null, unique
+
+# What each mart's rows promise: the warehouse checks them (Great Expectations).
+RULES = ["two-countries", "rapid-payments", "amount-spike"]  # what the job calls its patterns
+ALERTS = (
+    *not_null("alert_id", "rule", "severity", "card_id", "ts_time", "payment_ids"),
+    allowed("rule", RULES), allowed("severity", ["medium", "high"]), unique("alert_id"),
+    *at_least(0, "amount_cents"),
+)
 
 LESSON = Lesson(
     key="lesson15-alerts",
@@ -11,7 +20,7 @@ LESSON = Lesson(
                "alerts_out", "card_id",
                "alert_id STRING, rule STRING, severity STRING, card_id STRING, ts_ms BIGINT,"
                " payment_ids ARRAY<STRING>, countries ARRAY<STRING>, amount_cents BIGINT, detail STRING",
-               Mart("alerts")),
+               Mart("alerts", expects=ALERTS)),
     ),
     late=Output("l15-alerts-late", 1, "Payments too late to be put in order for the fraud patterns.",
                 "late_out", "id",

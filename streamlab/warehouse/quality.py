@@ -29,7 +29,7 @@ from streamlab import warehouse
 from streamlab.config import Settings  # noqa: E402
 from streamlab.errors import UserError  # noqa: E402
 from streamlab.warehouse import data_docs, reconcile, suites
-from streamlab.warehouse.suites import Rule  # noqa: E402
+from streamlab.wire.expectations import Rule  # noqa: E402
 
 SITE = "streamlab"
 SAMPLE = 3

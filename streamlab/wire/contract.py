@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from streamlab.wire.expectations import Rule
+
 
 class UpgradeMode(StrEnum):
     """How a changed job takes its state to the new code (as the Flink Kubernetes Operator's)."""
@@ -56,6 +58,7 @@ class Mart:
     output's, where an epoch-millisecond ``*_ms`` column becomes a ``*_time`` timestamp."""
 
     name: str
+    expects: tuple[Rule, ...] = ()  # what its rows promise: the warehouse's expectation suite
     spans: tuple[str, ...] = ()  # ``*_ms`` columns that are durations, not instants: kept as numbers
     renamed: tuple[tuple[str, str], ...] = ()  # (output column, warehouse column)
     tag: tuple[str, str] | None = None  # (column, value) saying which of the outputs sharing it a row is from
