@@ -313,12 +313,13 @@ def test_the_webhook_gets_each_alert_once_also_when_the_first_attempt_fails(plat
                 pass
             time.sleep(0.3)
 
+    # This test's alerts are the ones after every earlier data set's: the job finishes those
+    # before the dashboard starts (its notifier would send them), and then this one, so the
+    # alerts read below are all there will be.
     alerts_job = lessons.get("lesson15-alerts")
+    jobwatch.wait_caught_up(platform, alerts_job.name, list(alerts_job.inputs), timeout_s=300)
     proc = start()
     try:
-        # This test's alerts are the ones after every earlier data set's: the job first finishes
-        # those, and then this one, so the alerts read below are all there will be.
-        jobwatch.wait_caught_up(platform, alerts_job.name, list(alerts_job.inputs), timeout_s=300)
         ends = kafka_io.end_offsets(platform.bootstrap_servers, ["alerts"])
         producer.produce(generator.generate(_spec(platform, seed=1763, count=1200)), platform.bootstrap_servers,
                          progress=False)
