@@ -26,10 +26,12 @@ browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-# Seconds, no services: ruff, and the import-linter contracts of the layers (pyproject.toml).
+# Seconds, no services: ruff, the import-linter contracts of the layers (pyproject.toml), and
+# the registry's test that every consumer covers every lesson.
 check: setup
 	@$(BIN)/ruff check --quiet . && echo "ruff: no findings"
 	@$(BIN)/lint-imports --no-cache
+	@$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_lessons.py
 
 test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)
