@@ -8,6 +8,7 @@ Contracts are plain data: reading them imports no job code and no PyFlink.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
@@ -38,11 +39,6 @@ def get(key: str) -> Lesson:
     return BY_KEY[key]
 
 
-def by_name(name: str) -> Lesson | None:
-    """The lesson whose Flink job is called ``name``, if any."""
-    return next((lesson for lesson in ALL if lesson.name == name), None)
-
-
 def oracle(key: str) -> ModuleType:
     """The lesson's oracle (``flink_jobs/<folder>/oracle.py``): ``check(bootstrap)`` compares
     every output with what the raw input says it should be; ``explain(bootstrap)`` says how the
@@ -50,6 +46,6 @@ def oracle(key: str) -> ModuleType:
     return importlib.import_module(f"flink_jobs.{get(key).folder}.oracle")
 
 
-def input_groups(keys: list[str] | tuple[str, ...]) -> dict[str, list[str]]:
+def input_groups(keys: Iterable[str]) -> dict[str, list[str]]:
     """Each job's consumer group (its name) and input topics, for ``jobwatch.wait_all_caught_up``."""
     return {get(key).name: list(get(key).inputs) for key in keys}
