@@ -129,6 +129,7 @@ DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
     ("key", "VARCHAR", "try(decode(key))"),
     ("original", "BLOB", "value")))
 
+
 def _column(name: str, flink_type: str, mart: Mart) -> tuple[str, str, str]:
     """An output's column in its mart: (name, DuckDB type, expression over the batch)."""
     column = dict(mart.renamed).get(name, name)
