@@ -245,8 +245,8 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
     waits up to one checkpoint interval (half of one on average) on top of its processing.
     With ``uncommitted``, a read_uncommitted consumer measures too: what a reader that
     accepts at-least-once (records of transactions that may yet abort) would see."""
-    probes = {key: lessons.get(key).latency for key in keys if lessons.get(key).latency}  # see Lesson.latency
-    outputs = {probe.output: key for key, probe in probes.items()}
+    timed = {key: lessons.get(key).latency for key in keys if lessons.get(key).latency}  # see Lesson.latency
+    outputs = {probe.output: key for key, probe in timed.items()}
     stop = threading.Event()
     received: dict[str, list[tuple[str, float, bytes]]] = {}
     readers = []
@@ -273,7 +273,7 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
     rows = []
     for isolation, records in received.items():
         for topic, key in outputs.items():
-            depends_on = probes[key].inputs
+            depends_on = timed[key].inputs
             samples = sorted(at - max(created[dep] for dep in depends_on(json.loads(value)))
                              for out_topic, at, value in records if out_topic == topic)
             row = {"job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,

@@ -76,22 +76,10 @@ def _raw(topic: str, ids: list[str]) -> Table:
     ))
 
 
-def _fields(*spec: str) -> tuple[tuple[str, str, str], ...]:
-    """``name:TYPE`` per payload field; ``*_ms`` fields named ``*_time`` become instants."""
-    out = []
-    for item in spec:
-        name, sql_type = item.split(":")
-        if sql_type == "INSTANT":
-            out.append((name.removesuffix("_ms") + "_time", "TIMESTAMPTZ", instant(name)))
-        else:
-            out.append((name, sql_type, typed(name, sql_type) if sql_type != "VARCHAR" else text(name)))
-    return tuple(out)
-
-
 LATE_JOB = {lesson.late.topic: lesson.key for lesson in lessons.ALL if lesson.late}
 # A late topic without an `origin` column holds its job's first input: the stream it times.
 LATE_ORIGIN = {lesson.late.topic: lesson.inputs[0] for lesson in lessons.ALL
-               if lesson.late and "origin STRING" not in lesson.late.columns}
+               if lesson.late and "origin" not in dict(lesson.late.column_types())}
 
 
 def _case(mapping: dict[str, str], default: str = "NULL") -> str:
@@ -111,25 +99,6 @@ RAW = [
     _raw("products", ["product_id"]),
 ]
 
-LATE_EVENTS = Table("marts", "late_events", tuple(LATE_JOB), (
-    ("job", "VARCHAR", _case(LATE_JOB)),
-    ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(LATE_ORIGIN)})"),
-    *_fields("id:VARCHAR", "ts_ms:INSTANT"),
-    ("missed_window_start", "TIMESTAMPTZ",
-     f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
-    ("missed_window_end", "TIMESTAMPTZ",
-     f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
-    *_fields("source_topic:VARCHAR", "source_partition:INTEGER", "source_offset:BIGINT")))
-DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
-    ("job", "VARCHAR", _header("dlq.job")),
-    ("reason", "VARCHAR", _header("dlq.reason")),
-    ("source_topic", "VARCHAR", _header("dlq.source.topic")),
-    ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
-    ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
-    ("key", "VARCHAR", "try(decode(key))"),
-    ("original", "BLOB", "value")))
-
-
 def _column(name: str, flink_type: str, mart: Mart) -> tuple[str, str, str]:
     """An output's column in its mart: (name, DuckDB type, expression over the batch)."""
     column = dict(mart.renamed).get(name, name)
@@ -143,6 +112,12 @@ def _column(name: str, flink_type: str, mart: Mart) -> tuple[str, str, str]:
     if sql_type.endswith("[]"):
         return column, sql_type, f"TRY_CAST(doc->'$.{name}' AS {sql_type})"
     return column, sql_type, text(name) if sql_type == "VARCHAR" else typed(name, sql_type)
+
+
+def _columns(columns: str) -> tuple[tuple[str, str, str], ...]:
+    """Flink SQL ``columns`` as columns of a platform table, typed as a mart's are (``_column``)."""
+    plain = Mart("")
+    return tuple(_column(name, sql_type, plain) for name, sql_type in parse_columns(columns))
 
 
 def _mart(outputs: list[Output]) -> Table:
@@ -174,6 +149,24 @@ def _lesson_marts() -> list[Table]:
                 by_mart.setdefault(output.mart.name, []).append(output)
     return [_mart(outputs) for outputs in by_mart.values()]
 
+
+LATE_EVENTS = Table("marts", "late_events", tuple(LATE_JOB), (
+    ("job", "VARCHAR", _case(LATE_JOB)),
+    ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(LATE_ORIGIN)})"),
+    *_columns("id STRING, ts_ms BIGINT"),
+    ("missed_window_start", "TIMESTAMPTZ",
+     f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
+    ("missed_window_end", "TIMESTAMPTZ",
+     f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
+    *_columns("source_topic STRING, source_partition INT, source_offset BIGINT")))
+DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
+    ("job", "VARCHAR", _header("dlq.job")),
+    ("reason", "VARCHAR", _header("dlq.reason")),
+    ("source_topic", "VARCHAR", _header("dlq.source.topic")),
+    ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
+    ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
+    ("key", "VARCHAR", "try(decode(key))"),
+    ("original", "BLOB", "value")))
 
 # Every lesson's outputs (from its contract), then every job's late records and the dead letter.
 MARTS = [*_lesson_marts(), LATE_EVENTS, DEAD_LETTERS]
