@@ -1,6 +1,7 @@
-"""Roll the checkout's jobs out to the Flink cluster: submit what is missing, leave what runs
-the same code alone, upgrade what changed by its upgrade mode (rolling back a failed upgrade
-from the same state). Safe to run at any time: it reconciles, like a Kubernetes operator."""
+"""Roll the checkout's jobs out to the Flink cluster when their code or config changed: submit
+what is missing, upgrade what changed by its upgrade mode (rolling back a failed upgrade from
+the same state), leave the rest alone. It runs every few minutes and does nothing when nothing
+changed: it reconciles, like a Kubernetes operator."""
 
 from __future__ import annotations
 
@@ -8,12 +9,11 @@ from airflow.sdk import Param, dag, get_current_context, task
 
 from streamlab import lessons
 from streamlab.config import Settings
-from streamlab.jobs import ops, rollout
+from streamlab.jobs import deploy, rollout, schedules
 
 
 @dag(
-    schedule="*/15 * * * *",
-    **ops.DAG_DEFAULTS,
+    **schedules.dag_args("deploy_streaming_jobs"),
     params={
         "jobs": Param(list(lessons.BY_KEY), type="array", items={"type": "string", "enum": list(lessons.BY_KEY)},
                       description="which jobs of the catalog to roll out"),
@@ -21,17 +21,24 @@ from streamlab.jobs import ops, rollout
 )
 def deploy_streaming_jobs():
     @task
-    def selected_jobs() -> list[str]:
-        return list(get_current_context()["params"]["jobs"])
+    def changed_jobs() -> list[str]:
+        """The selected jobs whose code or config differs from what runs, or that do not run."""
+        plan = rollout.plan(Settings(), list(get_current_context()["params"]["jobs"]))
+        for line in plan.left:
+            print("left alone:", line)
+        return plan.due
 
-    @task(max_active_tis_per_dag=2)  # each `flink run` compiles its plan in Python: 2 cores here
+    # Each `flink run` compiles its plan in Python: a few at a time. The grid names each by its job.
+    @task(max_active_tis_per_dag=deploy.SUBMITS_AT_ONCE, map_index_template="{{ job }}")
     def roll_out(job: str) -> dict:
+        get_current_context()["job"] = job  # type: ignore[typeddict-unknown-key] - for map_index_template
         outcome = rollout.roll_out(Settings(), job)
         print(outcome.describe())
         return {"job": job, "action": outcome.action, "fingerprint": outcome.fingerprint,
-                "previous": outcome.previous, "job_id": outcome.job_id}
+                "previous": outcome.previous, "job_id": outcome.job_id, "duration_s": outcome.duration_s,
+                "state_from": str(outcome.state_from) if outcome.state_from else None}
 
-    roll_out.expand(job=selected_jobs())
+    roll_out.expand(job=changed_jobs())
 
 
 deploy_streaming_jobs()

@@ -6,24 +6,24 @@ from __future__ import annotations
 from airflow.sdk import dag, task
 
 from streamlab.config import Settings
-from streamlab.jobs import ops
+from streamlab.jobs import schedules
 from streamlab.warehouse import loader, quality
 
 
-@dag(schedule="*/10 * * * *", **ops.DAG_DEFAULTS)
+@dag(**schedules.dag_args("load_and_validate"))
 def load_and_validate():
     @task
-    def load() -> int:
+    def load() -> dict:
         report = loader.load(Settings(), echo=print)
         print(f"loaded {report.records} records in {report.batches} batch(es), {report.seconds:.1f}s")
-        return report.records
+        return {"records": report.records, "batches": report.batches, "seconds": report.seconds}
 
     @task
-    def validate(records: int) -> str:
+    def validate(loaded: dict) -> str:
         outcome = quality.validate(Settings())
         print(outcome.describe())
         outcome.raise_for_failure()
-        return outcome.verdict
+        return outcome.describe()
 
     validate(load())
 

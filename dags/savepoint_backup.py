@@ -8,12 +8,11 @@ from datetime import timedelta
 from airflow.sdk import Param, dag, get_current_context, task
 
 from streamlab.config import Settings
-from streamlab.jobs import ops, prune
+from streamlab.jobs import ops, prune, schedules
 
 
 @dag(
-    schedule="@hourly",
-    **ops.DAG_DEFAULTS,
+    **schedules.dag_args("savepoint_backup"),
     params={
         "max_count": Param(5, type="integer", minimum=1, description="savepoints kept per job"),
         "max_age_hours": Param(168, type="integer", minimum=1, description="older ones are disposed of"),

@@ -11,8 +11,12 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
+from croniter import croniter
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Airflow's schedule presets (airflow/sdk/definitions/timetables/_cron.py, and @once, @continuous).
+SCHEDULE_PRESETS = ("@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 
 
 class Settings(BaseSettings):
@@ -65,6 +69,31 @@ class Settings(BaseSettings):
         4, ge=1, description="Airflow task instances running at once (LocalExecutor processes)."
     )
 
+    # --8<-- [start:schedules]
+    # When each operations DAG runs on its own (cron or an Airflow preset such as @hourly; `none`
+    # means only when triggered). `up` starts the DAGs live; a DAG paused in Airflow stays paused.
+    schedule_deploy_streaming_jobs: str | None = Field(
+        "*/5 * * * *", description="Looks for jobs whose code or config changed and rolls out only those."
+    )
+    schedule_savepoint_backup: str | None = Field("@hourly", description="Savepoints every running job.")
+    schedule_load_and_validate: str | None = Field(
+        "*/10 * * * *", description="Loads the warehouse and validates the marts."
+    )
+    schedule_recovery_drill: str | None = Field("0 2 * * *", description="Drills every fault, nightly.")
+    schedule_job_health: str | None = Field(
+        "*/3 * * * *", description="Finds jobs in a restart loop or with a stale checkpoint; alerts, and "
+        "rolls back those named in STREAMLAB_HEALTH_ROLLBACK."
+    )
+    # --8<-- [end:schedules]
+    health_stale_checkpoints: int = Field(
+        60, ge=2, description="A running job whose newest checkpoint is older than this many checkpoint "
+        "intervals is unhealthy (job_health DAG)."
+    )
+    health_rollback: str = Field(
+        "", description="Jobs the job_health DAG rolls back to their last good release when unhealthy: "
+        "comma-separated keys, `all`, or empty for alerts only (the Kubernetes operator's rollback is opt-in too)."
+    )
+
     dashboard: bool = Field(
         True, description="Start the live dashboard with `up`; off for test and benchmark platforms "
         "that do not need it."
@@ -100,6 +129,20 @@ class Settings(BaseSettings):
         600.0, ge=0, description="How long a deploy, savepoint, stop, cancel, restore or drill waits for "
         "another one on the same job (from the CLI or a DAG) to finish before it gives up."
     )
+
+    @field_validator(
+        "schedule_deploy_streaming_jobs", "schedule_savepoint_backup", "schedule_load_and_validate",
+        "schedule_recovery_drill", "schedule_job_health")
+    @classmethod
+    def _schedule_is_cron(cls, schedule: str | None) -> str | None:
+        """Checked here, so a typo stops `up` with one line instead of a DAG import error in Airflow."""
+        if schedule is None or schedule.strip().lower() in ("", "none"):
+            return None
+        schedule = schedule.strip()
+        if schedule not in SCHEDULE_PRESETS and not croniter.is_valid(schedule):
+            raise ValueError(f"'{schedule}' is neither a cron expression nor one of {', '.join(SCHEDULE_PRESETS)}, "
+                             "nor `none`")
+        return schedule
 
     @field_validator("webhook_url")
     @classmethod

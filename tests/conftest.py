@@ -21,7 +21,8 @@ from streamlab import lessons
 from streamlab.apps import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.data import generator, producer
-from streamlab.jobs import deploy, jobwatch
+from streamlab.jobs import deploy, jobwatch, schedules
+from streamlab.runtime import airflow_service
 from validation.oracle import TopicCheck
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,32 +41,29 @@ os.environ.update(
 )
 
 
+# A test's Airflow runs a DAG only when the test triggers it: a scheduled deploy, drill or
+# rollback in the middle of another test would change what that test sees.
+UNSCHEDULED = {f"schedule_{dag_id}": None for dag_id in schedules.DAGS}
+
+
 def fresh_settings(name: str, airflow: bool = False, dashboard: bool = False, brokers: int = 1,
-                   taskmanagers: int = 1) -> Settings:
-    """Settings for an isolated platform under ``<state>/<name>`` on free ports."""
+                   taskmanagers: int = 1, **fields: object) -> Settings:
+    """Settings for an isolated platform under ``<state>/<name>`` on free ports, its DAGs
+    unscheduled unless ``fields`` say otherwise."""
     state = STATE_ROOT / name
     if state.exists():
         shutil.rmtree(state)
-    return platform_lib.isolated(state, STATE_ROOT / "jars", airflow, dashboard, brokers, taskmanagers)
+    settings = platform_lib.isolated(state, STATE_ROOT / "jars", airflow, dashboard, brokers, taskmanagers)
+    return Settings(**{**settings.model_dump(exclude_unset=True), **UNSCHEDULED, **fields})
 
 
 def env_for(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment that points the `streamlab` CLI at ``settings``."""
     env = dict(os.environ)
-    env.update(
-        STREAMLAB_STATE_DIR=str(settings.state_dir),
-        STREAMLAB_JARS_DIR=str(settings.jars),
-        STREAMLAB_KAFKA_PORT=str(settings.kafka_port),
-        STREAMLAB_KAFKA_CONTROLLER_PORT=str(settings.kafka_controller_port),
-        STREAMLAB_KAFKA_BROKERS=str(settings.kafka_brokers),
-        STREAMLAB_FLINK_TASKMANAGERS=str(settings.flink_taskmanagers),
-        STREAMLAB_FLINK_REST_PORT=str(settings.flink_rest_port),
-        STREAMLAB_FLINK_RPC_PORT=str(settings.flink_rpc_port),
-        STREAMLAB_AIRFLOW=str(settings.airflow).lower(),
-        STREAMLAB_AIRFLOW_PORT=str(settings.airflow_port),
-        STREAMLAB_DASHBOARD=str(settings.dashboard).lower(),
-        STREAMLAB_DASHBOARD_PORT=str(settings.dashboard_port),
-    )
+    env.update({name: value for name, value in airflow_service.streamlab_env(settings).items()
+                if name[len("STREAMLAB_"):].lower() in settings.model_fields_set})
+    env.update(STREAMLAB_JARS_DIR=str(settings.jars), STREAMLAB_AIRFLOW=str(settings.airflow).lower(),
+               STREAMLAB_DASHBOARD=str(settings.dashboard).lower())
     env.update(extra)
     return env
 
@@ -142,7 +140,8 @@ def dag_settings(platform, monkeypatch) -> Settings:
 
 @pytest.fixture(scope="session")
 def platform() -> Iterator[Settings]:
-    settings = fresh_settings("test-session", dashboard=True)
+    # Airflow: the demo deploys, drills, backs up and loads through it; job_health may roll back.
+    settings = fresh_settings("test-session", airflow=True, dashboard=True, health_rollback="all")
     try:
         platform_lib.up(settings, echo=lambda _: None)
         yield settings

@@ -19,20 +19,24 @@ import httpx
 import psutil
 import pytest
 
-from streamlab.apps import status
+from streamlab.apps import operations, status
 from streamlab.config import Settings
+from streamlab.jobs import schedules
 from streamlab.runtime import airflow_service, processes
+from streamlab.runtime.airflow_rest import AirflowRest
 from conftest import fresh_settings
 
 pytestmark = pytest.mark.platform
 
 T = TypeVar("T")
-DAGS = {"savepoint_backup", "recovery_drill"}
+DAGS = set(schedules.DAGS)
 
 
 @pytest.fixture(scope="module")
 def airflow() -> Iterator[Settings]:
-    settings = fresh_settings("test-airflow-service", airflow=True)
+    # The shipped schedules (the tasks fail here, with no Flink: test_a_task_runs_... relies on it).
+    shipped = {f"schedule_{dag_id}": Settings.model_fields[f"schedule_{dag_id}"].default for dag_id in schedules.DAGS}
+    settings = fresh_settings("test-airflow-service", airflow=True, **shipped)
     try:
         airflow_service.start(settings)
         yield settings
@@ -106,6 +110,25 @@ def test_the_repo_dags_are_parsed_without_import_errors(airflow):
         assert client.get("/importErrors").json()["total_entries"] == 0
 
 
+def test_up_makes_every_dag_live_on_its_schedule_and_a_pause_sticks(airflow):
+    shown: list[str] = []
+    operations.make_live(airflow, shown.append)
+    with api(airflow) as client:
+        dags = {dag["dag_id"]: dag for dag in client.get("/dags").json()["dags"]}
+        for dag_id in schedules.DAGS:
+            cron = schedules.schedule(airflow, dag_id)
+            assert not dags[dag_id]["is_paused"], dag_id
+            assert dags[dag_id]["timetable_summary"] == {"@hourly": "0 * * * *"}.get(cron, cron), dag_id
+            assert any(line.split()[0] == dag_id and line.endswith(f"{schedules.in_words(cron)}, live")
+                       for line in shown), shown
+        assert client.patch("/dags/load_and_validate", json={"is_paused": True}).is_success
+        again: list[str] = []
+        operations.make_live(airflow, again.append)
+        assert client.get("/dags/load_and_validate").json()["is_paused"]
+        assert any(line.split()[0] == "load_and_validate" and "PAUSED" in line for line in again), again
+        assert client.patch("/dags/load_and_validate", json={"is_paused": False}).is_success
+
+
 def test_the_connections_come_from_the_config(airflow):
     # The REST API lists only connections stored in the database, not environment ones: ask
     # Airflow itself, in the running scheduler's environment, what it makes of them.
@@ -141,6 +164,12 @@ def test_a_task_runs_with_the_platform_settings(airflow):
         assert poll("running_jobs finished", finished) == "failed"
         log = client.get(f"{task}/logs/1").text
     assert f"no Flink cluster answers at {airflow.flink_rest_url}" in log
+    rest = AirflowRest(airflow)  # what the demo prints for a failed run: the task and its error
+    try:
+        [failed] = rest.failures("savepoint_backup", run["dag_run_id"])
+    finally:
+        rest.close()
+    assert failed.startswith("running_jobs: FlinkRestError: no Flink cluster answers"), failed
     written = list(airflow_service.log_dir(airflow).glob(
         f"dag_id=savepoint_backup/run_id={run['dag_run_id']}/task_id=running_jobs/attempt=1.log"))
     assert written, "the task log is not under the state dir"

@@ -4,16 +4,18 @@ The deploy DAG runs in test_rollout, the drill DAG in test_recovery, the load DA
 from __future__ import annotations
 
 import os
+import subprocess
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from streamlab import lessons, warehouse
-from streamlab.jobs import deploy, ops, releases
+from streamlab.jobs import deploy, ops, releases, schedules
 from streamlab.runtime import flink_cluster
 from streamlab.runtime.flink_rest import FlinkRest
-from conftest import REPO, run_dag, streamlab
+from conftest import REPO, VENV_BIN, run_dag, streamlab
 
 
 def test_every_dag_loads(airflow_db):
@@ -22,6 +24,34 @@ def test_every_dag_loads(airflow_db):
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert not bag.import_errors, bag.import_errors
     assert set(bag.dags) == {path.stem for path in (REPO / "dags").glob("*.py")}
+
+
+def test_each_dag_runs_on_the_schedule_its_setting_names(airflow_db, monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    assert set(schedules.DAGS) == {path.stem for path in (REPO / "dags").glob("*.py")}
+    monkeypatch.setenv("STREAMLAB_SCHEDULE_LOAD_AND_VALIDATE", "*/30 * * * *")
+    monkeypatch.setenv("STREAMLAB_SCHEDULE_RECOVERY_DRILL", "none")
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.dags["load_and_validate"].timetable.expression == "*/30 * * * *"
+    assert bag.dags["recovery_drill"].schedule is None  # only when triggered
+    assert bag.dags["savepoint_backup"].timetable.expression == "0 * * * *"  # the default, @hourly
+    assert all(dag.max_active_runs == 1 and not dag.catchup for dag in bag.dags.values())
+
+
+def test_a_scheduled_run_long_after_its_slot_is_skipped_a_manual_one_never():
+    slot = datetime(2026, 12, 4, 2, 0, tzinfo=timezone.utc)
+    assert schedules.missed_slot("scheduled", slot, now=slot + timedelta(minutes=59)) is None
+    assert "h ago" in schedules.missed_slot("scheduled", slot, now=slot + timedelta(hours=13))
+    assert schedules.missed_slot("manual", slot, now=slot + timedelta(days=3)) is None
+
+
+def test_a_schedule_that_is_not_cron_is_refused_in_one_line():
+    result = subprocess.run([str(VENV_BIN / "streamlab"), "status"], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "STREAMLAB_SCHEDULE_JOB_HEALTH": "every hour"})
+    assert result.returncode != 0
+    assert "STREAMLAB_SCHEDULE_JOB_HEALTH" in result.stderr and "neither a cron expression" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.platform

@@ -26,7 +26,7 @@ from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, producer, stores
 from streamlab.jobs import jobwatch
 from streamlab.runtime import processes
-from browser import Browser
+from streamlab.runtime.browser import Browser
 from conftest import VENV_BIN, env_for
 
 pytestmark = pytest.mark.platform

@@ -19,8 +19,8 @@ import yaml
 
 from streamlab.apps import docsite
 from streamlab.runtime import processes
+from streamlab.runtime.browser import Browser
 from streamlab.warehouse import analyst
-from browser import Browser
 from conftest import REPO, VENV_BIN, env_for
 
 DOCS = REPO / "docs"
@@ -151,6 +151,16 @@ def test_every_output_block_shows_what_the_demo_warehouse_holds(site, platform):
             for expected in [*columns, analyst.render(columns, rows, "table").splitlines()[2].split()[0]]:
                 assert html.escape(expected, quote=False) in built, (page.relative_to(DOCS), expected)
     assert blocks >= 15
+
+
+@pytest.mark.platform
+def test_the_operations_guide_shows_the_airflow_grid_of_the_demo_run(site):
+    """Taken at build time by headless Chromium, logged in to the session platform's Airflow."""
+    shot = site / docsite.AIRFLOW_GRID
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20_000
+    guide = (site / "guides" / "operations.html").read_text()
+    assert 'src="airflow-grid.png"' in guide and "No run yet" not in guide
+    assert "STREAMLAB_SCHEDULE_JOB_HEALTH" in guide  # the schedules' table, from the settings
 
 
 @pytest.mark.platform

@@ -114,3 +114,23 @@ def test_the_cli_says_the_job_is_busy_in_one_line(tmp_path: Path, command: list[
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_busy_names_the_holder_only_while_the_lock_is_held(tmp_path):
+    settings = Settings(state_dir=tmp_path)
+    assert joblock.busy(settings, "lesson15-windows") is None  # never locked
+    with joblock.held(settings, "lesson15-windows", "drill taskmanager-kill"):
+        found = subprocess.run([sys.executable, "-c", BUSY, str(tmp_path)], capture_output=True, text=True,
+                               timeout=60)
+        assert found.stdout.strip() == "drill taskmanager-kill", found.stderr
+    assert joblock.busy(settings, "lesson15-windows") is None  # released
+
+
+# Another process asks: a lock this process holds is its own (flock is per open file).
+BUSY = """
+import sys
+from pathlib import Path
+from streamlab.config import Settings
+from streamlab.jobs import joblock
+print((joblock.busy(Settings(state_dir=Path(sys.argv[1])), "lesson15-windows") or {}).get("operation"))
+"""

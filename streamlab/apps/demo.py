@@ -9,10 +9,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from streamlab import lessons, warehouse
-from streamlab.apps import platform
+from streamlab.apps import operations, platform
 from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, producer
-from streamlab.jobs import deploy, drills, jobwatch, rollout
+from streamlab.errors import UserError
+from streamlab.jobs import deploy, jobwatch
+from streamlab.runtime import airflow_service
+from streamlab.runtime.flink_rest import FlinkRest
 from streamlab.warehouse import loader
 from validation.oracle import TopicCheck
 
@@ -31,6 +34,9 @@ JOBS = tuple(lessons.BY_KEY)
 def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: float | None = None) -> int:
     """Run the demo end to end; return the exit code (non-zero when outputs do not reconcile).
     With ``keep_rate``, then produce live events at that rate until interrupted."""
+    if not settings.airflow:
+        raise UserError("the demo deploys, drills, backs up and loads through Airflow's DAGs: "
+                        "unset STREAMLAB_AIRFLOW=false")
     started = time.monotonic()
     platform.up(settings, echo)
     bootstrap = settings.bootstrap_servers
@@ -51,15 +57,18 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
     echo("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
     echo("")
     drilled = _drill(settings, echo) if drill else True
+    backed_up = _backup(settings, echo)
     validated = _warehouse(settings, echo)
     echo(f"({time.monotonic() - started:.1f}s in all)")
     echo("")
+    echo(f"Watch it run:  Airflow {settings.airflow_url} (user {airflow_service.USER}, password in "
+         "`streamlab status`): the DAGs' grid")
     echo("Look further:  .venv/bin/streamlab status   |   Flink UI " + settings.flink_rest_url)
     echo("Read a topic:  .venv/bin/streamlab read l15-revenue-1m --limit 5")
     echo('Ask the data:  .venv/bin/streamlab sql "SELECT rule, count(*) FROM marts.alerts GROUP BY rule"')
     if settings.dashboard:
         echo(f"Dashboard:     {settings.dashboard_url}  (query API: {settings.dashboard_url}/openapi.json)")
-    code = 0 if ok and drilled and validated else 1
+    code = 0 if ok and drilled and backed_up and validated else 1
     if keep_rate is not None:
         _live(settings, echo, keep_rate)
     return code
@@ -82,33 +91,42 @@ def _live(settings: Settings, echo: Echo, rate: float) -> None:
 
 
 def _drill(settings: Settings, echo: Echo) -> bool:
-    """Lesson 16's proof: kill the TaskManager mid-stream; the jobs recover from their
-    checkpoints and every job's output still equals the oracle."""
-    echo(f"-> recovery drill {DRILL}: {DRILL_EVENTS} more events, kill -9 the TaskManager "
+    """Lesson 16's proof, as a run of the recovery_drill DAG: kill the TaskManager mid-stream;
+    the jobs recover from their checkpoints and every job's output still equals the oracle."""
+    echo(f"-> recovery drill {DRILL} (DAG recovery_drill): {DRILL_EVENTS} more events, kill -9 the TaskManager "
          "part-way through them ...")
-    result = drills.run(settings, DRILL, count=DRILL_EVENTS)
-    passed = drills.record(settings, result, DRILL_MAX_RECOVERY_S)
-    echo("DRILL " + result.describe(DRILL_MAX_RECOVERY_S))
-    return passed
+    conf = {"scenarios": [DRILL], "events": DRILL_EVENTS, "max_recovery_s": DRILL_MAX_RECOVERY_S}
+    return operations.run_dag(settings, "recovery_drill", echo, conf,
+                              {"drill": lambda result: echo("DRILL " + result["line"])})
+
+
+def _backup(settings: Settings, echo: Echo) -> bool:
+    """A savepoint of every job, catalogued (DAG savepoint_backup)."""
+    echo("")
+    echo("-> savepoints of every job (DAG savepoint_backup) ...")
+    return operations.run_dag(settings, "savepoint_backup", echo,
+                              results={"take_savepoint": lambda path: echo(f"   savepoint {path}")})
 
 
 def _warehouse(settings: Settings, echo: Echo) -> bool:
-    """Every topic into the warehouse, then the Great Expectations checkpoint over the marts."""
+    """Every topic into the warehouse, then the Great Expectations checkpoint over the marts
+    (DAG load_and_validate)."""
     echo("")
-    echo("-> loading every topic into the DuckDB warehouse ...")
-    report = loader.load(settings, echo=echo)
-    echo(f"   {report.records:,} records in {report.batches} batch(es), {report.seconds:.1f}s")
-    counts = loader.table_counts(settings)
-    width = max(len(name) for name in counts)
+    echo("-> loading every topic into the DuckDB warehouse and validating the marts "
+         "(DAG load_and_validate, Great Expectations) ...")
+    verdict: list[str] = []
+    done = operations.run_dag(settings, "load_and_validate", echo, results={
+        "load": lambda report: echo(f"   {report['records']:,} records in {report['batches']} batch(es), "
+                                    f"{report['seconds']:.1f}s"),
+        "validate": verdict.append})
+    counts = loader.table_counts(settings) if warehouse.replica_path(settings).exists() else {}
+    width = max(map(len, counts), default=0)
     for name, rows in counts.items():
         echo(f"   {name:{width}} {rows:>9,} rows")
-    echo("-> validating the marts (Great Expectations) ...")
-    from streamlab.warehouse import quality
-
-    outcome = quality.validate(settings)
-    echo(outcome.describe())
+    for text in verdict:
+        echo(text)
     echo(f"   analysts: .venv/bin/streamlab sql  (or: .venv/bin/duckdb -readonly {warehouse.replica_path(settings)})")
-    return not outcome.failures
+    return done
 
 
 @dataclass(frozen=True)
@@ -118,17 +136,25 @@ class JobReport:
 
 
 def _deploy_all(settings: Settings, echo: Echo) -> dict[str, float]:
-    """Roll every job out, a few at a time; when each was running (monotonic)."""
-    echo(f"-> deploying {len(JOBS)} jobs, {deploy.SUBMITS_AT_ONCE} at a time ...")
+    """Roll every job out through the deploy_streaming_jobs DAG; when each was running (monotonic)."""
+    echo(f"-> deploying {len(JOBS)} jobs (DAG deploy_streaming_jobs, {deploy.SUBMITS_AT_ONCE} at a time) ...")
+    running_since: dict[str, float] = {}
 
-    def one(key: str) -> float:
-        outcome = rollout.roll_out(settings, key)
-        resumed = f", state from {outcome.state_from}" if outcome.state_from else ""
-        echo(f"   {key} ({lessons.get(key).summary}): running as Flink job {outcome.job_id} "
-             f"({outcome.action}{resumed}, {outcome.duration_s:.1f}s)")
-        return time.monotonic()
+    def deployed(outcome: dict) -> None:
+        running_since[outcome["job"]] = time.monotonic()
+        resumed = f", state from {outcome['state_from']}" if outcome["state_from"] else ""
+        echo(f"   {outcome['job']} ({lessons.get(outcome['job']).summary}): running as Flink job "
+             f"{outcome['job_id']} ({outcome['action']}{resumed}, {outcome['duration_s']:.1f}s)")
 
-    return deploy.for_each_job(JOBS, one)
+    if not operations.run_dag(settings, "deploy_streaming_jobs", echo, {"jobs": list(JOBS)}, {"roll_out": deployed}):
+        raise UserError("the deploy_streaming_jobs run failed (above); the jobs' outputs cannot be checked")
+    rest = FlinkRest(settings.flink_rest_url)
+    for key in JOBS:  # the DAG leaves a job that runs the checkout's code alone
+        if key not in running_since:
+            running = rest.running_job(lessons.get(key).name)
+            deployed({"job": key, "job_id": running["jid"] if running else "(none)", "action": "unchanged",
+                      "state_from": None, "duration_s": 0.0})
+    return running_since
 
 
 def _check_job(settings: Settings, key: str, running_since: float, echo: Echo) -> JobReport:

@@ -8,6 +8,9 @@ Pages stay free of anything that could drift from the code:
   configuration reference, generated from the parser and the typed settings;
 * ``<!-- reference: jobs -->`` (or ``jobs lesson 15``) and ``<!-- reference: state -->`` become
   the tables of the lessons' jobs, from their contracts (``streamlab.lessons``);
+  ``<!-- reference: schedules -->`` the operations DAGs' schedules, from the settings;
+* ``<!-- reference: airflow -->`` becomes a screenshot of Airflow's grid for the last demo's
+  deploy run, taken by headless Chromium while the platform runs (or a note that there is none);
 * every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
   link to the test that checks it;
 * mermaid and the iframe-worker shim (offline search) come from package-lock.json, never a CDN.
@@ -19,6 +22,8 @@ import argparse
 import ast
 import re
 import shutil
+import tempfile
+import time
 from pathlib import Path
 
 from streamlab import lessons, warehouse
@@ -26,7 +31,10 @@ from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.data import topics
 from streamlab.errors import UserError
-from streamlab.runtime import frontend
+from streamlab.jobs import schedules
+from streamlab.runtime import airflow_service, frontend
+from streamlab.runtime.airflow_rest import AirflowRest
+from streamlab.runtime.browser import Browser
 from streamlab.warehouse import analyst, marts
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,6 +113,16 @@ def jobs_reference(lesson: int | None = None) -> str:
     return "\n".join(rows) + "\n"
 
 
+def schedules_reference() -> str:
+    """One row per operations DAG: the setting that schedules it, its default, what it does."""
+    rows = ["| DAG | setting | default | runs |", "|---|---|---|---|"]
+    for dag_id in schedules.DAGS:
+        field = Settings.model_fields[f"schedule_{dag_id}"]
+        rows.append(f"| `{dag_id}` | `STREAMLAB_SCHEDULE_{dag_id.upper()}` | `{field.default}` "
+                    f"({schedules.in_words(field.default)}) | {field.description} |")
+    return "\n".join(rows) + "\n"
+
+
 def state_reference() -> str:
     """One row per lesson's job: the state it keeps and how it takes it to new code."""
     rows = ["| job | state it keeps | upgrade mode |", "|---|---|---|"]
@@ -112,10 +130,58 @@ def state_reference() -> str:
     return "\n".join(rows) + "\n"
 
 
-def expand(markdown: str, settings: Settings) -> str:
-    """Replace the page's build-time directives by their generated content."""
+AIRFLOW_GRID = "guides/airflow-grid.png"
+
+
+def airflow_grid(settings: Settings, profile: Path) -> bytes | None:
+    """A screenshot of Airflow's grid for the newest run of the deploy DAG that rolled jobs out,
+    taken by headless Chromium through the platform's Airflow UI; None when there is no such run
+    to show (no platform, no run yet, no Chromium)."""
+    if not shutil.which("chromium") or airflow_service.password(settings) is None:
+        return None
+    try:
+        client = AirflowRest(settings, timeout_s=5.0)
+    except UserError:
+        return None
+    try:
+        # The newest run that rolled jobs out (a later demo's finds them running and skips roll_out).
+        deployed = [run["dag_run_id"] for run in client.runs("deploy_streaming_jobs") if run["state"] == "success"
+                    and any(t.task_id == "roll_out" and t.map_index >= 0
+                            for t in client.tasks("deploy_streaming_jobs", run["dag_run_id"]))]
+        if not deployed:
+            return None
+        url, token = client.run_url("deploy_streaming_jobs", deployed[0]), client.token
+    finally:
+        client.close()
+    browser = Browser(profile)
+    try:
+        # The UI reads the API token from the ``_token`` cookie, which its login page would set.
+        browser.send("Network.setCookie", name="_token", value=token, url=settings.airflow_url)
+        browser.goto(url)
+        browser.wait_for("document.body.innerText.includes('roll_out')", timeout_s=60)
+        time.sleep(2)  # the grid's bars render after the task list
+        return browser.screenshot(profile / "grid.png").read_bytes()
+    finally:
+        browser.close()
+
+
+def airflow_grid_markdown(available: bool) -> str:
+    if available:
+        return (f"![The deploy_streaming_jobs run of the last `make demo`, in Airflow's grid view]"
+                f"({Path(AIRFLOW_GRID).name})\n\n<small>Taken by headless Chromium at docs build time.</small>\n")
+    return ('!!! note "No run yet"\n    Airflow\'s grid view of the demo\'s deploy run appears here after '
+            "`make demo` and `make docs`, while the platform runs.\n")
+
+
+def expand(markdown: str, settings: Settings, grid: bool = False) -> str:
+    """Replace the page's build-time directives by their generated content (``grid``: the
+    Airflow screenshot is part of the site)."""
     def reference(match: re.Match[str]) -> str:
         name = match["name"]
+        if name == "airflow":
+            return airflow_grid_markdown(grid)
+        if name == "schedules":
+            return schedules_reference()
         if name == "cli":
             return cli_reference(build_parser())
         if name == "config":
@@ -124,7 +190,7 @@ def expand(markdown: str, settings: Settings) -> str:
             return jobs_reference(int(match["lesson"]) if match["lesson"] else None)
         if name == "state":
             return state_reference()
-        raise UserError(f"unknown docs reference '{name}': use cli, config, jobs or state")
+        raise UserError(f"unknown docs reference '{name}': use airflow, cli, config, jobs, schedules or state")
 
     markdown = WAREHOUSE_BLOCK.sub(lambda m: warehouse_output(m["sql"], settings), markdown)
     return REFERENCE.sub(reference, markdown)
@@ -144,11 +210,16 @@ def on_files(files, config):  # noqa: ANN001, ANN201 - MkDocs' hook signature
 
     for path in sorted((REPO / TESTS_DIR).glob("test_*.py")):
         files.append(File.generated(config, f"{TESTS_DIR}/{path.stem}.md", content=page_for_test_module(path)))
+    settings = Settings()
+    with tempfile.TemporaryDirectory(dir=settings.state if settings.state.is_dir() else None) as scratch:
+        grid = airflow_grid(settings, Path(scratch) / "chromium")
+    if grid is not None:
+        files.append(File.generated(config, AIRFLOW_GRID, content=grid))
     return files
 
 
 def on_page_markdown(markdown, page, config, files):  # noqa: ANN001, ANN201
-    return expand(markdown, Settings())
+    return expand(markdown, Settings(), files.get_file_from_path(AIRFLOW_GRID) is not None)
 
 
 def on_post_build(config):  # noqa: ANN001, ANN201

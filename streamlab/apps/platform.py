@@ -10,6 +10,7 @@ from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
+from streamlab.apps import operations
 from streamlab.apps.dashboard import service as dashboard
 from streamlab.config import Settings
 from streamlab.data import topics
@@ -82,7 +83,10 @@ def up(settings: Settings, echo: Echo = print) -> None:
           lambda: topics.apply(admin, settings.replication_factor, settings.min_insync_replicas))
     _step(echo, f"Flink cluster on {settings.flink_rest_url}", lambda: flink_cluster.start(settings))
     if settings.airflow:
-        _step(echo, f"Airflow on {settings.airflow_url}", lambda: airflow_service.start(settings))
+        if _step(echo, f"Airflow on {settings.airflow_url}", lambda: airflow_service.start(settings)):
+            echo("   (restarted: its settings changed since it started)")
+        _step(echo, f"operations DAGs (schedules: STREAMLAB_SCHEDULE_*; watch {settings.airflow_url}, "
+              "login in `streamlab status`)", lambda: operations.make_live(settings, echo))
     if settings.dashboard:
         _step(echo, f"dashboard on {settings.dashboard_url}", lambda: dashboard.start(settings))
 

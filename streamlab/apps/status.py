@@ -7,12 +7,16 @@ import stat
 import time
 from typing import Any
 
+import httpx
+
 from streamlab import warehouse
 from streamlab.apps.dashboard import service as dashboard
 from streamlab.config import Settings
 from streamlab.data import kafka_io, topics
-from streamlab.jobs import deploy, jobhealth, ops
+from streamlab.errors import UserError
+from streamlab.jobs import deploy, jobhealth, ops, schedules
 from streamlab.runtime import airflow_service, flink_cluster, kafka_broker, processes
+from streamlab.runtime.airflow_rest import AirflowRest
 from streamlab.runtime.flink_rest import ACTIVE_STATES, FlinkRest
 
 
@@ -36,6 +40,16 @@ def _catalog_lines(settings: Settings) -> list[str]:
                      f"{row['recovery_s']:.1f}s (threshold {row['threshold_s']:.0f}s), "
                      f"{row['rows_checked']:,} rows: {row['missing']} missing, {row['unexpected']} unexpected  "
                      f"{_age(int(row['started_at'].timestamp() * 1000))}")
+    health = {}
+    for action in ops.health_actions(settings):  # newest first: the first per job is its latest
+        health.setdefault(action.job, action)
+    lines.append("Health      last finding per job (ops.health, the job_health DAG)" if health else
+                 "Health      no job found unwell (the job_health DAG)")
+    for job, action in sorted(health.items()):
+        lines.append(f"  {job:28} {action.action.upper()}  {action.finding}: {action.detail}  "
+                     f"{_age(int(action.found_at.timestamp() * 1000))}")
+        if action.rolled_back_to:
+            lines.append(f"  {'':28} release {action.release} -> {action.rolled_back_to}, state from {action.savepoint}")
     summary = ops.warehouse_summary(settings)
     load, check = summary.get("load"), summary.get("validation")
     lines.append(f"Warehouse   {warehouse.replica_path(settings)}" if load else
@@ -54,12 +68,34 @@ def _airflow(settings: Settings) -> dict[str, Any]:
     running = airflow_service.running(settings)
     password = airflow_service.password(settings)
     path = airflow_service.password_file(settings)
-    return {"enabled": settings.airflow, "url": settings.airflow_url,
+    return {"enabled": settings.airflow, "url": settings.airflow_url, "dags": _dags(settings) if running else None,
             "components": {component: running[name].pid if name in running else None
                            for name, component in airflow_service.COMPONENTS.items()},
             "user": airflow_service.USER if password is not None else None, "password": password,
             "password_file": str(path) if password is not None else None,
             "password_file_mode": f"{stat.S_IMODE(path.stat().st_mode):04o}" if password is not None else None}
+
+
+def _dags(settings: Settings) -> dict[str, Any] | str:
+    """Each operations DAG: its schedule, whether it is paused, its newest run (or why not known)."""
+    try:
+        client = AirflowRest(settings, timeout_s=5.0)
+    except UserError as err:
+        return str(err)
+    try:
+        listed = client.dags()
+        out: dict[str, Any] = {}
+        for dag_id in schedules.DAGS:
+            runs = client.runs(dag_id, limit=1) if dag_id in listed else []
+            out[dag_id] = {"schedule": schedules.schedule(settings, dag_id),
+                           "paused": listed[dag_id]["is_paused"] if dag_id in listed else None,
+                           "last_run": ({"state": runs[0]["state"], "run_after": runs[0]["run_after"],
+                                         "url": client.run_url(dag_id, runs[0]["dag_run_id"])} if runs else None)}
+        return out
+    except (UserError, httpx.HTTPError) as err:
+        return str(err)
+    finally:
+        client.close()
 
 
 def _topics(settings: Settings) -> dict[str, dict[str, int]]:
@@ -134,6 +170,14 @@ def _airflow_lines(airflow: dict[str, Any]) -> list[str]:
     if airflow["password"] is not None:
         lines.append(f"  user {airflow['user']}, password {airflow['password']} "
                      f"(stored in {airflow['password_file']}, mode {airflow['password_file_mode']})")
+    dags = airflow.get("dags")
+    if isinstance(dags, str):
+        lines.append(f"  DAGs not known: {dags}")
+    for dag_id, dag in (dags or {}).items() if isinstance(dags, dict) else ():
+        run = dag["last_run"]
+        last = f"last run {run['state']} ({run['run_after'][:19]}Z) {run['url']}" if run else "no run yet"
+        paused = "PAUSED" if dag["paused"] else "live" if dag["paused"] is not None else "not parsed yet"
+        lines.append(f"  dag {dag_id:22} {schedules.in_words(dag['schedule'])}, {paused}; {last}")
     return lines
 
 

@@ -243,8 +243,10 @@ def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None
 
 
 def _run(settings: Settings, scenario: str, count: int, seed: int | None, jobs: list[str]) -> DrillResult:
-    for key in jobs:
-        rollout.roll_out(settings, key)  # a stopped job resumes from its state, as in production
+    # A stopped job resumes from its state, as in production; changed code rolls out first,
+    # except a release job_health rolled back from (rollout.plan).
+    for key in rollout.plan(settings, jobs).due:
+        rollout.roll_out(settings, key)
     started_at = datetime.now(timezone.utc)
     # Ids carry the seed: a seed no data set has used keeps them unique (seconds since 1970).
     data = next_data_set(settings, seed if seed is not None else int(time.time()), count)

@@ -81,6 +81,21 @@ def held(settings: Settings, key: str, operation: str) -> Iterator[None]:
             _held.discard(mine)
 
 
+def busy(settings: Settings, key: str) -> dict | None:
+    """Who holds the job's lock right now (None when nobody does), without waiting: a job in the
+    middle of a drill or an upgrade restarts on purpose, and job_health leaves it alone."""
+    path = lock_path(settings, key)
+    if not path.exists():
+        return None
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return holder(settings, key) or {}
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return None
+
+
 def _acquire(settings: Settings, key: str, handle: IO[str], operation: str) -> None:
     deadline = time.monotonic() + settings.lock_wait_s
     told = False

@@ -28,6 +28,7 @@ class Savepoint:
     size_bytes: int
     duration_s: float
     trigger: str  # "savepoint" or "stop"
+    release: str = ""  # the release (fingerprint) whose state it holds: a rollback's target
 
 
 def rest(settings: Settings) -> FlinkRest:
@@ -64,7 +65,7 @@ def stop_with_savepoint(settings: Settings, key: str, timeout_s: float = 300.0) 
         started = time.monotonic()
         trigger_id = rest(settings).stop_with_savepoint(job_id, target.as_uri())
         result = _completed(settings, key, job_id, trigger_id, started, timeout_s, "stop")
-        _wait_gone(settings, key, timeout_s)
+        wait_gone(settings, key, timeout_s)
         return result
 
 
@@ -72,7 +73,7 @@ def cancel(settings: Settings, key: str, timeout_s: float = 120.0) -> None:
     """Cancel the job without a savepoint (its retained checkpoints stay)."""
     with joblock.held(settings, key, "cancel"):
         rest(settings).cancel(running_job_id(settings, key))
-        _wait_gone(settings, key, timeout_s)
+        wait_gone(settings, key, timeout_s)
 
 
 def newest_savepoint(settings: Settings, key: str) -> Path:
@@ -141,12 +142,13 @@ def _completed(settings: Settings, key: str, job_id: str, trigger_id: str, start
             if not (path / "_metadata").is_file():
                 raise UserError(f"savepoint of {key} reported at {path} has no _metadata file")
             size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-            return Savepoint(key, job_id, path, size, round(time.monotonic() - started, 3), trigger)
+            return Savepoint(key, job_id, path, size, round(time.monotonic() - started, 3), trigger,
+                             deploy.fingerprint(client, job_id))
         time.sleep(0.5)
     raise UserError(f"savepoint of {key} did not complete within {timeout_s:.0f}s; see the Flink UI")
 
 
-def _wait_gone(settings: Settings, key: str, timeout_s: float) -> None:
+def wait_gone(settings: Settings, key: str, timeout_s: float = 120.0) -> None:
     name = lessons.get(key).name
     deadline = time.monotonic() + timeout_s
     while rest(settings).running_job(name) is not None:

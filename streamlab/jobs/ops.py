@@ -46,12 +46,20 @@ CREATE TABLE IF NOT EXISTS ops.drills (
   unexpected BIGINT NOT NULL,        -- duplicates included
   passed BOOLEAN NOT NULL
 );
+-- Added after the first release of the catalog: the code (streamlab.jobs.releases) that wrote it.
+ALTER TABLE ops.savepoints ADD COLUMN IF NOT EXISTS release VARCHAR;
+CREATE TABLE IF NOT EXISTS ops.health (
+  job VARCHAR NOT NULL,
+  job_id VARCHAR NOT NULL,           -- the Flink job found unwell
+  found_at TIMESTAMPTZ NOT NULL,
+  finding VARCHAR NOT NULL,          -- restart-loop, stale-checkpoint
+  detail VARCHAR NOT NULL,
+  action VARCHAR NOT NULL,           -- alerted, rolled-back, rollback-failed
+  release VARCHAR NOT NULL,          -- the release that was unwell
+  rolled_back_to VARCHAR,            -- the release that runs instead
+  savepoint VARCHAR                  -- the state it started from
+);
 """
-
-
-# What every operations DAG shares: no backfill, one run at a time.
-DAG_DEFAULTS = {"start_date": datetime(2026, 1, 1, tzinfo=timezone.utc), "catchup": False,
-                "max_active_runs": 1, "tags": ["streamlab", "operations"]}
 
 
 @dataclass(frozen=True)
@@ -71,18 +79,19 @@ def connect(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 def record_savepoint(settings: Settings, point: Savepoint, taken_at: datetime | None = None) -> None:
     with connect(settings) as con:
         con.execute(
-            "INSERT INTO ops.savepoints VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', ?, NULL)",
+            "INSERT INTO ops.savepoints (job, job_id, path, size_bytes, duration_s, trigger, status, taken_at, release)"
+            " VALUES (?, ?, ?, ?, ?, ?, 'COMPLETED', ?, ?)",
             [point.job, point.job_id, str(point.path), point.size_bytes, point.duration_s,
-             point.trigger, taken_at or datetime.now(timezone.utc)],
+             point.trigger, taken_at or datetime.now(timezone.utc), point.release or None],
         )
 
 
 def savepoints(settings: Settings, job: str | None = None, status: str = "COMPLETED") -> list[dict]:
     """Catalogued savepoints, newest first."""
     rows = _read_catalog(settings, "savepoints", (
-        "SELECT job, path, size_bytes, duration_s, trigger, taken_at FROM ops.savepoints"
+        "SELECT job, path, size_bytes, duration_s, trigger, taken_at, release FROM ops.savepoints"
         " WHERE status = ? AND (? IS NULL OR job = ?) ORDER BY taken_at DESC"), [status, job, job])
-    names = ["job", "path", "size_bytes", "duration_s", "trigger", "taken_at"]
+    names = ["job", "path", "size_bytes", "duration_s", "trigger", "taken_at", "release"]
     return [dict(zip(names, row)) for row in rows]
 
 
@@ -109,6 +118,47 @@ def latest_drills(settings: Settings) -> dict[str, dict]:
         FROM ops.drills QUALIFY row_number() OVER (PARTITION BY scenario ORDER BY started_at DESC) = 1""")
     names = ["started_at", "recovery_s", "threshold_s", "rows_checked", "missing", "unexpected", "passed"]
     return {row[0]: dict(zip(names, row[1:])) for row in rows}
+
+
+@dataclass(frozen=True)
+class HealthAction:
+    """What the job_health DAG found and did about it (a row of ``ops.health``)."""
+    job: str
+    job_id: str
+    finding: str
+    detail: str
+    action: str
+    release: str
+    rolled_back_to: str | None = None
+    savepoint: str | None = None
+    found_at: datetime | None = None
+
+    def describe(self) -> str:
+        text = f"{self.job} ({self.job_id}): {self.finding}, {self.detail} -> {self.action}"
+        if self.rolled_back_to:
+            text += f" from release {self.release} to {self.rolled_back_to}, state from {self.savepoint}"
+        return text
+
+
+def record_health(settings: Settings, action: HealthAction) -> None:
+    with connect(settings) as con:
+        con.execute("INSERT INTO ops.health VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [action.job, action.job_id, action.found_at or datetime.now(timezone.utc), action.finding,
+                     action.detail, action.action, action.release, action.rolled_back_to, action.savepoint])
+
+
+def health_actions(settings: Settings, since: datetime | None = None) -> list[HealthAction]:
+    """What the job_health DAG did, newest first (since ``since``)."""
+    rows = _read_catalog(settings, "health", """
+        SELECT job, job_id, finding, detail, action, release, rolled_back_to, savepoint, found_at FROM ops.health
+        WHERE ? IS NULL OR found_at >= ? ORDER BY found_at DESC""", [since, since])
+    return [HealthAction(*row) for row in rows]
+
+
+def rolled_back_releases(settings: Settings, job: str) -> set[str]:
+    """Releases of the job that job_health rolled back from: the deploy DAG does not roll them
+    out again (a new release, or `streamlab deploy` by hand, does)."""
+    return {a.release for a in health_actions(settings) if a.job == job and a.action == "rolled-back"}
 
 
 def warehouse_summary(settings: Settings) -> dict:

@@ -69,7 +69,7 @@ def _roll_out(settings: Settings, key: str) -> Outcome:
     state = _take_down(settings, key)
     try:
         job_id = deploy.deploy(settings, key, from_path=state, code=new)
-        _confirm_healthy(rest, job_id)
+        confirm_healthy(rest, job_id)
     except UserError as failure:
         if rest.running_job(lessons.get(key).name) is not None:
             lifecycle.cancel(settings, key)
@@ -84,7 +84,31 @@ def _roll_out(settings: Settings, key: str) -> Outcome:
 # --8<-- [end:roll_out]
 
 
-def _confirm_healthy(rest: FlinkRest, job_id: str, timeout_s: float = 120.0) -> None:
+@dataclass(frozen=True)
+class Plan:
+    due: list[str]  # jobs to roll out: not running, or running other code than the checkout's
+    left: list[str]  # the others, each with why
+
+
+def plan(settings: Settings, keys: list[str]) -> Plan:
+    """Which of ``keys`` a rollout would change: the deploy DAG runs often and deploys only
+    these. A release job_health rolled back from is left out until the code changes again."""
+    rest = FlinkRest(settings.flink_rest_url)
+    due, left = [], []
+    for key in keys:
+        new = deploy.release(settings, key).fingerprint
+        running = rest.running_job(lessons.get(key).name)
+        if running is not None and deploy.fingerprint(rest, running["jid"]) == new:
+            left.append(f"{key}: runs release {new}, the checkout's")
+        elif new in ops.rolled_back_releases(settings, key):
+            left.append(f"{key}: release {new} was rolled back by job_health (ops.health); a new release, "
+                        f"or `streamlab deploy {key}` by hand, rolls out again")
+        else:
+            due.append(key)
+    return Plan(due, left)
+
+
+def confirm_healthy(rest: FlinkRest, job_id: str, timeout_s: float = 120.0) -> None:
     """Healthy = a checkpoint completed with no failure before it: the operators took the state
     and processed records (running tasks alone prove neither)."""
     deadline = time.monotonic() + timeout_s

@@ -10,6 +10,7 @@ tokens, encrypted connection fields and the login valid.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -89,12 +90,14 @@ def _new_keys() -> dict[str, str]:
     }
 
 
-def _streamlab_env(settings: Settings) -> dict[str, str]:
+def streamlab_env(settings: Settings) -> dict[str, str]:
     """STREAMLAB_* for DAG tasks, so their ``Settings()`` is ours (paths absolute: the
-    processes run elsewhere; unset fields stay unset, to keep their computed defaults)."""
+    processes run elsewhere; fields unset by default stay unset, to keep their computed
+    defaults; one set to none on purpose, a schedule, says `none`)."""
     return {
-        f"STREAMLAB_{name.upper()}": str(value.resolve() if isinstance(value, Path) else value)
-        for name, value in settings.model_dump().items() if value is not None
+        f"STREAMLAB_{name.upper()}": "none" if value is None else str(value.resolve() if isinstance(value, Path) else value)
+        for name, value in settings.model_dump().items()
+        if value is not None or Settings.model_fields[name].default is not None
     }
 
 
@@ -144,7 +147,7 @@ def airflow_env(settings: Settings) -> dict[str, str]:
             "host": settings.host, "port": settings.flink_rest_port,
         }),
     )
-    env.update(_streamlab_env(settings))
+    env.update(streamlab_env(settings))
     return env
 
 
@@ -165,8 +168,25 @@ def _migrate(settings: Settings, env: dict[str, str]) -> None:
         raise UserError("`airflow db migrate` failed; last lines:\n" + "\n".join(output[-20:]))
 
 
-def start(settings: Settings) -> None:
-    """Start the components that are not running (each only then) and wait until all are healthy."""
+def _applied_file(settings: Settings) -> Path:
+    return home(settings) / "applied-settings.sha256"
+
+
+def _settings_digest(env: dict[str, str]) -> str:
+    """Of what the components read at start: every AIRFLOW_*, STREAMLAB_* and connection."""
+    ours = sorted((k, v) for k, v in env.items() if k.startswith(("AIRFLOW", "STREAMLAB_")))
+    return hashlib.sha256(json.dumps(ours).encode()).hexdigest()
+
+
+def start(settings: Settings) -> bool:
+    """Start the components that are not running (each only then) and wait until all are
+    healthy. Components that run with other settings (a schedule changed, say) are restarted
+    first: Airflow reads them only when it starts. True when it restarted them."""
+    restarted = False
+    if running(settings) and _applied_file(settings).exists() and \
+            _applied_file(settings).read_text() != _settings_digest(airflow_env(settings)):
+        stop(settings)
+        restarted = True
     missing = [name for name in COMPONENTS if processes.running(settings.state, name) is None]
     if API_SERVER in missing:
         processes.require_free_port(settings.host, settings.airflow_port, "Airflow API server",
@@ -178,12 +198,14 @@ def start(settings: Settings) -> None:
         _private(password_file(settings), lambda: {USER: secrets.token_urlsafe(12)})
         env = airflow_env(settings)
         _migrate(settings, env)
+        _applied_file(settings).write_text(_settings_digest(env))
         for name in missing:
             processes.spawn(
                 settings.state, name, [str(AIRFLOW_BIN), COMPONENTS[name], *SKIP_LOG_SERVER.get(name, [])], env,
                 settings.state / "logs" / f"{name}.out", cwd=home(settings),
             )
     wait_ready(settings)
+    return restarted
 
 
 def _not_ready(settings: Settings, client: httpx.Client, procs: dict[str, processes.ManagedProcess]

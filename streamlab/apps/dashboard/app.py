@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,18 @@ from fastapi.staticfiles import StaticFiles
 
 from streamlab.apps.dashboard import assets, live, queries, writes
 from streamlab.apps.dashboard.feed import Feed
-from streamlab.apps.dashboard.health import Health, restart_loop_alert
+from streamlab.apps.dashboard.health import Health, health_action_alert, restart_loop_alert
 from streamlab.apps.dashboard.notify import Notifier
 from streamlab.apps.dashboard.queries import KEY_PATTERNS
 from streamlab.apps.dashboard.security import token
 from streamlab.apps.dashboard.state import State
 from streamlab.apps.dashboard.views import TOPICS
 from streamlab.config import Settings
+from streamlab.jobs import ops
 
 STATIC = Path(__file__).parent / "static"
 HEALTH_EVERY_S = 5.0
+HEALTH_ACTIONS_FOR = timedelta(hours=24)  # what job_health did this long ago is still shown (and sent once)
 log = logging.getLogger("streamlab.apps.dashboard")
 
 
@@ -126,6 +129,9 @@ async def _watch_health(state: State, health: Health, notifier: Notifier) -> Non
             for row in state.health["jobs"]:
                 if row["restart_loop"]:
                     state.raise_alert(restart_loop_alert(row, state.health["checked_ms"]), notifier)
+            since = datetime.now(timezone.utc) - HEALTH_ACTIONS_FOR
+            for action in await asyncio.to_thread(ops.health_actions, state.settings, since):
+                state.raise_alert(health_action_alert(action), notifier)
         except Exception as err:  # noqa: BLE001 - keep watching
             log.warning("health check failed: %s", err)
         await asyncio.sleep(HEALTH_EVERY_S)

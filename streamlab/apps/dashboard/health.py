@@ -12,6 +12,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 from streamlab import lessons
 from streamlab.config import Settings
 from streamlab.jobs import jobhealth
+from streamlab.jobs.ops import HealthAction
 from streamlab.runtime.flink_rest import ACTIVE_STATES, FlinkRest
 from streamlab.wire.contract import Lesson
 
@@ -64,3 +65,15 @@ def restart_loop_alert(row: dict[str, Any], now_ms: int) -> dict[str, Any]:
             "severity": "high", "card_id": "", "job": row["name"], "ts_ms": now_ms,
             "restarts": row["restarts"],
             "detail": f"{row['name']} restarted {row['restarts']} times; last failure: {row['last_failure']}"}
+
+
+def health_action_alert(action: HealthAction) -> dict[str, Any]:
+    """The alert for what the job_health DAG found (``ops.health``). A restart loop has the id
+    ``restart_loop_alert`` gives it, so the webhook hears of one loop once, whoever saw it first."""
+    name = lessons.get(action.job).name
+    detail = f"{name} {action.finding}: {action.detail}; job_health {action.action}"
+    if action.rolled_back_to:
+        detail += f" from release {action.release} to {action.rolled_back_to}"
+    return {"alert_id": f"{action.finding}:{name}:{action.job_id}", "rule": action.finding,
+            "severity": "high", "card_id": "", "job": name, "ts_ms": int(action.found_at.timestamp() * 1000),
+            "action": action.action, "detail": detail}
