@@ -29,9 +29,9 @@ def deploy_streaming_jobs():
         return plan.due
 
     # Each `flink run` compiles its plan in Python: a few at a time. The grid names each by its job.
-    @task(max_active_tis_per_dag=deploy.SUBMITS_AT_ONCE, map_index_template="{{ job }}")
+    @task(max_active_tis_per_dag=deploy.SUBMITS_AT_ONCE, map_index_template=schedules.MAP_LABEL)
     def roll_out(job: str) -> dict:
-        get_current_context()["job"] = job  # type: ignore[typeddict-unknown-key] - for map_index_template
+        schedules.label(job)
         outcome = rollout.roll_out(Settings(), job)
         print(outcome.describe())
         return {"job": job, "action": outcome.action, "fingerprint": outcome.fingerprint,

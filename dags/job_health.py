@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import dag, task
 
 from streamlab.config import Settings
 from streamlab.jobs import healing, schedules
@@ -20,9 +20,9 @@ def job_health():
         print(f"{len(found)} unwell job(s)" + "".join(f"\n  {f.job}: {f.kind}, {f.detail}" for f in found))
         return [asdict(finding) for finding in found]
 
-    @task(max_active_tis_per_dag=1, map_index_template="{{ job }}")  # a rollback runs `flink run`: one at a time
+    @task(max_active_tis_per_dag=1, map_index_template=schedules.MAP_LABEL)  # a rollback runs `flink run`: one at a time
     def respond(finding: dict) -> dict:
-        get_current_context()["job"] = finding["job"]  # type: ignore[typeddict-unknown-key] - the grid's label
+        schedules.label(finding["job"])
         action = healing.respond(Settings(), healing.Finding(**finding))
         print(action.describe())
         if action.action == "rollback-failed":

@@ -31,8 +31,9 @@ def recovery_drill():
             raise AirflowSkipException(late)
         return context["params"]["scenarios"] or drills.scenarios_for(Settings())
 
-    @task(max_active_tis_per_dag=1)  # one fault at a time: each drill needs the others' quiet
+    @task(max_active_tis_per_dag=1, map_index_template=schedules.MAP_LABEL)  # one fault at a time
     def drill(scenario: str) -> dict:
+        schedules.label(scenario)
         params = get_current_context()["params"]
         settings = Settings()
         result = drills.run(settings, scenario, count=params["events"])

@@ -23,8 +23,9 @@ def savepoint_backup():
     def running_jobs() -> list[str]:
         return ops.running_jobs(Settings())
 
-    @task
+    @task(map_index_template=schedules.MAP_LABEL)
     def take_savepoint(job: str) -> str:
+        schedules.label(job)
         point = ops.backup(Settings(), job)
         print(f"{job}: {point.path} ({point.size_bytes} bytes, {point.duration_s}s)")
         return str(point.path)

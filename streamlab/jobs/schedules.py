@@ -33,6 +33,18 @@ def dag_args(dag_id: str, settings: Settings | None = None) -> dict[str, Any]:
             "is_paused_upon_creation": False, "tags": ["streamlab", "operations"]}
 
 
+# A mapped task's label in the grid (``@task(map_index_template=MAP_LABEL)``), set by ``label``:
+# the job or scenario it works on instead of its index.
+MAP_LABEL = "{{ map_label }}"
+
+
+def label(value: str) -> None:
+    """Call in a mapped task whose decorator has ``map_index_template=MAP_LABEL``."""
+    from airflow.sdk import get_current_context  # only in a task: the CLI need not load Airflow
+
+    get_current_context()["map_label"] = value  # type: ignore[typeddict-unknown-key]
+
+
 def in_words(cron: str | None) -> str:
     """'every 5 minutes', 'at 02:00 AM UTC', 'only when triggered'."""
     if cron is None:
