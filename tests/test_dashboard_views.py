@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
+from datetime import datetime, timezone
 
 import pytest
 
+from streamlab import lessons
 from streamlab.apps.dashboard import notify
+from streamlab.apps.dashboard.health import health_action_alert, restart_loop_alert
 from streamlab.apps.dashboard.hub import Hub
 from streamlab.apps.dashboard.views import SESSION_GAP_MS, Views
 from streamlab.config import Settings
+from streamlab.jobs.ops import HealthAction
 
 MINUTE = 60_000
 
@@ -118,3 +123,16 @@ def test_a_page_open_across_a_restart_is_told_to_reload():
 def test_alert_thresholds(severity, amount, sent):
     settings = Settings(alert_min_severity="medium", alert_min_amount_cents=100)
     assert notify.worth_sending({"severity": severity, "amount_cents": amount}, settings) is sent
+
+
+def test_what_job_health_did_becomes_an_alert_with_the_restart_loops_own_id():
+    """So the webhook hears of a loop once, whether the dashboard or the job_health DAG saw it first."""
+    action = HealthAction("lesson14-stateless", "abc123", "restart-loop", "restarted 3 times", "rolled-back",
+                          "bad0", "good1", "/savepoints/x", datetime(2026, 12, 4, tzinfo=timezone.utc))
+    alert = health_action_alert(action)
+    name = lessons.get("lesson14-stateless").name
+    assert alert["alert_id"] == restart_loop_alert({"name": name, "job_id": "abc123", "restarts": 3,
+                                                    "last_failure": "x"}, 0)["alert_id"]
+    assert alert["action"] == "rolled-back" and "from release bad0 to good1" in alert["detail"]
+    assert alert["severity"] == "high" and alert["ts_ms"] == 1_796_342_400_000
+    assert health_action_alert(replace(action, job="renamed-since"))["job"] == "renamed-since"

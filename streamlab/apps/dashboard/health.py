@@ -70,7 +70,8 @@ def restart_loop_alert(row: dict[str, Any], now_ms: int) -> dict[str, Any]:
 def health_action_alert(action: HealthAction) -> dict[str, Any]:
     """The alert for what the job_health DAG found (``ops.health``). A restart loop has the id
     ``restart_loop_alert`` gives it, so the webhook hears of one loop once, whoever saw it first."""
-    name = lessons.get(action.job).name
+    spec = lessons.BY_KEY.get(action.job)  # a lesson renamed since keeps its old key in the catalog
+    name = spec.name if spec else action.job
     detail = f"{name} {action.finding}: {action.detail}; job_health {action.action}"
     if action.rolled_back_to:
         detail += f" from release {action.release} to {action.rolled_back_to}"
