@@ -6,7 +6,7 @@ export STREAMLAB_STATE_DIR ?= $(STATE)
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
 
-.PHONY: setup browser demo check test docs docs-serve bench bench-quick up down status clean
+.PHONY: setup browser demo check exercise test docs docs-serve bench bench-quick up down status clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
@@ -26,12 +26,20 @@ browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-# Seconds, no services: ruff, the import-linter contracts of the layers (pyproject.toml), and
-# the registry's test that every consumer covers every lesson.
+# Minutes, no services: ruff, the import-linter contracts of the layers (pyproject.toml), and
+# every test that needs no Kafka, Flink cluster or Airflow: the unit tests, and each job against
+# its oracle in a local PyFlink with the exercises' stubs and solutions (tests/test_exercises.py).
 check: setup
 	@$(BIN)/ruff check --quiet . && echo "ruff: no findings"
 	@$(BIN)/lint-imports --no-cache
-	@$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_lessons.py
+	@$(BIN)/python -m pytest -q -p no:cacheprovider -m "not platform and not exercise"
+
+# A learner's check of a lesson's exercises (flink_jobs/<lesson>/exercise.py), or of one.
+exercise: setup
+	@test -n "$(LESSON)" || { echo "usage: make exercise LESSON=<lesson, e.g. lesson15-windows> [EXERCISE=<name>]"; exit 2; }
+	@rc=0; $(BIN)/python -m pytest -q -p no:cacheprovider --no-header -W ignore tests/test_exercises.py -m exercise \
+	  -k "$(LESSON)$(if $(EXERCISE),-$(EXERCISE))" || rc=$$?; \
+	  if [ $$rc = 5 ]; then echo "no exercise '$(LESSON)$(if $(EXERCISE),-$(EXERCISE))': see EXERCISES in flink_jobs/*/exercise.py"; fi; exit $$rc
 
 test: setup browser
 	@$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from streamlab.apps import docsite
 from streamlab.runtime import processes
@@ -27,7 +26,7 @@ DOCS = REPO / "docs"
 # The concepts issue 7 names, in the order the nav shows them.
 CONCEPTS = {
     "lesson14": ["topology", "stateless-transformations", "dead-letters"],
-    "lesson15": ["tumbling-windows", "hopping-windows", "session-windows", "custom-windows",
+    "lesson15": ["event-time-and-watermarks", "tumbling-windows", "hopping-windows", "session-windows", "custom-windows",
                  "late-data-and-grace", "stream-stream-joins", "stream-table-joins", "global-table-joins",
                  "counting-and-statistics", "custom-aggregation", "multi-dimensional-aggregation",
                  "fraud-alerts"],
@@ -57,18 +56,6 @@ def site(platform, demo) -> Path:
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "open site/index.html" in result.stdout
     return REPO / "site"
-
-
-def nav_pages() -> list[str]:
-    def walk(node) -> list[str]:
-        if isinstance(node, str):
-            return [node]
-        if isinstance(node, list):
-            return [page for item in node for page in walk(item)]
-        return [page for value in node.values() for page in walk(value)]
-
-    text = re.sub(r"!!python/name:\S+", "null", (REPO / "mkdocs.yml").read_text())
-    return walk(yaml.safe_load(text)["nav"])
 
 
 def snippet_problems(docs: Path) -> list[str]:
@@ -200,7 +187,7 @@ def test_a_missing_file_or_section_fails_the_check_and_the_strict_build(tmp_path
 
 
 def test_every_concept_has_its_page_in_lesson_order():
-    pages = nav_pages()
+    pages = docsite.nav_pages()
     lessons = [page.split("/")[0] for page in pages if page.startswith("lesson")]
     assert lessons == sorted(lessons) and sorted(set(lessons)) == list(CONCEPTS)
     for lesson, concepts in CONCEPTS.items():
@@ -255,6 +242,32 @@ def test_a_browser_renders_the_diagram_and_finds_the_page_offline(site, tmp_path
         found = browser.wait_for("[...document.querySelectorAll('.md-search-result__item a')]"
                                  ".map(a => a.href).join(' ')")
         assert lesson.as_uri() in found.split(), found
+        assert browser.console == []
+    finally:
+        browser.close()
+
+
+@pytest.mark.platform
+def test_a_browser_renders_start_here_and_follows_its_previous_and_next_links(site, tmp_path):
+    """The learner's path: the start-here page lists every exercise with its page, and its
+    footer leads back home and on to the next page of the path."""
+    browser = Browser(tmp_path / "chromium")
+    start = site / "start-here.html"
+    try:
+        browser.goto(start.as_uri())
+        commands = browser.wait_for("[...document.querySelectorAll('td code')].map(c => c.textContent)"
+                                    ".filter(t => t.startsWith('make exercise')).length")
+        assert commands >= 12
+        footer = browser.eval("[...document.querySelectorAll('a.md-footer__link')].map(a => a.href)")
+        assert footer == [(site / "index.html").as_uri(), (site / "curriculum.html").as_uri()], footer
+        for target in footer:
+            browser.goto(start.as_uri())
+            browser.eval("document.querySelector('a.md-footer__link').click()" if target == footer[0] else
+                         "document.querySelector('a.md-footer__link--next').click()")
+            browser.wait_for(f"location.href === {target!r}")
+        browser.goto((site / "lesson15" / "tumbling-windows.html").as_uri())
+        solution = browser.wait_for("document.querySelector('details.success')?.open === false")
+        assert solution, "the exercise's solution is folded away"
         assert browser.console == []
     finally:
         browser.close()

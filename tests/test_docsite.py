@@ -3,15 +3,18 @@ clear note where no run has happened yet, and the vendored front-end files."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
 from streamlab import warehouse
-from streamlab.apps import docsite
+from streamlab.apps import docsite, exercises
 from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.errors import UserError
 
+REPO = Path(__file__).resolve().parent.parent
 BLOCK = "```warehouse\nSELECT category, revenue_cents FROM marts.revenue\nORDER BY category\n```"
 
 
@@ -67,3 +70,22 @@ def test_mermaid_and_the_search_shim_come_from_the_lockfile():
     mermaid = files["vendor/mermaid/mermaid.min.js"].read_text()
     assert "flowchart" in mermaid and len(mermaid) > 1_000_000
     assert "postMessage" in files["vendor/iframe-worker/shim.js"].read_text()
+
+
+def test_every_exercise_is_on_one_concept_page_with_its_stub_command_and_folded_solution():
+    markers = {}
+    for page in (REPO / "docs").rglob("*.md"):
+        for match in docsite.EXERCISE.finditer(page.read_text()):
+            markers.setdefault((match["lesson"], match["name"]), []).append(page.name)
+    listed = exercises.every()
+    assert len(listed) >= 12 and {(e.lesson, e.name) for e in listed} == set(markers)
+    assert all(len(pages) == 1 for pages in markers.values()), markers
+    section = exercises.section("lesson15-windows", "tumbling")
+    assert "REVENUE_1M = \"\"\"" in section and "TODO" in section.split("??? success")[0]
+    assert "make exercise LESSON=lesson15-windows EXERCISE=tumbling" in section
+    assert "TUMBLE(TABLE items_on_time, DESCRIPTOR(ts), INTERVAL '1' MINUTE)" in section.split("??? success")[1]
+
+
+def test_an_unknown_exercise_is_one_line_naming_the_known_ones():
+    with pytest.raises(UserError, match="choose one of late-data, tumbling, hopping, session"):
+        exercises.section("lesson15-windows", "sliding")

@@ -81,6 +81,6 @@ def test_a_bounded_run_ends_with_one_heartbeat_per_topic_an_hour_later():
     assert all(r.kind == "heartbeat" for r in beats)
     last_event = max(json.loads(r.value)["ts_ms"] for r in records[:-len(beats)]
                      if r.kind in ("valid", "late"))
-    assert all(json.loads(r.value)["ts_ms"] >= last_event + generator.HEARTBEAT_AFTER_MS for r in beats)
+    assert all(json.loads(r.value)["ts_ms"] >= last_event + generator.GeneratorSpec().heartbeat_after_ms for r in beats)
     assert not any(r.kind == "heartbeat" for r in generator.generate(
         generator.GeneratorSpec(seed=7, count=100, heartbeat=False)))

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from streamlab.data import kafka_io, topics
+from streamlab.data.topic_files import TopicFiles
 from streamlab.wire import events
 from streamlab.wire.headers import HEARTBEAT_HEADER
 
@@ -40,7 +41,16 @@ class TopicCheck:
                 f"e.g. {self.sample[:2]}; {self.unexpected} unexpected, e.g. {self.sample_unexpected[:2]}")
 
 
-def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table: str) -> None:
+# Where the oracle reads topics: a Kafka cluster's bootstrap servers, or a local check's files.
+Source = str | TopicFiles
+
+
+def read_all(source: Source, topic: str) -> list[kafka_io.Message]:
+    """Every committed record of ``topic``, in partition and offset order."""
+    return source.read_all(topic) if isinstance(source, TopicFiles) else kafka_io.read_all(source, topic)
+
+
+def load_topic(con: duckdb.DuckDBPyConnection, source: Source, topic: str, table: str) -> None:
     """Load a topic as (topic, partition, offset, key, value, headers JSON, doc, stream_time_ms)
     into ``table``, without the generator's heartbeats (they only move event time), and each
     partition's final stream time (heartbeats included) into ``<table>_partitions``.
@@ -55,7 +65,7 @@ def load_topic(con: duckdb.DuckDBPyConnection, bootstrap: str, topic: str, table
     rows = [
         (m.topic, m.partition, m.offset, m.timestamp_ms, m.key, m.value,
          {k: (v.decode("utf-8", "replace") if v is not None else None) for k, v in m.headers.items()})
-        for m in kafka_io.read_all(bootstrap, topic)
+        for m in read_all(source, topic)
     ]
     frame = pd.DataFrame(rows, columns=["topic", "partition", "offset", "timestamp_ms", "key", "value",
                                         "headers"])
@@ -334,8 +344,8 @@ def compare(con: duckdb.DuckDBPyConnection, topic: str, expected_sql: str, actua
 OTHER_STREAMS = ("payments", "customers", "products")
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, bootstrap: str, extra: tuple[str, ...] = ()) -> None:
+def load_inputs(con: duckdb.DuckDBPyConnection, source: Source, extra: tuple[str, ...] = ()) -> None:
     """Raw clicks, orders and the ``extra`` input streams, judged."""
     for stream in ("clicks", "orders", *extra):
-        load_topic(con, bootstrap, stream, f"raw_{stream}")
+        load_topic(con, source, stream, f"raw_{stream}")
     create_judged_views(con, extra)

@@ -3,6 +3,9 @@
 Sources read the value as raw bytes, so a job can dead-letter a malformed record with its
 original bytes instead of failing on it. Sinks are transactional (exactly-once): consumers
 see a record only after the checkpoint that covers it completes (``read_committed``).
+
+When ``JobArgs.local_dir`` is set (an exercise's local check) every table is a JSON-lines
+directory instead (``local_files``): the same columns, so the job's SQL is the same.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Iterable
 
 from pyflink.table import TableEnvironment
 
+from flink_jobs.common import local_files
+from flink_jobs.common.runner import JobArgs
 from streamlab.wire.contract import Output
 from streamlab.wire.events import MAX_AHEAD_MS
 from streamlab.wire.headers import HEARTBEAT_HEADER
@@ -39,9 +44,7 @@ def _options(options: dict[str, str]) -> str:
     return ",\n  ".join(f"'{key}' = '{value}'" for key, value in options.items())
 
 
-def raw_source(
-    table: str, topic: str, bootstrap_servers: str, group_id: str, watermark_delay_s: int | None = None
-) -> str:
+def raw_source(table: str, topic: str, args: JobArgs, watermark_delay_s: int | None = None) -> str:
     """A topic as (key, payload) bytes plus its origin, starting where the group left off.
 
     ``heartbeat`` marks the generator's end-of-data records (see streamlab.data.generator):
@@ -69,6 +72,8 @@ def raw_source(
         # per-partition stream time instead. Split alignment did not help and drained 8x slower.
         watermark_options = {"scan.watermark.emit.strategy": "on-event"}
     # --8<-- [end:event_time_watermark]
+    if args.local_dir:
+        return local_files.raw_source(table, topic, args.local_dir, event_time)
     # --8<-- [start:raw_source_table]
     return f"""
 CREATE TABLE {table} (
@@ -84,8 +89,8 @@ CREATE TABLE {table} (
   {_options({
       "connector": "kafka",
       "topic": topic,
-      "properties.bootstrap.servers": bootstrap_servers,
-      "properties.group.id": group_id,
+      "properties.bootstrap.servers": args.bootstrap_servers,
+      "properties.group.id": args.group_id,
       "properties.isolation.level": "read_committed",
       "properties.auto.offset.reset": "earliest",
       "scan.startup.mode": "group-offsets",
@@ -118,16 +123,16 @@ def _exactly_once(topic: str, bootstrap_servers: str, transactional_prefix: str)
 
 
 # --8<-- [start:json_sink]
-def json_sink(
-    table: str, topic: str, columns: str, key_field: str, bootstrap_servers: str, job: str
-) -> str:
+def json_sink(table: str, topic: str, columns: str, key_field: str, args: JobArgs) -> str:
     """A JSON-valued topic keyed by ``key_field`` (UTF-8), written exactly once."""
+    if args.local_dir:
+        return local_files.sink(table, topic, columns, args.local_dir, "json")
     return f"""
 CREATE TABLE {table} (
   {columns}
 ) WITH (
   {_options({
-      **_exactly_once(topic, bootstrap_servers, f"{job}-{topic}"),
+      **_exactly_once(topic, args.bootstrap_servers, f"{args.name}-{topic}"),
       "key.format": "raw",
       "key.fields": key_field,
       "value.format": "json",
@@ -138,18 +143,19 @@ CREATE TABLE {table} (
 
 
 # --8<-- [start:upsert_sink]
-def upsert_sink(
-    table: str, topic: str, columns: str, key_field: str, bootstrap_servers: str, job: str
-) -> str:
+def upsert_sink(table: str, topic: str, columns: str, key_field: str, args: JobArgs) -> str:
     """A changelog as a compacted topic: the latest JSON value per ``key_field`` (a deleted row
     becomes a tombstone), written exactly once — a state store's changelog."""
+    if args.local_dir:
+        return local_files.sink(table, topic, f"{columns},\n  PRIMARY KEY ({key_field}) NOT ENFORCED",
+                                args.local_dir, "debezium-json")
     return f"""
 CREATE TABLE {table} (
   {columns},
   PRIMARY KEY ({key_field}) NOT ENFORCED
 ) WITH (
   {_options({
-      **_exactly_once(topic, bootstrap_servers, f"{job}-{topic}"),
+      **_exactly_once(topic, args.bootstrap_servers, f"{args.name}-{topic}"),
       "connector": "upsert-kafka",
       "key.format": "raw",
       "value.format": "json",
@@ -160,8 +166,11 @@ CREATE TABLE {table} (
 
 
 # --8<-- [start:dead_letter_sink]
-def dead_letter_sink(table: str, topic: str, bootstrap_servers: str, job: str) -> str:
+def dead_letter_sink(table: str, topic: str, args: JobArgs) -> str:
     """Original key and value bytes; the reason and origin travel in record headers."""
+    if args.local_dir:
+        return local_files.sink(table, topic, "k BYTES, payload BYTES, headers MAP<STRING, BYTES>",
+                                args.local_dir, "json")
     return f"""
 CREATE TABLE {table} (
   k BYTES,
@@ -169,7 +178,7 @@ CREATE TABLE {table} (
   headers MAP<STRING, BYTES> METADATA
 ) WITH (
   {_options({
-      **_exactly_once(topic, bootstrap_servers, f"{job}-{topic}"),
+      **_exactly_once(topic, args.bootstrap_servers, f"{args.name}-{topic}"),
       "key.format": "raw",
       "key.fields": "k",
       "value.format": "raw",
@@ -205,8 +214,8 @@ def dead_letter_insert(checked_views: list[str], job: str, table: str = "dead_le
 # --8<-- [end:dead_letter_insert]
 
 
-def create_sinks(env: TableEnvironment, outputs: Iterable[Output], bootstrap_servers: str, job: str) -> None:
+def create_sinks(env: TableEnvironment, outputs: Iterable[Output], args: JobArgs) -> None:
     """A sink table per output of the job's contract: JSON, or a store's upserts when compacted."""
     for output in outputs:
         sink = upsert_sink if output.compacted else json_sink
-        env.execute_sql(sink(output.table, output.topic, output.columns, output.key, bootstrap_servers, job))
+        env.execute_sql(sink(output.table, output.topic, output.columns, output.key, args))

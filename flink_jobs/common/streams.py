@@ -12,6 +12,7 @@ from __future__ import annotations
 from pyflink.table import TableEnvironment
 
 from flink_jobs.common import checks, kafka_ddl
+from flink_jobs.common.runner import JobArgs
 from streamlab.wire.events import CATEGORIES, COUNTRY_REGION, DEVICES, TIERS
 
 ID = "[A-Za-z0-9_-]+"
@@ -128,14 +129,11 @@ FROM {stream}_checked WHERE reason IS NULL""")
 # --8<-- [end:valid_view]
 
 
-def create_event_time_source(
-    env: TableEnvironment, stream: str, bootstrap_servers: str, group_id: str, delay_s: int
-) -> None:
+def create_event_time_source(env: TableEnvironment, stream: str, args: JobArgs, delay_s: int) -> None:
     """``<stream>_raw`` with event time and a watermark ``delay_s`` behind, ``<stream>_timed``
     (plus stream time), ``<stream>_checked`` (its dead letters) and ``<stream>_valid`` (the
     typed valid records, with ``ts`` and ``stream_time``)."""
-    env.execute_sql(kafka_ddl.raw_source(
-        f"{stream}_raw", stream, bootstrap_servers, group_id, watermark_delay_s=delay_s))
+    env.execute_sql(kafka_ddl.raw_source(f"{stream}_raw", stream, args, watermark_delay_s=delay_s))
     create_stream_time_view(env, stream)
     create_checked_view(env, stream, source=f"{stream}_timed")
     create_valid_view(env, stream, keep=["ts", "stream_time"])
@@ -179,13 +177,11 @@ def behind(time: str, delay_s: int) -> str:
 
 
 def create_reference_table(
-    env: TableEnvironment, table: str, bootstrap_servers: str, group_id: str, delay_s: int,
-    key: str, columns: list[str],
+    env: TableEnvironment, table: str, args: JobArgs, delay_s: int, key: str, columns: list[str]
 ) -> None:
     """``<table>_versions`` (see ``create_versioned_view``) from the ``table`` topic, with
     ``<table>_checked`` for its dead letters."""
-    env.execute_sql(kafka_ddl.raw_source(
-        f"{table}_raw", table, bootstrap_servers, group_id, watermark_delay_s=delay_s))
+    env.execute_sql(kafka_ddl.raw_source(f"{table}_raw", table, args, watermark_delay_s=delay_s))
     create_checked_view(env, table)
     create_valid_view(env, table, keep=["ts"])
     create_versioned_view(env, table, key, columns)
@@ -216,15 +212,12 @@ def _extra(columns: list[str]) -> str:
 
 
 # --8<-- [start:clean_clicks_view]
-def create_clean_clicks_view(
-    env: TableEnvironment, name: str = "clicks_clean", keep: list[str] = []  # noqa: B006
-) -> None:
+def clean_clicks(keep: list[str] = []) -> str:  # noqa: B006
     """filter (no bots) + map (normalise the URL, derive page type and product) of the valid clicks.
 
     ``keep`` names columns of ``clicks_valid`` to carry along (e.g. the event-time ``ts``).
     """
-    env.execute_sql(f"""
-CREATE TEMPORARY VIEW {name} AS
+    return f"""
 SELECT event_id, user_id, page_type, path,
        CASE WHEN page_type = 'product' THEN SUBSTRING(path FROM 10) END AS product_id,
        device, ts_ms{_extra(keep)}
@@ -240,7 +233,12 @@ FROM (
     FROM clicks_valid
     WHERE NOT REGEXP(LOWER(user_agent), 'bot|spider|crawler')
   )
-)""")
+)"""
+
+
+def create_clean_clicks_view(env: TableEnvironment, name: str = "clicks_clean", keep: list[str] = []) -> None:  # noqa: B006
+    """``name``: the clicks of ``clean_clicks(keep)``."""
+    env.execute_sql(f"CREATE TEMPORARY VIEW {name} AS {clean_clicks(keep)}")
 # --8<-- [end:clean_clicks_view]
 
 

@@ -29,13 +29,17 @@ from streamlab.wire.topics import DEAD_LETTER
 NAMED_BRANCHES = [branch for branch in ITEM_BRANCHES if branch != "other"]
 
 
-def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
+# The query a learner writes in this lesson's exercise (exercise.py): ``build`` takes it as a
+# keyword. Every job that reads clicks shares it (``streams.clean_clicks``).
+CLICKS_CLEAN = streams.clean_clicks()
+
+
+def build(env: TableEnvironment, args: JobArgs, clicks_clean: str = CLICKS_CLEAN) -> StatementSet:
     # --8<-- [start:sources_and_sinks]
-    bootstrap = args.bootstrap_servers
     for stream in LESSON.inputs:  # every raw topic, validated here
-        env.execute_sql(kafka_ddl.raw_source(f"{stream}_raw", stream, bootstrap, args.group_id))
-    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", DEAD_LETTER.name, bootstrap, LESSON.name))
-    kafka_ddl.create_sinks(env, LESSON.outputs, bootstrap, LESSON.name)  # the contract's outputs
+        env.execute_sql(kafka_ddl.raw_source(f"{stream}_raw", stream, args))
+    env.execute_sql(kafka_ddl.dead_letter_sink("dead_letter", DEAD_LETTER.name, args))
+    kafka_ddl.create_sinks(env, LESSON.outputs, args)  # the contract's outputs
     # --8<-- [end:sources_and_sinks]
 
     # --8<-- [start:views]
@@ -43,7 +47,7 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
         streams.create_checked_view(env, stream)  # parse once and validate: a reason, or NULL
     for stream in ("clicks", "orders"):
         streams.create_valid_view(env, stream)  # the valid records as typed columns
-    streams.create_clean_clicks_view(env)  # filter (no bots) + map (normalise)
+    env.execute_sql(f"CREATE TEMPORARY VIEW clicks_clean AS {clicks_clean}")  # filter (no bots) + map
     streams.create_order_items_view(env)  # flatMap (one row per line item)
     # --8<-- [end:views]
 

@@ -9,6 +9,7 @@ from flink_jobs.lesson14_stateless.contract import ITEM_BRANCHES, LESSON
 from streamlab.data import topics
 from validation.oracle import (
     OTHER_STREAMS,
+    Source,
     TopicCheck,
     actual_json,
     compare,
@@ -28,20 +29,20 @@ ITEM_COLUMNS = (
 ITEM_TYPES = LESSON.output("l14-items-other").duckdb_columns()
 
 
-def _load(bootstrap: str) -> duckdb.DuckDBPyConnection:
+def _load(source: Source) -> duckdb.DuckDBPyConnection:
     """The raw input, judged, and every Lesson 14 output topic as it is now."""
     con = duckdb.connect()
-    load_inputs(con, bootstrap, extra=OTHER_STREAMS)  # judged here too: their rejects are dead-lettered
-    load_topic(con, bootstrap, topics.DEAD_LETTER.name, "out_dead_letter")
-    load_topic(con, bootstrap, "l14-clicks", "out_clicks")
+    load_inputs(con, source, extra=OTHER_STREAMS)  # judged here too: their rejects are dead-lettered
+    load_topic(con, source, topics.DEAD_LETTER.name, "out_dead_letter")
+    load_topic(con, source, "l14-clicks", "out_clicks")
     for branch in ITEM_BRANCHES:
-        load_topic(con, bootstrap, f"l14-items-{branch}", f"out_items_{branch}")
+        load_topic(con, source, f"l14-items-{branch}", f"out_items_{branch}")
     return con
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     """Compare every Lesson 14 output topic with the oracle's expectation."""
-    con = _load(bootstrap)
+    con = _load(source)
     results = [compare(con, "l14-clicks", f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
                        actual_json("out_clicks", CLICK_TYPES))]
     for branch in ITEM_BRANCHES:
@@ -54,11 +55,11 @@ def check(bootstrap: str) -> list[TopicCheck]:
     return results
 
 
-def balance(bootstrap: str) -> dict[str, int]:
+def balance(source: Source) -> dict[str, int]:
     """How the input split, in the job's *actual* output counts, beside the bots the oracle
     says it filtered: forwarded + bots + dead-lettered must equal what came in
     (``balanced`` is 1 when it does, for clicks and for orders)."""
-    con = _load(bootstrap)
+    con = _load(source)
     dead = f"SELECT count(*) FROM out_dead_letter WHERE headers->>'dlq.job' = '{LESSON.name}'"
     items = " + ".join(f"(SELECT count(*) FROM out_items_{b})" for b in ITEM_BRANCHES)
     row = con.execute(f"""
@@ -82,9 +83,9 @@ def balance(bootstrap: str) -> dict[str, int]:
     return result
 
 
-def explain(bootstrap: str) -> tuple[list[str], bool]:
+def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
-    b = balance(bootstrap)
+    b = balance(source)
     return [
         f"clicks {b['clicks_in']:>7} = {b['clicks_forwarded']} forwarded + {b['clicks_bots']} bots "
         f"filtered + {b['clicks_dead']} dead-lettered",

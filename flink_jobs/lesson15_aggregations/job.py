@@ -34,8 +34,43 @@ def all_or(column: str) -> str:
 # --8<-- [end:cube_all_or]
 
 
-def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
-    bootstrap = args.bootstrap_servers
+# The queries a learner writes in this lesson's exercises (exercise.py); ``build`` takes each as
+# a keyword. Both aggregate five-minute tumbling windows of ``items_enriched`` (line items with
+# their customer's tier and region); the window bounds go out as epoch milliseconds.
+BOUNDS = f"{streams.epoch_ms('window_start')} AS window_start_ms, {streams.epoch_ms('window_end')} AS window_end_ms"
+
+# --8<-- [start:category_stats]
+# AVG and STDDEV of a BIGINT are BIGINT in SQL: the line totals are cast to DOUBLE first.
+CATEGORY_STATS = f"""
+SELECT category, {BOUNDS}, COUNT(*) AS items, SUM(line_total_cents) AS revenue_cents,
+       MIN(line_total_cents) AS min_line_cents, MAX(line_total_cents) AS max_line_cents,
+       AVG(CAST(line_total_cents AS DOUBLE)) AS mean_line_cents,
+       STDDEV_POP(CAST(line_total_cents AS DOUBLE)) AS stddev_line_cents
+FROM TABLE(TUMBLE(TABLE items_enriched, DESCRIPTOR(ts), INTERVAL '{WINDOW_MIN}' MINUTE))
+GROUP BY category, window_start, window_end"""
+# --8<-- [end:category_stats]
+
+# --8<-- [start:top_products_window]
+# top_products is a custom aggregate function (jvm/functions, registered in ``build``).
+TOP_PRODUCTS = f"""
+SELECT category, {BOUNDS}, top_products(product_id, line_total_cents) AS top_products
+FROM TABLE(TUMBLE(TABLE items_enriched, DESCRIPTOR(ts), INTERVAL '{WINDOW_MIN}' MINUTE))
+GROUP BY category, window_start, window_end"""
+# --8<-- [end:top_products_window]
+
+# --8<-- [start:revenue_cube]
+REVENUE_CUBE = f"""
+SELECT {all_or('category')} || '/' || {all_or('region')} || '/' || {all_or('tier')} AS cell,
+       {all_or('category')} AS category, {all_or('region')} AS region, {all_or('tier')} AS tier, {BOUNDS},
+       COUNT(DISTINCT order_id) AS orders, COUNT(DISTINCT customer_id) AS customers,
+       SUM(line_total_cents) AS revenue_cents
+FROM TABLE(TUMBLE(TABLE items_enriched, DESCRIPTOR(ts), INTERVAL '{WINDOW_MIN}' MINUTE))
+GROUP BY window_start, window_end, CUBE (category, region, tier)"""
+# --8<-- [end:revenue_cube]
+
+
+def build(env: TableEnvironment, args: JobArgs, category_stats: str = CATEGORY_STATS,
+          top_products: str = TOP_PRODUCTS, revenue_cube: str = REVENUE_CUBE) -> StatementSet:
     # --8<-- [start:state_backend]
     # State on the heap: a flame graph of this job alone (docs/benchmark/profiles/
     # lesson15-aggregations.md) put most of its CPU in RocksDB reads and seeks of the cube's
@@ -46,10 +81,9 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     # --8<-- [start:register_top_products]
     env.execute_sql(f"CREATE TEMPORARY FUNCTION top_products AS '{TOP_PRODUCTS_CLASS}' LANGUAGE JAVA")
     # --8<-- [end:register_top_products]
-    streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
-    streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
-                                   "customer_id", ["tier", "region"])
-    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
+    streams.create_event_time_source(env, "orders", args, WATERMARK_DELAY_S)
+    streams.create_reference_table(env, "customers", args, WATERMARK_DELAY_S, "customer_id", ["tier", "region"])
+    kafka_ddl.create_sinks(env, LESSON.writes, args)
 
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
@@ -67,34 +101,10 @@ LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF i.ts AS c ON i.customer_id = 
     env.create_temporary_view("items_enriched", enriched)
     # --8<-- [end:enrich_items]
 
-    # --8<-- [start:category_stats]
-    window = f"TABLE(TUMBLE(TABLE items_enriched, DESCRIPTOR(ts), INTERVAL '{WINDOW_MIN}' MINUTE))"
-    bounds = f"{streams.epoch_ms('window_start')}, {streams.epoch_ms('window_end')}"
-    line = "CAST(line_total_cents AS DOUBLE)"  # AVG and STDDEV of a BIGINT are BIGINT in SQL
     statements = env.create_statement_set()
-    statements.add_insert_sql(f"""
-INSERT INTO stats_out
-SELECT category, {bounds}, COUNT(*), SUM(line_total_cents), MIN(line_total_cents),
-       MAX(line_total_cents), AVG({line}), STDDEV_POP({line})
-FROM {window}
-GROUP BY category, window_start, window_end""")
-    # --8<-- [end:category_stats]
-    # --8<-- [start:top_products_window]
-    statements.add_insert_sql(f"""
-INSERT INTO top_out
-SELECT category, {bounds}, top_products(product_id, line_total_cents)
-FROM {window}
-GROUP BY category, window_start, window_end""")
-    # --8<-- [end:top_products_window]
-    # --8<-- [start:revenue_cube]
-    statements.add_insert_sql(f"""
-INSERT INTO cube_out
-SELECT {all_or('category')} || '/' || {all_or('region')} || '/' || {all_or('tier')},
-       {all_or('category')}, {all_or('region')}, {all_or('tier')}, {bounds},
-       COUNT(DISTINCT order_id), COUNT(DISTINCT customer_id), SUM(line_total_cents)
-FROM {window}
-GROUP BY window_start, window_end, CUBE (category, region, tier)""")
-    # --8<-- [end:revenue_cube]
+    statements.add_insert_sql(f"INSERT INTO stats_out {category_stats}")
+    statements.add_insert_sql(f"INSERT INTO top_out {top_products}")
+    statements.add_insert_sql(f"INSERT INTO cube_out {revenue_cube}")
     statements.add_insert_sql(f"""
 INSERT INTO late_out
 SELECT order_id, ts_ms, window_end_ms - {WINDOW_MS}, window_end_ms, src_topic, src_partition, src_offset

@@ -12,6 +12,7 @@ import duckdb
 
 from flink_jobs.lesson15_aggregations.contract import LESSON
 from validation.oracle import (
+    Source,
     TopicCheck,
     actual_json,
     compare,
@@ -32,11 +33,11 @@ LATE = LESSON.output("l15-aggregations-late").duckdb_columns()
 TOP = {"category": "VARCHAR", **WINDOW, "top_products": "VARCHAR"}  # "p-001:123,p-002:99,..."
 
 
-def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
-    load_inputs(con, bootstrap, extra=("customers",))
+def _load(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    load_inputs(con, source, extra=("customers",))
     for topic, table in [("l15-category-stats", "out_stats"), ("l15-top-products", "out_top"),
                          ("l15-revenue-cube", "out_cube"), ("l15-aggregations-late", "out_late")]:
-        load_topic(con, bootstrap, topic, table)
+        load_topic(con, source, topic, table)
     con.execute(versions_view("customers", "customer_id", {"tier": "VARCHAR", "region": "VARCHAR"}))
     con.execute(f"""
 CREATE OR REPLACE VIEW items_windowed AS
@@ -86,10 +87,10 @@ FROM counted
 GROUP BY window_start_ms, window_end_ms, CUBE (category, region, tier)""")
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     """Every output of the aggregations job against the oracle."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     top_actual = """
 SELECT json_extract_string(doc, '$.category'), CAST(json_extract_string(doc, '$.window_start_ms') AS BIGINT),
        CAST(json_extract_string(doc, '$.window_end_ms') AS BIGINT),
@@ -109,19 +110,19 @@ FROM out_top"""
     ]
 
 
-def reconcile(bootstrap: str) -> dict[str, int]:
+def reconcile(source: Source) -> dict[str, int]:
     """counted + late = produced, in line-item revenue."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     row = con.execute(f"""
         SELECT (SELECT sum(line_total_cents) FROM expected_items), {output_sum('out_stats', 'revenue_cents')},
                {late_revenue('out_late')}""").fetchall()[0]
     return dict(zip(["revenue_produced", "revenue_counted", "revenue_late"], (int(v or 0) for v in row)))
 
 
-def explain(bootstrap: str) -> tuple[list[str], bool]:
+def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
-    t = reconcile(bootstrap)
+    t = reconcile(source)
     balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
     return [f"revenue {t['revenue_produced']} cents = {t['revenue_counted']} in 5-minute windows + "
             f"{t['revenue_late']} late" + ("" if balanced else "  (DOES NOT balance)")], balanced

@@ -28,8 +28,27 @@ STATE_TTL = "90 d"
 # --8<-- [end:alert_thresholds]
 
 
-def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
-    bootstrap = args.bootstrap_servers
+# --8<-- [start:two_countries]
+# Kafka Streams would keep each card's recent payments in a window store and scan it in a
+# processor; MATCH_RECOGNIZE (Flink CEP) states the pattern and keeps the partial matches.
+# A learner writes this query in the lesson's exercise (exercise.py): ``build`` takes it as a keyword.
+TWO_COUNTRIES = f"""
+SELECT 'two-countries:' || b_id, 'two-countries', 'high', card_id, b_ts,
+       ARRAY[a_id, b_id], ARRAY[a_country, b_country], b_amount,
+       'paid from ' || a_country || ' then ' || b_country || ' within {TWO_COUNTRIES_WITHIN_MIN} minutes'
+FROM payments_on_time
+MATCH_RECOGNIZE (
+  PARTITION BY card_id ORDER BY ts
+  MEASURES A.payment_id AS a_id, A.country AS a_country, B.payment_id AS b_id,
+           B.country AS b_country, B.ts_ms AS b_ts, B.amount_cents AS b_amount
+  AFTER MATCH SKIP TO NEXT ROW
+  PATTERN (A B) WITHIN INTERVAL '{TWO_COUNTRIES_WITHIN_MIN}' MINUTE
+  DEFINE B AS B.country <> A.country
+)"""
+# --8<-- [end:two_countries]
+
+
+def build(env: TableEnvironment, args: JobArgs, two_countries: str = TWO_COUNTRIES) -> StatementSet:
     # --8<-- [start:state_ttl]
     # The running mean keeps a sum and a count for every card ever seen: forget a card that
     # has not paid for STATE_TTL (it starts a fresh history), so state does not grow forever.
@@ -43,8 +62,8 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     # a sum and count per card.
     env.get_config().set("state.backend.type", "hashmap")
     # --8<-- [end:state_backend]
-    streams.create_event_time_source(env, "payments", bootstrap, args.group_id, WATERMARK_DELAY_S)
-    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
+    streams.create_event_time_source(env, "payments", args, WATERMARK_DELAY_S)
+    kafka_ddl.create_sinks(env, LESSON.writes, args)
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW payments_judged AS
 SELECT payment_id, card_id, country, amount_cents, ts_ms, ts,
@@ -52,23 +71,6 @@ SELECT payment_id, card_id, country, amount_cents, ts_ms, ts,
 FROM payments_valid""")
     env.execute_sql("CREATE TEMPORARY VIEW payments_on_time AS SELECT * FROM payments_judged WHERE NOT late")
 
-    # --8<-- [start:two_countries]
-    # Kafka Streams would keep each card's recent payments in a window store and scan it in a
-    # processor; MATCH_RECOGNIZE (Flink CEP) states the pattern and keeps the partial matches.
-    two_countries = f"""
-SELECT 'two-countries:' || b_id, 'two-countries', 'high', card_id, b_ts,
-       ARRAY[a_id, b_id], ARRAY[a_country, b_country], b_amount,
-       'paid from ' || a_country || ' then ' || b_country || ' within {TWO_COUNTRIES_WITHIN_MIN} minutes'
-FROM payments_on_time
-MATCH_RECOGNIZE (
-  PARTITION BY card_id ORDER BY ts
-  MEASURES A.payment_id AS a_id, A.country AS a_country, B.payment_id AS b_id,
-           B.country AS b_country, B.ts_ms AS b_ts, B.amount_cents AS b_amount
-  AFTER MATCH SKIP TO NEXT ROW
-  PATTERN (A B) WITHIN INTERVAL '{TWO_COUNTRIES_WITHIN_MIN}' MINUTE
-  DEFINE B AS B.country <> A.country
-)"""
-    # --8<-- [end:two_countries]
     # --8<-- [start:rapid_payments]
     rapid = f"""
 SELECT 'rapid-payments:' || c_id, 'rapid-payments', 'medium', card_id, c_ts,

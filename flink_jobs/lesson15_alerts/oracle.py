@@ -12,7 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from flink_jobs.lesson15_alerts.contract import LESSON
-from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic
+from validation.oracle import Source, TopicCheck, actual_json, compare, field, load_inputs, load_topic
 
 INPUTS = ("payments",)
 DELAY_MS = 120_000
@@ -24,10 +24,10 @@ ALERT = LESSON.output("alerts").duckdb_columns()
 LATE = LESSON.output("l15-alerts-late").duckdb_columns()
 
 
-def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
-    load_inputs(con, bootstrap, extra=INPUTS)
-    load_topic(con, bootstrap, "alerts", "out_alerts")
-    load_topic(con, bootstrap, "l15-alerts-late", "out_late")
+def _load(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    load_inputs(con, source, extra=INPUTS)
+    load_topic(con, source, "alerts", "out_alerts")
+    load_topic(con, source, "l15-alerts-late", "out_late")
     con.execute(f"""
 CREATE OR REPLACE VIEW payments_timed AS
 SELECT {field('payment_id')} AS payment_id, {field('card_id')} AS card_id, {field('country')} AS country,
@@ -68,10 +68,10 @@ FROM card_history
 WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR} * earlier_sum""")
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     """Every alert and late payment of the alerts job against the oracle."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     scalars = {name: sql_type for name, sql_type in ALERT.items() if not sql_type.endswith("[]")}
     actual_alerts = f"""
 SELECT {', '.join(f"{field(name, sql_type)} AS {name}" for name, sql_type in scalars.items())},
@@ -86,19 +86,19 @@ FROM out_alerts"""
     ]
 
 
-def counts(bootstrap: str) -> dict[str, int]:
+def counts(source: Source) -> dict[str, int]:
     """Valid and late payments, and the job's actual alerts per rule."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     totals = dict(con.execute(
         "SELECT json_extract_string(doc, '$.rule'), count(*) FROM out_alerts GROUP BY 1").fetchall())
     [(valid, late)] = con.execute("SELECT count(*), (SELECT count(*) FROM out_late) FROM payments_timed").fetchall()
     return {"payments": valid, "late": late, **totals}
 
 
-def explain(bootstrap: str) -> tuple[list[str], bool]:
+def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
-    c = counts(bootstrap)
+    c = counts(source)
     rules = ["two-countries", "rapid-payments", "amount-spike"]
     every_rule = all(c.get(rule, 0) > 0 for rule in rules)
     return [

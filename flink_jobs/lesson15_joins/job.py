@@ -28,48 +28,52 @@ PAYMENT_WITHIN_MIN = 15
 FACTS = {"orders": "order_id", "payments": "payment_id"}  # stream: the id a late record is known by
 
 
-def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
-    bootstrap = args.bootstrap_servers
-    # State on the heap: it is small and bounded (orders and payments for 15 minutes plus the
-    # watermark delay, every customer's and product's versions), and in RocksDB every record
-    # was reads, writes and seeks of it.
-    env.get_config().set("state.backend.type", "hashmap")
-    for stream in FACTS:
-        streams.create_event_time_source(env, stream, bootstrap, args.group_id, WATERMARK_DELAY_S)
-        env.execute_sql(f"""
-CREATE TEMPORARY VIEW {stream}_judged AS
-SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late FROM {stream}_valid""")
-        env.execute_sql(f"CREATE TEMPORARY VIEW {stream}_on_time AS SELECT * FROM {stream}_judged WHERE NOT late")
-    # --8<-- [start:reference_tables]
-    streams.create_reference_table(env, "customers", bootstrap, args.group_id, WATERMARK_DELAY_S,
-                                   "customer_id", ["name", "tier", "country", "region"])
-    streams.create_reference_table(env, "products", bootstrap, args.group_id, WATERMARK_DELAY_S,
-                                   "product_id", ["name", "price_cents"])
-    # --8<-- [end:reference_tables]
-    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
+# The queries a learner writes in this lesson's exercises (exercise.py); ``build`` takes each as
+# a keyword.
 
-    # --8<-- [start:interval_join]
-    # KStream-KStream join with JoinWindows(15 min), left outer: a payment within 15 minutes
-    # of its order pays it; an order the payments' watermark passes unmatched is unpaid.
-    env.execute_sql(f"""
-CREATE TEMPORARY VIEW payment_matches AS
+# --8<-- [start:interval_join]
+# KStream-KStream join with JoinWindows(15 min), left outer: a payment within 15 minutes
+# of its order pays it; an order the payments' watermark passes unmatched is unpaid.
+PAYMENT_MATCHES = f"""
 SELECT o.order_id, o.customer_id, o.ts_ms AS order_ts_ms, p.payment_id, p.card_id,
        p.country AS payment_country, p.amount_cents, p.ts_ms - o.ts_ms AS paid_after_ms
 FROM orders_on_time AS o
 LEFT JOIN payments_on_time AS p
   ON o.order_id = p.order_id
- AND p.ts BETWEEN o.ts AND o.ts + INTERVAL '{PAYMENT_WITHIN_MIN}' MINUTE""")
-    # --8<-- [end:interval_join]
+ AND p.ts BETWEEN o.ts AND o.ts + INTERVAL '{PAYMENT_WITHIN_MIN}' MINUTE"""
+# --8<-- [end:interval_join]
 
-    # --8<-- [start:temporal_join_customers]
-    # KStream-KTable join: the customer version valid at the order's event time.
-    env.execute_sql("""
-CREATE TEMPORARY VIEW orders_enriched AS
+# --8<-- [start:temporal_join_customers]
+# KStream-KTable join: the customer version valid at the order's event time.
+ORDERS_ENRICHED = """
 SELECT o.order_id, o.customer_id, o.ts_ms, c.name, c.tier, c.country, c.region, c.version_ms
 FROM orders_on_time AS o
 LEFT JOIN customers_versions FOR SYSTEM_TIME AS OF o.ts AS c
-  ON o.customer_id = c.customer_id""")
-    # --8<-- [end:temporal_join_customers]
+  ON o.customer_id = c.customer_id"""
+# --8<-- [end:temporal_join_customers]
+
+
+def build(env: TableEnvironment, args: JobArgs, payment_matches: str = PAYMENT_MATCHES,
+          orders_enriched: str = ORDERS_ENRICHED) -> StatementSet:
+    # State on the heap: it is small and bounded (orders and payments for 15 minutes plus the
+    # watermark delay, every customer's and product's versions), and in RocksDB every record
+    # was reads, writes and seeks of it.
+    env.get_config().set("state.backend.type", "hashmap")
+    for stream in FACTS:
+        streams.create_event_time_source(env, stream, args, WATERMARK_DELAY_S)
+        env.execute_sql(f"""
+CREATE TEMPORARY VIEW {stream}_judged AS
+SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late FROM {stream}_valid""")
+        env.execute_sql(f"CREATE TEMPORARY VIEW {stream}_on_time AS SELECT * FROM {stream}_judged WHERE NOT late")
+    # --8<-- [start:reference_tables]
+    streams.create_reference_table(env, "customers", args, WATERMARK_DELAY_S,
+                                   "customer_id", ["name", "tier", "country", "region"])
+    streams.create_reference_table(env, "products", args, WATERMARK_DELAY_S, "product_id", ["name", "price_cents"])
+    # --8<-- [end:reference_tables]
+    kafka_ddl.create_sinks(env, LESSON.writes, args)
+
+    env.execute_sql(f"CREATE TEMPORARY VIEW payment_matches AS {payment_matches}")
+    env.execute_sql(f"CREATE TEMPORARY VIEW orders_enriched AS {orders_enriched}")
 
     # --8<-- [start:temporal_join_products]
     # KStream-GlobalKTable join, in event time: the product as listed when the order was placed.

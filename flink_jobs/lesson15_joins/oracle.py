@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from flink_jobs.lesson15_joins.contract import LESSON
-from validation.oracle import TopicCheck, actual_json, compare, field, load_inputs, load_topic, versions_view
+from validation.oracle import Source, TopicCheck, actual_json, compare, field, load_inputs, load_topic, versions_view
 
 DELAY_MS = 120_000
 PAYMENT_WITHIN_MS = 15 * 60_000
@@ -30,10 +30,10 @@ OUTPUTS = {  # topic: (loaded table, expected view, columns)
 }
 
 
-def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
-    load_inputs(con, bootstrap, extra=("payments", "customers", "products"))
+def _load(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    load_inputs(con, source, extra=("payments", "customers", "products"))
     for topic, (table, _, _) in OUTPUTS.items():
-        load_topic(con, bootstrap, topic, table)
+        load_topic(con, source, topic, table)
     for stream, id_field in (("orders", "order_id"), ("payments", "payment_id")):
         con.execute(f"""
 CREATE OR REPLACE VIEW {stream}_timed AS
@@ -84,10 +84,10 @@ ASOF LEFT JOIN products_versions AS p
   ON i.product_id = p.product_id AND i.ts_ms >= p.version_ms""")
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     """Every output of the joins job against the oracle."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     results = [
         compare(con, topic, f"SELECT {', '.join(columns)} FROM {expected}",
                 actual_json(table, columns, with_key=False))
@@ -96,10 +96,10 @@ def check(bootstrap: str) -> list[TopicCheck]:
     return results
 
 
-def balance(bootstrap: str) -> dict[str, int]:
+def balance(source: Source) -> dict[str, int]:
     """Valid orders = paid + unpaid + late, counted in the job's actual outputs."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     row = con.execute("""
         SELECT (SELECT count(*) FROM orders_timed), (SELECT count(*) FROM out_paid),
                (SELECT count(*) FROM out_unpaid),
@@ -109,9 +109,9 @@ def balance(bootstrap: str) -> dict[str, int]:
     return dict(zip(["orders", "paid", "unpaid", "late", "enriched_orders", "enriched_items"], row))
 
 
-def explain(bootstrap: str) -> tuple[list[str], bool]:
+def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
-    b = balance(bootstrap)
+    b = balance(source)
     balanced = b["paid"] + b["unpaid"] + b["late"] == b["orders"] == b["enriched_orders"] + b["late"]
     return [
         f"valid orders {b['orders']} = {b['paid']} paid within 15 min + {b['unpaid']} unpaid + "

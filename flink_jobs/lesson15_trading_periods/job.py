@@ -27,28 +27,35 @@ FUNCTIONS = {"trading_period": "dev.streamlab.flink.TradingPeriod",  # jvm/funct
              "period_totals": "dev.streamlab.flink.PeriodTotals"}
 
 
-def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
-    bootstrap = args.bootstrap_servers
-    # State on the heap: it is small and bounded (each category's open period and each
-    # partition's stream time), and in RocksDB every record was a read and a write of it.
-    env.get_config().set("state.backend.type", "hashmap")
-    for name, java_class in FUNCTIONS.items():
-        env.execute_sql(f"CREATE TEMPORARY FUNCTION {name} AS '{java_class}' LANGUAGE JAVA")
-    streams.create_event_time_source(env, "orders", bootstrap, args.group_id, WATERMARK_DELAY_S)
-    kafka_ddl.create_sinks(env, LESSON.writes, bootstrap, LESSON.name)
-    # --8<-- [start:trading_periods_late]
-    env.execute_sql(f"""
-CREATE TEMPORARY VIEW orders_judged AS
+# --8<-- [start:trading_periods_late]
+# The custom window's assigner: trading_period(ts_ms) is the store period (open hours, or the
+# closed hours between them) an order falls in. An order is late when its period has closed in
+# its partition's stream time. A learner writes this query in the lesson's exercise
+# (exercise.py): ``build`` takes it as a keyword.
+ORDERS_JUDGED = f"""
 SELECT *, {streams.behind("TO_TIMESTAMP_LTZ(period_end_ms - 1, 3)", WATERMARK_DELAY_S)} AS late
 FROM (
   SELECT *, trading.start_ms AS period_start_ms, trading.end_ms AS period_end_ms,
          trading.is_open AS period_is_open
   FROM (SELECT *, trading_period(ts_ms) AS trading FROM orders_valid)
-)""")
+)"""
+# --8<-- [end:trading_periods_late]
+
+
+def build(env: TableEnvironment, args: JobArgs, orders_judged: str = ORDERS_JUDGED) -> StatementSet:
+    # State on the heap: it is small and bounded (each category's open period and each
+    # partition's stream time), and in RocksDB every record was a read and a write of it.
+    env.get_config().set("state.backend.type", "hashmap")
+    for name, java_class in FUNCTIONS.items():
+        env.execute_sql(f"CREATE TEMPORARY FUNCTION {name} AS '{java_class}' LANGUAGE JAVA")
+    streams.create_event_time_source(env, "orders", args, WATERMARK_DELAY_S)
+    kafka_ddl.create_sinks(env, LESSON.writes, args)
+    # --8<-- [start:trading_periods_items]
+    env.execute_sql(f"CREATE TEMPORARY VIEW orders_judged AS {orders_judged}")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     streams.create_order_items_view(env, source="orders_on_time", name="items_on_time", keep=[
         "item_categories", "period_start_ms", "period_end_ms", "period_is_open"])
-    # --8<-- [end:trading_periods_late]
+    # --8<-- [end:trading_periods_items]
 
     # --8<-- [start:trading_periods_window]
     # An order counts once per category: at its first line item of that category.

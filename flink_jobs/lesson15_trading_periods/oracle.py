@@ -15,6 +15,7 @@ import duckdb
 from flink_jobs.lesson15_trading_periods.contract import LESSON
 from validation.oracle import (
     ORDER_RECORDS,
+    Source,
     TopicCheck,
     actual_json,
     compare,
@@ -30,10 +31,10 @@ PERIODS = LESSON.output("l15-trading-periods").duckdb_columns()
 LATE = LESSON.output("l15-trading-late").duckdb_columns()
 
 
-def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
-    load_inputs(con, bootstrap)
-    load_topic(con, bootstrap, "l15-trading-periods", "out_periods")
-    load_topic(con, bootstrap, "l15-trading-late", "out_late")
+def _load(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    load_inputs(con, source)
+    load_topic(con, source, "l15-trading-periods", "out_periods")
+    load_topic(con, source, "l15-trading-late", "out_late")
     con.execute("""
 CREATE OR REPLACE TABLE boundaries AS
 WITH days AS (
@@ -70,10 +71,10 @@ WHERE NOT late
 GROUP BY ALL""")
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     """Every closed trading period, and every late order, against the oracle."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     return [
         compare(con, "l15-trading-periods", f"SELECT {', '.join(PERIODS)} FROM expected_periods",
                 actual_json("out_periods", PERIODS, with_key=False)),
@@ -82,11 +83,11 @@ def check(bootstrap: str) -> list[TopicCheck]:
     ]
 
 
-def counts(bootstrap: str) -> dict[str, int]:
+def counts(source: Source) -> dict[str, int]:
     """Revenue produced = in emitted periods + in periods not closed yet + late (actual outputs
     for the first and last)."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     row = con.execute(f"""
         SELECT (SELECT count(*) FROM out_periods),
                (SELECT count(*) FROM out_periods WHERE CAST(json_extract_string(doc, '$.open') AS BOOLEAN)),
@@ -99,9 +100,9 @@ def counts(bootstrap: str) -> dict[str, int]:
     return {name: int(value or 0) for name, value in zip(names, row)}
 
 
-def explain(bootstrap: str) -> tuple[list[str], bool]:
+def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
-    c = counts(bootstrap)
+    c = counts(source)
     balanced = c["revenue_counted"] + c["revenue_late"] + c["revenue_open"] == c["revenue_produced"]
     return [
         f"{c['periods']} closed trading periods: {c['open_periods']} open-hours, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from flink_jobs.lesson15_windows.contract import LESSON
-from validation.oracle import TopicCheck, actual_json, compare, load_inputs, load_topic
+from validation.oracle import Source, TopicCheck, actual_json, compare, load_inputs, load_topic
 
 MINUTE_MS = 60_000
 SESSION_GAP_MS = 30 * MINUTE_MS
@@ -33,11 +33,11 @@ def _emitted(window_end: str, *streams: str) -> str:
     return f"{window_end} - 1 <= (SELECT min(stream_time_ms) FROM ({finals})) - {GRACE_MS}"
 
 
-def _load(con: duckdb.DuckDBPyConnection, bootstrap: str) -> None:
-    load_inputs(con, bootstrap)
+def _load(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    load_inputs(con, source)
     for topic, table in [("l15-late", "out_late"), ("l15-revenue-1m", "out_1m"),
                          ("l15-revenue-10m", "out_10m"), ("l15-sessions", "out_sessions")]:
-        load_topic(con, bootstrap, topic, table)
+        load_topic(con, source, topic, table)
     con.execute("""
 CREATE OR REPLACE VIEW activity AS
 SELECT user_id, event_id AS id, path, 0 AS is_order, ts_ms, src_topic, src_partition, src_offset,
@@ -117,10 +117,10 @@ def _actual_views(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE OR REPLACE VIEW actual_1m AS {actual_json('out_1m', REVENUE_1M, with_key=False)}")
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     """Every output of the windows job against the oracle (averages to 6 decimal places)."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     _actual_views(con)
     return [
         compare(con, "l15-late", f"SELECT {', '.join(LATE)} FROM expected_late", "SELECT * FROM actual_late"),
@@ -134,10 +134,10 @@ def check(bootstrap: str) -> list[TopicCheck]:
     ]
 
 
-def reconcile(bootstrap: str) -> dict[str, int]:
+def reconcile(source: Source) -> dict[str, int]:
     """counted + late = produced, in orders and revenue, from the raw input and the outputs."""
     con = duckdb.connect()
-    _load(con, bootstrap)
+    _load(con, source)
     _actual_views(con)
     row = con.execute("""
         SELECT (SELECT count(*) FROM orders_judged WHERE reason IS NULL),
@@ -154,9 +154,9 @@ def reconcile(bootstrap: str) -> dict[str, int]:
     return {name: int(value or 0) for name, value in zip(names, row)}
 
 
-def explain(bootstrap: str) -> tuple[list[str], bool]:
+def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
-    t = reconcile(bootstrap)
+    t = reconcile(source)
     balanced = t["revenue_counted"] + t["revenue_late"] == t["revenue_produced"]
     return [
         f"valid orders {t['orders_produced']}: {t['orders_late']} arrived after their window closed",

@@ -19,16 +19,26 @@ from flink_jobs.common.runner import JobArgs, run
 from flink_jobs.lesson16_stores.contract import LESSON
 
 # --8<-- [start:store_aggregates]
-# Each aggregate keeps a few numbers per key, never a set: COUNT(DISTINCT order_id) would keep
-# every order id a customer ever had. An order is counted at its first line item instead.
-MEASURES = {
-    "customer_store": ("customer_id", "SUM(CASE WHEN line_no = 1 THEN 1 ELSE 0 END)", "items"),
-    "product_store": ("product_id", "COUNT(*)", "units"),
-}
+# Each store's table: one row per key, updated by every line item (upserts into a compacted
+# topic). Each aggregate keeps a few numbers per key, never a set: COUNT(DISTINCT order_id)
+# would keep every order id a customer ever had, so an order is counted at its first line item.
+# A learner writes CUSTOMER_STORE in the lesson's exercise (exercise.py): ``build`` takes each
+# store's query as a keyword.
+CUSTOMER_STORE = """
+SELECT customer_id, SUM(CASE WHEN line_no = 1 THEN 1 ELSE 0 END) AS orders,
+       SUM(CAST(quantity AS BIGINT)) AS items, SUM(line_total_cents) AS revenue_cents,
+       MAX(ts_ms) AS last_order_ms
+FROM order_items GROUP BY customer_id"""
+
+PRODUCT_STORE = """
+SELECT product_id, COUNT(*) AS lines, SUM(CAST(quantity AS BIGINT)) AS units,
+       SUM(line_total_cents) AS revenue_cents, MAX(ts_ms) AS last_order_ms
+FROM order_items GROUP BY product_id"""
+# --8<-- [end:store_aggregates]
 
 
-def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
-    bootstrap = args.bootstrap_servers
+def build(env: TableEnvironment, args: JobArgs, customer_store: str = CUSTOMER_STORE,
+          product_store: str = PRODUCT_STORE) -> StatementSet:
     # --8<-- [start:mini_batch]
     # Mini-batch: each aggregate pre-aggregates a batch of line items per key in memory and
     # touches its state (RocksDB) once per key and batch instead of once per line item. A batch
@@ -38,19 +48,15 @@ def build(env: TableEnvironment, args: JobArgs) -> StatementSet:
     config.set("table.exec.mini-batch.allow-latency", "200 ms")
     config.set("table.exec.mini-batch.size", "5000")
     # --8<-- [end:mini_batch]
-    env.execute_sql(kafka_ddl.raw_source("orders_raw", "orders", bootstrap, args.group_id))
-    kafka_ddl.create_sinks(env, LESSON.outputs, bootstrap, LESSON.name)  # upserts: the stores are compacted
+    env.execute_sql(kafka_ddl.raw_source("orders_raw", "orders", args))
+    kafka_ddl.create_sinks(env, LESSON.outputs, args)  # upserts: the stores are compacted
     streams.create_checked_view(env, "orders")
     streams.create_valid_view(env, "orders")
     streams.create_order_items_view(env)
 
     statements = env.create_statement_set()
-    for table, (key, count, quantity) in MEASURES.items():
-        statements.add_insert_sql(f"""
-INSERT INTO {table}
-SELECT {key}, {count}, SUM(CAST(quantity AS BIGINT)) AS {quantity}, SUM(line_total_cents), MAX(ts_ms)
-FROM order_items GROUP BY {key}""")
-    # --8<-- [end:store_aggregates]
+    statements.add_insert_sql(f"INSERT INTO customer_store {customer_store}")
+    statements.add_insert_sql(f"INSERT INTO product_store {product_store}")
     return statements
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import duckdb
 
 from streamlab.data import stores
-from validation.oracle import ORDER_RECORDS, TopicCheck, compare, field, load_inputs, load_topic
+from validation.oracle import ORDER_RECORDS, Source, TopicCheck, compare, field, load_inputs, load_topic
 
 STORES = {  # topic: (key, what is counted, its column, the quantity column)
     "store-customer-orders": ("customer_id", ORDER_RECORDS, "orders", "items"),
@@ -31,13 +31,13 @@ SELECT decode(key) AS key, {field(key)} AS {key}, {columns}
 FROM {table} QUALIFY row_number() OVER (PARTITION BY key ORDER BY "offset" DESC) = 1"""
 
 
-def check(bootstrap: str) -> list[TopicCheck]:
+def check(source: Source) -> list[TopicCheck]:
     con = duckdb.connect()
-    load_inputs(con, bootstrap)
+    load_inputs(con, source)
     results = []
     for topic, (key, count, counted, quantity) in STORES.items():
         table = "out_" + topic.replace("-", "_")
-        load_topic(con, bootstrap, topic, table)
+        load_topic(con, source, topic, table)
         results.append(compare(con, topic, expected(key, count, counted, quantity),
                                latest(table, key, counted, quantity)))
     return results

@@ -9,6 +9,9 @@ Pages stay free of anything that could drift from the code:
 * ``<!-- reference: jobs -->`` (or ``jobs lesson 15``) and ``<!-- reference: state -->`` become
   the tables of the lessons' jobs, from their contracts (``streamlab.lessons``);
   ``<!-- reference: schedules -->`` the operations DAGs' schedules, from the settings;
+* ``<!-- exercise: <lesson> <name> -->`` becomes that exercise: its statement and stub, the
+  command that checks it and the folded solution, from the lesson's code (``exercises``), and
+  ``<!-- reference: exercises -->`` the table of every exercise and the page it is on;
 * ``<!-- reference: airflow -->`` becomes a screenshot of Airflow's grid for the last demo's
   deploy run, taken by headless Chromium while the platform runs (or a note that there is none);
 * every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
@@ -26,7 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
+import yaml
+
 from streamlab import lessons, warehouse
+from streamlab.apps import exercises
 from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.data import topics
@@ -45,6 +51,7 @@ VENDORED = {
 }
 WAREHOUSE_BLOCK = re.compile(r"^```warehouse\n(?P<sql>.*?)\n```$", re.MULTILINE | re.DOTALL)
 REFERENCE = re.compile(r"^<!-- reference: (?P<name>[a-z]+)(?: lesson (?P<lesson>\d+))? -->$", re.MULTILINE)
+EXERCISE = re.compile(r"^<!-- exercise: (?P<lesson>[a-z0-9-]+) (?P<name>[a-z-]+) -->$", re.MULTILINE)
 TESTS_DIR = "tests"
 
 
@@ -190,10 +197,29 @@ def expand(markdown: str, settings: Settings, grid: bool = False) -> str:
             return jobs_reference(int(match["lesson"]) if match["lesson"] else None)
         if name == "state":
             return state_reference()
-        raise UserError(f"unknown docs reference '{name}': use airflow, cli, config, jobs, schedules or state")
+        if name == "exercises":
+            return exercises.table(exercises.pages(REPO / "docs", EXERCISE), nav_pages())
+        raise UserError(f"unknown docs reference '{name}': use airflow, cli, config, exercises, jobs, schedules"
+                        " or state")
 
     markdown = WAREHOUSE_BLOCK.sub(lambda m: warehouse_output(m["sql"], settings), markdown)
+    markdown = EXERCISE.sub(lambda m: exercises.section(m["lesson"], m["name"]), markdown)
     return REFERENCE.sub(reference, markdown)
+
+
+def nav_pages() -> list[str]:
+    """The site's pages in the order of its navigation (``mkdocs.yml``): the learner's path."""
+    def walk(node: object) -> list[str]:
+        if isinstance(node, str):
+            return [node]
+        if isinstance(node, list):
+            return [page for item in node for page in walk(item)]
+        if isinstance(node, dict):
+            return [page for value in node.values() for page in walk(value)]
+        return []
+
+    text = re.sub(r"!!python/name:\S+", "null", (REPO / "mkdocs.yml").read_text())
+    return walk(yaml.safe_load(text)["nav"])
 
 
 def page_for_test_module(path: Path) -> str:

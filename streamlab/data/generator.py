@@ -33,6 +33,7 @@ class GeneratorSpec:
     bot_session_fraction: float = 0.05
     fraud_fraction: float = 0.01
     heartbeat: bool = True
+    heartbeat_after_ms: int = 60 * 60_000  # event time from the last event to the closing heartbeats
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,6 @@ class Record:
     value: bytes
     arrival_ms: int
     kind: str  # "valid", "late", "malformed:<how>" or "heartbeat"
-
-
-HEARTBEAT_AFTER_MS = 60 * 60_000
 
 
 def heartbeat_value(ts_ms: int) -> bytes:
@@ -253,5 +251,5 @@ def generate(spec: GeneratorSpec) -> Iterator[Record]:
         yield record
     if spec.heartbeat:
         for topic in sorted(ALL_TOPICS):
-            yield Record(topic, b"", heartbeat_value(last_ts + HEARTBEAT_AFTER_MS),
-                         last_ts + HEARTBEAT_AFTER_MS, "heartbeat")
+            yield Record(topic, b"", heartbeat_value(last_ts + spec.heartbeat_after_ms),
+                         last_ts + spec.heartbeat_after_ms, "heartbeat")

@@ -1,0 +1,70 @@
+"""The lessons' exercises, checked locally: each job on a small data set in a local PyFlink
+(no Kafka, no cluster), row for row against its oracle (``flink_jobs/local_check.py``).
+
+``make check`` runs the suite's side: every job equals its oracle locally, and each exercise's
+check fails on its stub and passes on its solution. ``make exercise LESSON=<key>`` runs the
+learner's side (marker ``exercise``): the queries in that lesson's ``exercise.py`` must pass.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from flink_jobs import local_check
+from streamlab import lessons
+
+LESSONS = [lesson for lesson in lessons.ALL if (lessons.JOBS_DIR / lesson.folder / "exercise.py").is_file()]
+
+
+def _module(key: str, name: str) -> ModuleType:
+    return importlib.import_module(f"flink_jobs.{lessons.get(key).folder}.{name}")
+
+
+EXERCISES = [pytest.param(lesson.key, exercise, id=f"{lesson.key}-{exercise.name}")
+             for lesson in LESSONS for exercise in _module(lesson.key, "exercise").EXERCISES]
+
+
+@functools.cache
+def _solved(key: str, directory: Path) -> local_check.topic_files.TopicFiles:
+    return local_check.run(key, _module(key, "job").build, directory)
+
+
+@pytest.fixture(scope="session")
+def solved(tmp_path_factory):
+    """Each lesson's job as shipped, run once per session."""
+    return lambda key: _solved(key, tmp_path_factory.getbasetemp() / f"solved-{key}")
+
+
+@pytest.mark.parametrize("key", [lesson.key for lesson in lessons.ALL])
+def test_every_job_equals_its_oracle_on_the_local_data_set(key, solved):
+    topics = solved(key)
+    checks = lessons.oracle(key).check(topics)
+    assert [check.describe() for check in checks if not check.exact] == []
+    late = lessons.get(key).late
+    assert all(check.expected > 0 for check in checks if late is None or check.topic != late.topic), \
+        "every output of the local data set must have rows, or its check proves nothing"
+
+
+@pytest.mark.parametrize("key, exercise", EXERCISES)
+def test_the_check_fails_on_the_stub_and_passes_on_the_solution(key, exercise, solved, tmp_path):
+    assert local_check.differences(key, solved(key), exercise.outputs) == []
+    stub = exercise.query(_module(key, "exercise"))
+    assert stub != exercise.query(_module(key, "job")), "the stub is the solution"
+    problems = local_check.attempt(key, _module(key, "job"), exercise, stub, tmp_path)
+    assert problems, "the stub passes the check: the check does not test the exercise"
+    assert not any(problem.startswith(local_check.DID_NOT_RUN) for problem in problems), \
+        f"the stub must run and give wrong rows, so the check is seen to compare them: {problems}"
+
+
+@pytest.mark.exercise
+@pytest.mark.parametrize("key, exercise", EXERCISES)
+def test_your_query_equals_the_oracle(key, exercise, tmp_path):
+    """The learner's side: your query in ``exercise.py`` in the job, against the oracle."""
+    problems = local_check.attempt(key, _module(key, "job"), exercise, exercise.query(_module(key, "exercise")),
+                                   tmp_path)
+    assert not problems, "\n".join(problems)
