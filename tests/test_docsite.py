@@ -13,6 +13,7 @@ from streamlab.apps import docsite, exercises
 from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.errors import UserError
+from streamlab.runtime import processes
 
 REPO = Path(__file__).resolve().parent.parent
 BLOCK = "```warehouse\nSELECT category, revenue_cents FROM marts.revenue\nORDER BY category\n```"
@@ -89,3 +90,11 @@ def test_every_exercise_is_on_one_concept_page_with_its_stub_command_and_folded_
 def test_an_unknown_exercise_is_one_line_naming_the_known_ones():
     with pytest.raises(UserError, match="choose one of late-data, tumbling, hopping, session"):
         exercises.section("lesson15-windows", "sliding")
+
+
+def test_without_a_dashboard_lesson_17_says_when_its_real_output_appears(settings):
+    settings = settings.model_copy(update={"dashboard_port": processes.free_ports(1)[0]})
+    for name in ("websocket", "api"):
+        assert "No run yet" in docsite.expand(f"<!-- reference: {name} -->", settings)
+    assert "No run yet" in docsite.expand("<!-- reference: dashboard -->", settings, dashboard=False)
+    assert "dashboard.png" in docsite.expand("<!-- reference: dashboard -->", settings, dashboard=True)

@@ -13,10 +13,12 @@ import importlib
 from pathlib import Path
 from types import ModuleType
 
+import duckdb
 import pytest
 
 from flink_jobs import local_check
 from streamlab import lessons
+from validation import oracle
 
 LESSONS = [lesson for lesson in lessons.ALL if (lessons.JOBS_DIR / lesson.folder / "exercise.py").is_file()]
 
@@ -68,3 +70,25 @@ def test_your_query_equals_the_oracle(key, exercise, tmp_path):
     problems = local_check.attempt(key, _module(key, "job"), exercise, exercise.query(_module(key, "exercise")),
                                    tmp_path)
     assert not problems, "\n".join(problems)
+
+
+def test_the_local_data_set_has_payments_of_customers_who_moved_later(solved):
+    """The foreign-country alert takes the customer as of the payment. Some customers in this data
+    set move after paying, so a rule that read their latest country would not equal the oracle."""
+    con = duckdb.connect()
+    oracle.load_inputs(con, solved("lesson15-alerts"), extra=("payments", "customers"))
+    con.execute(oracle.versions_view("customers", "customer_id", {"country": "VARCHAR"}))
+    [(moved,)] = con.execute("""
+        WITH paid AS (
+          SELECT json_extract_string(p.doc, '$.ts_ms')::BIGINT AS ts_ms,
+                 json_extract_string(o.doc, '$.customer_id') AS customer_id
+          FROM payments_judged p JOIN orders_judged o
+            ON json_extract_string(p.doc, '$.order_id') = json_extract_string(o.doc, '$.order_id')
+          WHERE p.reason IS NULL AND o.reason IS NULL)
+        SELECT count(*) FROM paid
+        ASOF JOIN customers_versions AS at_payment
+          ON paid.customer_id = at_payment.customer_id AND paid.ts_ms >= at_payment.version_ms
+        JOIN (SELECT customer_id, arg_max(country, version_ms) AS country FROM customers_versions GROUP BY ALL) AS now
+          ON paid.customer_id = now.customer_id
+        WHERE at_payment.country <> now.country""").fetchall()
+    assert moved > 0

@@ -1,4 +1,5 @@
-"""Lesson 15 fraud alerts against the oracle: two countries, rapid payments, amount spikes."""
+"""Lesson 15 fraud alerts against the oracle: two countries, rapid payments, amount spikes and
+a payment from abroad (payments, orders and customers correlated in event time)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_alerts_equal_the_oracle(alerts_run):
 
 
 def test_every_rule_fires_on_a_planted_fraud_burst(alerts_run):
-    """A fraud burst the generator planted (ids ending in -f<n>) on time raises all three rules."""
+    """A fraud burst the generator planted (ids ending in -f<n>) on time raises the three card rules."""
     settings, records = alerts_run
     bursts: dict[str, set[str]] = {}
     for record in records:
@@ -42,5 +43,5 @@ def test_every_rule_fires_on_a_planted_fraud_burst(alerts_run):
         alert = json.loads(message.value)
         if set(alert["payment_ids"]) & bursts.get(alert["card_id"], set()):
             rules_by_card.setdefault(alert["card_id"], set()).add(alert["rule"])
-    assert bursts and any(rules == {"two-countries", "rapid-payments", "amount-spike"}
+    assert bursts and any(rules >= {"two-countries", "rapid-payments", "amount-spike"}
                           for rules in rules_by_card.values()), rules_by_card

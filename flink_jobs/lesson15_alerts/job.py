@@ -48,7 +48,24 @@ MATCH_RECOGNIZE (
 # --8<-- [end:two_countries]
 
 
-def build(env: TableEnvironment, args: JobArgs, two_countries: str = TWO_COUNTRIES) -> StatementSet:
+# --8<-- [start:foreign_country]
+# Cross-stream correlation: a payment names its order, the order its customer. Two event-time
+# temporal joins take each as it was when the payment was made, and the rule compares the
+# payment's country with the customer's home country at that moment (a customer who moved
+# before paying is not flagged; one who moves after is, for the earlier payments).
+FOREIGN_COUNTRY = """
+SELECT 'foreign-country:' || p.payment_id, 'foreign-country', 'medium', p.card_id, p.ts_ms,
+       ARRAY[p.payment_id], ARRAY[c.country, p.country], p.amount_cents,
+       'paid from ' || p.country || ', the customer lives in ' || c.country
+FROM payments_on_time AS p
+JOIN order_versions FOR SYSTEM_TIME AS OF p.ts AS o ON p.order_id = o.order_id
+JOIN customers_versions FOR SYSTEM_TIME AS OF p.ts AS c ON o.customer_id = c.customer_id
+WHERE p.country <> c.country"""
+# --8<-- [end:foreign_country]
+
+
+def build(env: TableEnvironment, args: JobArgs, two_countries: str = TWO_COUNTRIES,
+          foreign_country: str = FOREIGN_COUNTRY) -> StatementSet:
     # --8<-- [start:state_ttl]
     # The running mean keeps a sum and a count for every card ever seen: forget a card that
     # has not paid for STATE_TTL (it starts a fresh history), so state does not grow forever.
@@ -66,10 +83,23 @@ def build(env: TableEnvironment, args: JobArgs, two_countries: str = TWO_COUNTRI
     kafka_ddl.create_sinks(env, LESSON.writes, args)
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW payments_judged AS
-SELECT payment_id, card_id, country, amount_cents, ts_ms, ts,
+SELECT payment_id, order_id, card_id, country, amount_cents, ts_ms, ts,
        {streams.behind("ts", WATERMARK_DELAY_S)} AS late, src_topic, src_partition, src_offset
 FROM payments_valid""")
     env.execute_sql("CREATE TEMPORARY VIEW payments_on_time AS SELECT * FROM payments_judged WHERE NOT late")
+
+    # --8<-- [start:order_versions]
+    # The tables the foreign-country rule looks up. An order behind its partition's stream time
+    # (late, and in l15-joins-late) is left out: a payment the join already passed could not see it.
+    streams.create_event_time_source(env, "orders", args, WATERMARK_DELAY_S)
+    env.execute_sql(f"""
+CREATE TEMPORARY VIEW order_versions AS
+SELECT order_id, customer_id, ts FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY ts DESC) AS row_num
+  FROM orders_valid WHERE NOT {streams.behind("ts", WATERMARK_DELAY_S)}
+) WHERE row_num = 1""")
+    streams.create_reference_table(env, "customers", args, WATERMARK_DELAY_S, "customer_id", ["country"])
+    # --8<-- [end:order_versions]
 
     # --8<-- [start:rapid_payments]
     rapid = f"""
@@ -108,7 +138,9 @@ WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR}
 
     statements = env.create_statement_set()
     # --8<-- [start:alerts_insert]
-    statements.add_insert_sql(f"INSERT INTO alerts_out {two_countries} UNION ALL {rapid} UNION ALL {spike}")
+    statements.add_insert_sql(f"""
+INSERT INTO alerts_out
+{two_countries} UNION ALL {rapid} UNION ALL {spike} UNION ALL {foreign_country}""")
     # --8<-- [end:alerts_insert]
     statements.add_insert_sql("""
 INSERT INTO late_out

@@ -1,9 +1,11 @@
-"""Lesson 15 fraud alerts, recomputed from the raw payments alone.
+"""Lesson 15 fraud alerts, recomputed from the raw payments, orders and customers alone.
 
 Per card, in event-time order of its on-time payments: two consecutive payments from
 different countries less than 10 minutes apart; three consecutive payments less than two
 minutes apart (first to last); a payment over five times the mean of the card's earlier
-payments, once it has three. Payments behind their partition's stream time by more than the
+payments, once it has three. Across streams: a payment from a country other than the home
+country of its order's customer, both as they were at the payment's time (the latest version
+at or before it). Payments and orders behind their partition's stream time by more than the
 watermark delay are late and not looked at.
 """
 
@@ -11,10 +13,19 @@ from __future__ import annotations
 
 import duckdb
 
-from flink_jobs.lesson15_alerts.contract import LESSON
-from validation.oracle import Source, TopicCheck, actual_json, compare, field, load_inputs, load_topic
+from flink_jobs.lesson15_alerts.contract import LESSON, RULES
+from validation.oracle import (
+    Source,
+    TopicCheck,
+    actual_json,
+    compare,
+    field,
+    load_inputs,
+    load_topic,
+    versions_view,
+)
 
-INPUTS = ("payments",)
+INPUTS = ("payments", "customers")  # and orders, which the oracle always loads
 DELAY_MS = 120_000
 TWO_COUNTRIES_MS = 10 * 60_000
 RAPID_MS = 2 * 60_000
@@ -30,11 +41,24 @@ def _load(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     load_topic(con, source, "l15-alerts-late", "out_late")
     con.execute(f"""
 CREATE OR REPLACE VIEW payments_timed AS
-SELECT {field('payment_id')} AS payment_id, {field('card_id')} AS card_id, {field('country')} AS country,
+SELECT {field('payment_id')} AS payment_id, {field('order_id')} AS order_id, {field('card_id')} AS card_id,
+       {field('country')} AS country,
        {field('amount_cents', 'BIGINT')} AS amount_cents, {field('ts_ms', 'BIGINT')} AS ts_ms,
        {field('ts_ms', 'BIGINT')} <= stream_time_ms - {DELAY_MS} AS late,
        topic, "partition", "offset"
 FROM payments_judged WHERE reason IS NULL""")
+    # An order's versions: valid, on time, the later record winning a tie (as Flink's keep-last).
+    con.execute(f"""
+CREATE OR REPLACE VIEW order_versions AS
+SELECT order_id, customer_id, version_ms FROM (
+  SELECT {field('order_id')} AS order_id, {field('customer_id')} AS customer_id,
+         {field('ts_ms', 'BIGINT')} AS version_ms,
+         row_number() OVER (PARTITION BY {field('order_id')}, {field('ts_ms', 'BIGINT')}
+                            ORDER BY "partition", "offset" DESC) AS row_num
+  FROM orders_judged
+  WHERE reason IS NULL AND {field('ts_ms', 'BIGINT')} > stream_time_ms - {DELAY_MS}
+) WHERE row_num = 1""")
+    con.execute(versions_view("customers", "customer_id", {"country": "VARCHAR"}))
     con.execute("""
 CREATE OR REPLACE VIEW expected_late AS
 SELECT payment_id AS id, ts_ms, topic AS source_topic, "partition" AS source_partition,
@@ -65,7 +89,15 @@ SELECT 'amount-spike:' || payment_id, 'amount-spike', 'high', card_id, ts_ms, [p
        'amount ' || amount_cents || ' is over {SPIKE_FACTOR} x the mean of ' || earlier
          || ' earlier payments (' || (earlier_sum // earlier) || ')'
 FROM card_history
-WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR} * earlier_sum""")
+WHERE earlier >= {SPIKE_MIN_HISTORY} AND amount_cents * earlier > {SPIKE_FACTOR} * earlier_sum
+UNION ALL
+SELECT 'foreign-country:' || p.payment_id, 'foreign-country', 'medium', p.card_id, p.ts_ms,
+       [p.payment_id], [c.country, p.country], p.amount_cents,
+       'paid from ' || p.country || ', the customer lives in ' || c.country
+FROM (SELECT * FROM payments_timed WHERE NOT late) AS p
+ASOF JOIN order_versions AS o ON p.order_id = o.order_id AND p.ts_ms >= o.version_ms
+ASOF JOIN customers_versions AS c ON o.customer_id = c.customer_id AND p.ts_ms >= c.version_ms
+WHERE p.country <> c.country""")
 
 
 def check(source: Source) -> list[TopicCheck]:
@@ -99,7 +131,7 @@ def counts(source: Source) -> dict[str, int]:
 def explain(source: Source) -> tuple[list[str], bool]:
     """How the input split, for the demo, and whether it balances."""
     c = counts(source)
-    rules = ["two-countries", "rapid-payments", "amount-spike"]
+    rules = RULES
     every_rule = all(c.get(rule, 0) > 0 for rule in rules)
     return [
         f"valid payments {c['payments']}: {c['late']} too late to put in order",

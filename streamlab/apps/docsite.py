@@ -12,6 +12,9 @@ Pages stay free of anything that could drift from the code:
 * ``<!-- exercise: <lesson> <name> -->`` becomes that exercise: its statement and stub, the
   command that checks it and the folded solution, from the lesson's code (``exercises``), and
   ``<!-- reference: exercises -->`` the table of every exercise and the page it is on;
+* ``<!-- reference: dashboard -->``, ``websocket`` and ``api`` become Lesson 17's real output,
+  taken from the running dashboard (``dashboard_output``): a screenshot of the page, a message
+  its WebSocket pushed and its query API's JSON (or a note that no dashboard ran);
 * ``<!-- reference: airflow -->`` becomes a screenshot of Airflow's grid for the last demo's
   deploy run, taken by headless Chromium while the platform runs (or a note that there is none);
 * every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
@@ -32,7 +35,7 @@ from pathlib import Path
 import yaml
 
 from streamlab import lessons, warehouse
-from streamlab.apps import exercises
+from streamlab.apps import dashboard_output, exercises
 from streamlab.apps.commands import build_parser
 from streamlab.config import Settings
 from streamlab.data import topics
@@ -172,6 +175,34 @@ def airflow_grid(settings: Settings, profile: Path) -> bytes | None:
         browser.close()
 
 
+DASHBOARD_SHOT = "lesson17/dashboard.png"
+NO_DASHBOARD = ('!!! note "No run yet"\n    This appears here when `make docs` runs while the dashboard does '
+                "(after `make demo KEEP=1`, or `streamlab up` with the dashboard on).\n")
+
+
+def dashboard_markdown(available: bool) -> str:
+    if available:
+        return (f"![The dashboard of the last run, as a browser shows it]({Path(DASHBOARD_SHOT).name})\n\n"
+                "<small>Taken by headless Chromium at docs build time.</small>\n")
+    return NO_DASHBOARD
+
+
+def websocket_markdown(settings: Settings) -> str:
+    message = dashboard_output.websocket_message(settings)
+    if message is None:
+        return NO_DASHBOARD
+    return (f"One update as the dashboard pushed it (`{message['type']}`, sequence number {message['seq']}), "
+            f"taken at docs build time:\n\n```json\n{dashboard_output.pretty(message)}\n```\n")
+
+
+def api_markdown(settings: Settings) -> str:
+    answer = dashboard_output.api_example(settings)
+    if answer is None:
+        return NO_DASHBOARD
+    return (f"```bash\ncurl -s {settings.dashboard_url}{dashboard_output.API_EXAMPLE}\n```\n\n"
+            f"```json\n{dashboard_output.pretty(answer)}\n```\n\n<small>Asked at docs build time.</small>\n")
+
+
 def airflow_grid_markdown(available: bool) -> str:
     if available:
         return (f"![The deploy_streaming_jobs run of the last `make demo`, in Airflow's grid view]"
@@ -180,13 +211,19 @@ def airflow_grid_markdown(available: bool) -> str:
             "`make demo` and `make docs`, while the platform runs.\n")
 
 
-def expand(markdown: str, settings: Settings, grid: bool = False) -> str:
-    """Replace the page's build-time directives by their generated content (``grid``: the
-    Airflow screenshot is part of the site)."""
+def expand(markdown: str, settings: Settings, grid: bool = False, dashboard: bool = False) -> str:
+    """Replace the page's build-time directives by their generated content (``grid``,
+    ``dashboard``: the Airflow and dashboard screenshots are part of the site)."""
     def reference(match: re.Match[str]) -> str:
         name = match["name"]
         if name == "airflow":
             return airflow_grid_markdown(grid)
+        if name == "dashboard":
+            return dashboard_markdown(dashboard)
+        if name == "websocket":
+            return websocket_markdown(settings)
+        if name == "api":
+            return api_markdown(settings)
         if name == "schedules":
             return schedules_reference()
         if name == "cli":
@@ -199,8 +236,8 @@ def expand(markdown: str, settings: Settings, grid: bool = False) -> str:
             return state_reference()
         if name == "exercises":
             return exercises.table(exercises.pages(REPO / "docs", EXERCISE), nav_pages())
-        raise UserError(f"unknown docs reference '{name}': use airflow, cli, config, exercises, jobs, schedules"
-                        " or state")
+        raise UserError(f"unknown docs reference '{name}': use airflow, api, cli, config, dashboard, exercises,"
+                        " jobs, schedules, state or websocket")
 
     markdown = WAREHOUSE_BLOCK.sub(lambda m: warehouse_output(m["sql"], settings), markdown)
     markdown = EXERCISE.sub(lambda m: exercises.section(m["lesson"], m["name"]), markdown)
@@ -239,13 +276,16 @@ def on_files(files, config):  # noqa: ANN001, ANN201 - MkDocs' hook signature
     settings = Settings()
     with tempfile.TemporaryDirectory(dir=settings.state if settings.state.is_dir() else None) as scratch:
         grid = airflow_grid(settings, Path(scratch) / "chromium")
-    if grid is not None:
-        files.append(File.generated(config, AIRFLOW_GRID, content=grid))
+        shot = dashboard_output.screenshot(settings, Path(scratch) / "chromium-dashboard")
+    for path, content in ((AIRFLOW_GRID, grid), (DASHBOARD_SHOT, shot)):
+        if content is not None:
+            files.append(File.generated(config, path, content=content))
     return files
 
 
 def on_page_markdown(markdown, page, config, files):  # noqa: ANN001, ANN201
-    return expand(markdown, Settings(), files.get_file_from_path(AIRFLOW_GRID) is not None)
+    return expand(markdown, Settings(), files.get_file_from_path(AIRFLOW_GRID) is not None,
+                  files.get_file_from_path(DASHBOARD_SHOT) is not None)
 
 
 def on_post_build(config):  # noqa: ANN001, ANN201

@@ -162,6 +162,12 @@ def _session(world: _World, spec: GeneratorSpec, number: int, start: int) -> lis
                                   country, total, t + delay))
     if rng.random() < 0.03:
         changed = replace(customer, tier=rng.choice(ev.TIERS), ts_ms=t)
+        # A quarter of the changes are a move abroad, drawn from a generator of their own so
+        # every other record of the data set stays as it was before moves existed.
+        move = random.Random(f"{spec.seed}-move-{number}")
+        if move.random() < 0.25:
+            country = move.choice(sorted(set(ev.COUNTRY_REGION) - {customer.country}))
+            changed = replace(changed, country=country, region=ev.COUNTRY_REGION[country])
         world.customers[customer.customer_id] = changed
         out.append(changed)
     if rng.random() < 0.02:

@@ -60,7 +60,8 @@ class Product:
 
 @dataclass(frozen=True)
 class Customer:
-    """Changelog of customers (table), keyed by ``customer_id``; tiers change over time."""
+    """Changelog of customers (table), keyed by ``customer_id``; tiers change over time, and
+    now and then a customer moves to another country."""
 
     customer_id: str
     name: str
