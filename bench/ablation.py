@@ -21,6 +21,11 @@ from streamlab.errors import UserError
 ROOT = Path(__file__).resolve().parent.parent
 LEDGER = ROOT / "docs" / "benchmark" / "ablation.json"
 TABLE = ROOT / "docs" / "benchmark" / "ablation.md"
+# The levers about state (where it lives, how often it is touched, how it is checkpointed), for
+# the state-store optimisation page.
+STATE_TABLE = ROOT / "docs" / "benchmark" / "ablation-state.md"
+STATE_LEVERS = ("heap", "RocksDB", "mini-batch", "unaligned", "one temporal join", "window shared",
+                "checkpoints every")
 RUNS = ROOT / "docs" / "benchmark" / "runs"  # every result the ledger names, as <when>.json
 LATENCY_LOAD = 0.5
 
@@ -89,9 +94,13 @@ def markdown(entries: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def about_state(entries: list[dict]) -> list[dict]:
+    return [entry for entry in entries if any(word in entry["lever"] for word in STATE_LEVERS)]
+
+
 def add(lever: str, before: Path, after: Path, ledger: Path = LEDGER, table: Path = TABLE,
-        runs: Path = RUNS) -> list[dict]:
-    """Record a lever from two bench.json files (kept in ``runs``) and re-render the table."""
+        runs: Path = RUNS, state_table: Path = STATE_TABLE) -> list[dict]:
+    """Record a lever from two bench.json files (kept in ``runs``) and re-render the tables."""
     sides = {}
     for side, path in (("before", before), ("after", after)):
         if not path.is_file():
@@ -105,6 +114,7 @@ def add(lever: str, before: Path, after: Path, ledger: Path = LEDGER, table: Pat
     entries.append({"lever": lever, **sides})
     ledger.write_text(json.dumps(entries, indent=2) + "\n")
     table.write_text(markdown(entries))
+    state_table.write_text(markdown(about_state(entries)))
     return entries
 
 

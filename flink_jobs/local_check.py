@@ -16,7 +16,7 @@ from types import ModuleType
 
 from pyflink.table import StatementSet, TableEnvironment
 
-from flink_jobs.common.runner import JobArgs, run_local
+from flink_jobs.common.runner import JobArgs, local_env, run_local
 from streamlab import lessons
 from streamlab.config import Settings
 from streamlab.data import generator, topic_files
@@ -53,11 +53,24 @@ def _function_jars() -> list[str]:
             if "functions" in path.name]
 
 
+def _args(key: str, directory: Path) -> JobArgs:
+    topic_files.write(generator.generate(SPEC), directory)
+    return JobArgs(name=lessons.get(key).name, bootstrap_servers="", fingerprint="local", local_dir=str(directory))
+
+
+def views(key: str, build: Build, directory: Path) -> TableEnvironment:
+    """A local environment holding lesson ``key``'s tables and views over the data set in
+    ``directory``, as its job builds them, with nothing run yet: to query them directly."""
+    args = _args(key, directory)
+    env = local_env(args, _function_jars())
+    build(env, args)
+    return env
+
+
 def run(key: str, build: Build, directory: Path, **parts: str) -> topic_files.TopicFiles:
     """Run lesson ``key``'s job (``build``, its ``parts`` replaced) over the data set in
     ``directory`` until the input ends; returns its topics, inputs and outputs."""
-    topic_files.write(generator.generate(SPEC), directory)
-    args = JobArgs(name=lessons.get(key).name, bootstrap_servers="", fingerprint="local", local_dir=str(directory))
+    args = _args(key, directory)
 
     def with_parts(env: TableEnvironment, job_args: JobArgs) -> StatementSet:
         return functools.partial(build, **parts)(env, job_args)

@@ -139,6 +139,7 @@ def test_the_ablation_table_is_the_ledger_re_rendered_from_kept_results():
     never typed: the ledger derives again from them, and the table from the ledger."""
     entries = json.loads(ablation.LEDGER.read_text())
     assert ablation.TABLE.read_text() == ablation.markdown(entries)
+    assert ablation.STATE_TABLE.read_text() == ablation.markdown(ablation.about_state(entries))
     for entry in entries:
         for side in ("before", "after"):
             kept = json.loads((ablation.RUNS / f"{entry[side]['when']}.json").read_text())
@@ -155,11 +156,12 @@ def test_a_lever_is_recorded_from_two_results_and_replaces_its_old_row(tmp_path)
     ledger, table = tmp_path / "ablation.json", tmp_path / "ablation.md"
     for _ in range(2):
         entries = ablation.add("a lever", tmp_path / "before.json", tmp_path / "after.json", ledger, table,
-                               tmp_path / "runs")
+                               tmp_path / "runs", tmp_path / "ablation-state.md")
     assert [entry["lever"] for entry in entries] == ["a lever"]
     assert sorted(path.name for path in (tmp_path / "runs").iterdir()) == sorted(
         ["before.json", f"{result['when']}.json"])
     assert f"| a lever | before (16×, 2,000 ms) → {result['when']} (16×, 2,000 ms) | 1 (0.0000×) → **" in table.read_text()
+    assert "a lever" not in (tmp_path / "ablation-state.md").read_text()  # not a lever about state
 
 
 @pytest.mark.parametrize("args, fragment", [

@@ -27,10 +27,10 @@ DOCS = REPO / "docs"
 CONCEPTS = {
     "lesson14": ["topology", "stateless-transformations", "dead-letters"],
     "lesson15": ["event-time-and-watermarks", "tumbling-windows", "hopping-windows", "session-windows", "custom-windows",
-                 "late-data-and-grace", "stream-stream-joins", "stream-table-joins", "global-table-joins",
+                 "late-data-and-grace", "stream-stream-joins", "stream-table-joins", "global-table-joins", "join-semantics",
                  "counting-and-statistics", "custom-aggregation", "multi-dimensional-aggregation",
-                 "fraud-alerts"],
-    "lesson16": ["state-stores", "checkpoints", "changelog-vs-checkpoint",
+                 "fraud-alerts", "multi-source-integration"],
+    "lesson16": ["state-stores", "state-store-optimisation", "checkpoints", "changelog-vs-checkpoint",
                  "standby-replicas-and-local-recovery", "savepoints-and-upgrades", "disaster-recovery",
                  "interactive-queries"],
     "lesson17": ["websockets", "query-api", "alerts"],

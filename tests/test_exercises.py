@@ -92,3 +92,18 @@ def test_the_local_data_set_has_payments_of_customers_who_moved_later(solved):
           ON paid.customer_id = now.customer_id
         WHERE at_payment.country <> now.country""").fetchall()
     assert moved > 0
+
+
+def test_the_join_examples_emit_the_changelog_their_kind_implies(tmp_path):
+    """Stream-stream and stream-table joins are final: the planner says insert-only, and a run
+    emits +I alone. Table-table joins can retract. An outer join adds rows to the inner one."""
+    semantics = _module("lesson15-joins", "semantics")
+    changelogs = semantics.run_all(list(semantics.EXAMPLES), tmp_path)
+    for name, example in semantics.EXAMPLES.items():
+        changelog = changelogs[name]
+        if example.kind == "table-table":
+            assert "UA" in changelog.mode.split(","), (name, changelog.mode)
+        else:
+            assert changelog.mode == "I" and set(changelog.kinds) == {"+I"}, (name, changelog)
+    rows = {name: changelogs[name].kinds["+I"] for name in ("inner-interval", "left-interval", "full-interval")}
+    assert 0 < rows["inner-interval"] < rows["left-interval"] < rows["full-interval"], rows

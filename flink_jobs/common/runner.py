@@ -62,14 +62,19 @@ def table_env(args: JobArgs) -> TableEnvironment:
     return _configure(TableEnvironment.create(EnvironmentSettings.in_streaming_mode()), args)
 
 
-def run_local(build: Callable[[TableEnvironment, JobArgs], StatementSet], args: JobArgs, jars: list[str]) -> None:
-    """Run the job to the end of ``args.local_dir``'s files on a local mini cluster: an
-    exercise's check. One task per operator, so a source reads its one file in order; ``jars``
-    (URLs) hold streamlab's functions, which the cluster has on its classpath."""
+def local_env(args: JobArgs, jars: list[str]) -> TableEnvironment:
+    """A TableEnvironment on a local mini cluster, configured as a job's: an exercise's check.
+    One task per operator, so a source reads its one file in order; ``jars`` (URLs) hold
+    streamlab's functions, which the cluster has on its classpath."""
     env = TableEnvironment.create(EnvironmentSettings.in_streaming_mode())
     env.get_config().set("pipeline.jars", ";".join(jars))
     env.get_config().set("parallelism.default", "1")
-    build(_configure(env, args), args).execute().wait()
+    return _configure(env, args)
+
+
+def run_local(build: Callable[[TableEnvironment, JobArgs], StatementSet], args: JobArgs, jars: list[str]) -> None:
+    """Run the job to the end of ``args.local_dir``'s files (``local_env``)."""
+    build(local_env(args, jars), args).execute().wait()
 
 
 # --8<-- [start:run_job]

@@ -42,7 +42,7 @@ def api_example(settings: Settings) -> object | None:
 
 def websocket_message(settings: Settings) -> dict | None:
     """One update as the WebSocket pushes it: the newest ``window`` update the hub still keeps
-    (resumed with ``?since=``), else the newest of any kind."""
+    (resumed with ``?since=``), else the newest ``alert``, else the newest of any kind."""
     snapshot = _get(settings, "/api/snapshot?windows=1")
     if not isinstance(snapshot, dict):
         return None
@@ -56,8 +56,10 @@ def websocket_message(settings: Settings) -> dict | None:
                 messages.append(json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic()))))
     except (OSError, TimeoutError, ValueError):
         pass
-    windows = [m for m in messages if m["type"] == "window"]
-    return (windows or messages or [None])[-1]
+    for kind in ("window", "alert"):
+        if any(m["type"] == kind for m in messages):
+            return [m for m in messages if m["type"] == kind][-1]
+    return messages[-1] if messages else None
 
 
 def screenshot(settings: Settings, profile: Path) -> bytes | None:

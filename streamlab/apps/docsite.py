@@ -15,6 +15,8 @@ Pages stay free of anything that could drift from the code:
 * ``<!-- reference: dashboard -->``, ``websocket`` and ``api`` become Lesson 17's real output,
   taken from the running dashboard (``dashboard_output``): a screenshot of the page, a message
   its WebSocket pushed and its query API's JSON (or a note that no dashboard ran);
+* ``<!-- reference: joins -->`` runs the join examples (``flink_jobs/lesson15_joins/semantics.py``)
+  in a local PyFlink and shows each one's SQL and changelog;
 * ``<!-- reference: airflow -->`` becomes a screenshot of Airflow's grid for the last demo's
   deploy run, taken by headless Chromium while the platform runs (or a note that there is none);
 * every test module gets a page (``tests/<module>.md``) showing its code, so an exercise can
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import importlib
 import re
 import shutil
 import tempfile
@@ -203,6 +206,20 @@ def api_markdown(settings: Settings) -> str:
             f"```json\n{dashboard_output.pretty(answer)}\n```\n\n<small>Asked at docs build time.</small>\n")
 
 
+def join_semantics() -> str:
+    """Every join example of ``flink_jobs/lesson15_joins/semantics.py``: its SQL and the changelog
+    it emitted, run now on the local data set (a local PyFlink, about half a minute)."""
+    semantics = importlib.import_module("flink_jobs.lesson15_joins.semantics")
+    with tempfile.TemporaryDirectory() as directory:
+        changelogs = semantics.run_all(list(semantics.EXAMPLES), Path(directory))
+    parts = []
+    for name, changelog in changelogs.items():
+        example = semantics.EXAMPLES[name]
+        parts.append(f"### {name}: {example.kind}, {example.join} join\n\n```sql{example.sql}\n```\n\n"
+                     f"```text\n{semantics.report(name, changelog)}\n```\n")
+    return "\n".join(parts) + "\n<small>Run at docs build time on the local data set.</small>\n"
+
+
 def airflow_grid_markdown(available: bool) -> str:
     if available:
         return (f"![The deploy_streaming_jobs run of the last `make demo`, in Airflow's grid view]"
@@ -234,10 +251,12 @@ def expand(markdown: str, settings: Settings, grid: bool = False, dashboard: boo
             return jobs_reference(int(match["lesson"]) if match["lesson"] else None)
         if name == "state":
             return state_reference()
+        if name == "joins":
+            return join_semantics()
         if name == "exercises":
             return exercises.table(exercises.pages(REPO / "docs", EXERCISE), nav_pages())
         raise UserError(f"unknown docs reference '{name}': use airflow, api, cli, config, dashboard, exercises,"
-                        " jobs, schedules, state or websocket")
+                        " joins, jobs, schedules, state or websocket")
 
     markdown = WAREHOUSE_BLOCK.sub(lambda m: warehouse_output(m["sql"], settings), markdown)
     markdown = EXERCISE.sub(lambda m: exercises.section(m["lesson"], m["name"]), markdown)
