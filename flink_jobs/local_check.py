@@ -70,12 +70,7 @@ def views(key: str, build: Build, directory: Path) -> TableEnvironment:
 def run(key: str, build: Build, directory: Path, **parts: str) -> topic_files.TopicFiles:
     """Run lesson ``key``'s job (``build``, its ``parts`` replaced) over the data set in
     ``directory`` until the input ends; returns its topics, inputs and outputs."""
-    args = _args(key, directory)
-
-    def with_parts(env: TableEnvironment, job_args: JobArgs) -> StatementSet:
-        return functools.partial(build, **parts)(env, job_args)
-
-    run_local(with_parts, args, _function_jars())
+    run_local(functools.partial(build, **parts), _args(key, directory), _function_jars())
     return topic_files.TopicFiles(directory)
 
 
