@@ -206,9 +206,16 @@ def api_markdown(settings: Settings) -> str:
             f"```json\n{dashboard_output.pretty(answer)}\n```\n\n<small>Asked at docs build time.</small>\n")
 
 
+# ``mkdocs serve`` rebuilds on every edit: it skips what takes a local Flink run (``on_startup``).
+RUNS_FLINK = {"value": True}
+
+
 def join_semantics() -> str:
     """Every join example of ``flink_jobs/lesson15_joins/semantics.py``: its SQL and the changelog
     it emitted, run now on the local data set (a local PyFlink, about half a minute)."""
+    if not RUNS_FLINK["value"]:
+        return ('!!! note "Built by `make docs`"\n    The examples run in a local PyFlink when the site is built '
+                "with `make docs`; `make docs-serve` skips them so that an edit shows at once.\n")
     semantics = importlib.import_module("flink_jobs.lesson15_joins.semantics")
     with tempfile.TemporaryDirectory() as directory:
         changelogs = semantics.run_all(list(semantics.EXAMPLES), Path(directory))
@@ -285,6 +292,10 @@ def page_for_test_module(path: Path) -> str:
 
 
 # MkDocs hooks ------------------------------------------------------------------------------
+
+
+def on_startup(command, dirty):  # noqa: ANN001, ANN201 - MkDocs' hook signature
+    RUNS_FLINK["value"] = command != "serve"
 
 
 def on_files(files, config):  # noqa: ANN001, ANN201 - MkDocs' hook signature
