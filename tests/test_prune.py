@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from streamlab.jobs import prune
+from streamlab.jobs import lifecycle, prune
 
 
 def checkpointed(root: Path, job_id: str, completed: bool = True) -> Path:
@@ -69,3 +69,15 @@ def test_staging_files_of_dead_writers_go(tmp_path: Path) -> None:
     for path in (mine, gone, odd, tmp_path / "streamlab.duckdb"):
         path.write_text("")
     assert sorted(prune.stale_staging(tmp_path)) == sorted([gone, odd])
+
+
+def test_the_resume_point_passes_over_a_checkpoint_retired_since_it_was_listed(tmp_path):
+    """Flink deletes a job's oldest retained checkpoint as it completes a new one: one listed and
+    then gone is no resume point, and no crash (it failed a savepoint_backup's prune_disk)."""
+    older, newer, retired = (tmp_path / name for name in ("chk-1", "chk-2", "chk-3"))
+    for point in (older, newer):
+        point.mkdir()
+        (point / "_metadata").write_bytes(b"x")
+    os.utime(older / "_metadata", (1, 1))
+    assert lifecycle.newest([older, retired, newer]) == newer
+    assert lifecycle.newest([retired]) is None

@@ -119,7 +119,19 @@ def resume_point(settings: Settings, key: str) -> Path | None:
     candidates = [meta.parent for job_id in deploy.job_ids(settings, key)
                   for meta in (checkpoints / job_id).glob("chk-*/_metadata")]
     candidates += [meta.parent for meta in savepoint_dir(settings, key).glob("savepoint-*/_metadata")]
-    return max(candidates, key=lambda path: (path / "_metadata").stat().st_mtime, default=None)
+    return newest(candidates)
+
+
+def newest(points: list[Path]) -> Path | None:
+    """The checkpoint or savepoint of ``points`` whose ``_metadata`` was written last. A running
+    job retires its old checkpoints as it goes: one deleted since it was listed is passed over."""
+    written = []
+    for point in points:
+        try:
+            written.append(((point / "_metadata").stat().st_mtime, point))
+        except FileNotFoundError:
+            continue
+    return max(written)[1] if written else None
 
 
 def checkpoint_history(settings: Settings, key: str) -> list[dict]:
