@@ -26,9 +26,8 @@ Build = Callable[..., StatementSet]
 
 # Small enough for seconds, big enough that every rule, window and join has rows: about two
 # hours of event time, so each of the 30 customers has several visits (sessions), with late (5 %)
-# and malformed (4 %) records. Its closing heartbeats
-# are a day on, so every window closes, the longest (a trading period) too, as Flink's final
-# watermark closes them when the input ends.
+# and malformed (4 %) records. Its closing heartbeats are a day on, so every window closes, the
+# longest (a trading period) too, as Flink's final watermark closes them when the input ends.
 SPEC = generator.GeneratorSpec(seed=2020, count=5_000, customers=30, products=12, late_fraction=0.05,
                                malformed_fraction=0.04, fraud_fraction=0.05, heartbeat_after_ms=24 * 3_600_000)
 

@@ -2,7 +2,8 @@
 
 A lesson's ``flink_jobs/<folder>/exercise.py`` lists its ``EXERCISES`` (name, the job's part,
 the outputs it decides) and holds each part's stub under the part's upper-cased name, with the
-problem statement in the comment above it. ``section`` renders one exercise for its concept page:
+problem statement in the comment above it. The suite (``tests/test_exercises.py``) and the site
+both take the list from here. ``section`` renders one exercise for its concept page:
 the statement and stub as in the file, the command that checks it, and the solution (the job's
 query, as it runs) folded away.
 """
@@ -15,6 +16,8 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from streamlab import lessons
 from streamlab.errors import UserError
@@ -24,26 +27,38 @@ REPO = Path(__file__).resolve().parents[2]
 
 @dataclass(frozen=True)
 class Listed:
-    """An exercise as ``exercise.py`` lists it."""
+    """An exercise of a lesson: ``exercise`` is its entry in ``EXERCISES`` (``name``, ``part``,
+    ``outputs``: ``flink_jobs.local_check.Exercise``)."""
 
     lesson: str
-    name: str
-    part: str
+    exercise: Any
+
+    @property
+    def name(self) -> str:
+        return self.exercise.name
+
+    @property
+    def part(self) -> str:
+        return self.exercise.part
 
 
 def _module_path(key: str, name: str) -> Path:
     return lessons.JOBS_DIR / lessons.get(key).folder / f"{name}.py"
 
 
+def module(key: str, name: str) -> ModuleType:
+    """``flink_jobs/<lesson folder>/<name>.py`` (``job``, ``exercise``, ...), imported."""
+    with warnings.catch_warnings():  # PyFlink's deprecation notices, raised on import
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return importlib.import_module(f"flink_jobs.{lessons.get(key).folder}.{name}")
+
+
 def listed(key: str) -> list[Listed]:
     """The exercises of lesson ``key``, in the order its ``exercise.py`` lists them (none
     when it has no such file)."""
-    path = _module_path(key, "exercise")
-    if not path.is_file():
+    if not _module_path(key, "exercise").is_file():
         return []
-    calls = [node for node in ast.walk(ast.parse(path.read_text()))
-             if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Exercise"]
-    return [Listed(key, ast.literal_eval(call.args[0]), ast.literal_eval(call.args[1])) for call in calls]
+    return [Listed(key, exercise) for exercise in module(key, "exercise").EXERCISES]
 
 
 def every() -> list[Listed]:
@@ -74,10 +89,7 @@ def stub_source(exercise: Listed) -> str:
 
 def solution(exercise: Listed) -> str:
     """The job's query for the part: the SQL that runs, as the job builds it."""
-    with warnings.catch_warnings():  # PyFlink's deprecation notices, raised on import
-        warnings.simplefilter("ignore", DeprecationWarning)
-        job = importlib.import_module(f"flink_jobs.{lessons.get(exercise.lesson).folder}.job")
-    return getattr(job, exercise.part.upper()).strip("\n")
+    return exercise.exercise.query(module(exercise.lesson, "job")).strip("\n")
 
 
 def command(exercise: Listed) -> str:

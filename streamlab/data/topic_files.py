@@ -31,10 +31,9 @@ def _bytes(text: str | None) -> bytes | None:
     return None if text is None else base64.b64decode(text)
 
 
-def write(records: Iterable[Record], directory: Path, now_ms: int | None = None) -> dict[str, int]:
+def write(records: Iterable[Record], directory: Path, now_ms: int | None = None) -> None:
     """Write ``records`` (in arrival order) as raw topics of one partition under ``directory``;
-    each record's Kafka timestamp is ``now_ms``, as a producer's create time would be. Returns
-    the count per topic."""
+    each record's Kafka timestamp is ``now_ms``, as a producer's create time would be."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
     stamp = datetime.fromtimestamp(now_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
     rows: dict[str, list[str]] = {}
@@ -50,7 +49,6 @@ def write(records: Iterable[Record], directory: Path, now_ms: int | None = None)
     for topic, lines in rows.items():
         (directory / topic).mkdir(parents=True, exist_ok=True)
         (directory / topic / "part-0.json").write_text("\n".join(lines) + "\n")
-    return {topic: len(lines) for topic, lines in rows.items()}
 
 
 def _outputs() -> dict[str, Output]:
