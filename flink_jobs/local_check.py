@@ -9,7 +9,7 @@ window it opens closes. A check takes seconds once the JVM runs (about 10 s, onc
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -52,8 +52,8 @@ def _function_jars() -> list[str]:
             if "functions" in path.name]
 
 
-def _args(key: str, directory: Path) -> JobArgs:
-    topic_files.write(generator.generate(SPEC), directory)
+def _args(key: str, directory: Path, records: Iterable[generator.Record] | None = None) -> JobArgs:
+    topic_files.write(generator.generate(SPEC) if records is None else records, directory)
     return JobArgs(name=lessons.get(key).name, bootstrap_servers="", fingerprint="local", local_dir=str(directory))
 
 
@@ -66,10 +66,12 @@ def views(key: str, build: Build, directory: Path) -> TableEnvironment:
     return env
 
 
-def run(key: str, build: Build, directory: Path, **parts: str) -> topic_files.TopicFiles:
-    """Run lesson ``key``'s job (``build``, its ``parts`` replaced) over the data set in
-    ``directory`` until the input ends; returns its topics, inputs and outputs."""
-    run_local(functools.partial(build, **parts), _args(key, directory), _function_jars())
+def run(key: str, build: Build, directory: Path, records: Iterable[generator.Record] | None = None,
+        **parts: str) -> topic_files.TopicFiles:
+    """Run lesson ``key``'s job (``build``, its ``parts`` replaced) over ``records`` (default: the
+    data set of ``SPEC``) in ``directory`` until the input ends; returns its topics, inputs and
+    outputs."""
+    run_local(functools.partial(build, **parts), _args(key, directory, records), _function_jars())
     return topic_files.TopicFiles(directory)
 
 

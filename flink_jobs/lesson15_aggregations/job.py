@@ -6,8 +6,9 @@
                                     ├─ TUMBLE 5 min by category: top-3 products (Java UDAF) ─────────► l15-top-products
                                     └─ TUMBLE 5 min, CUBE(category, region, tier) ──────────────────► l15-revenue-cube
 
-Line items are judged late as in the windows job: when their window has closed in their
-partition's stream time (more than the watermark delay behind), so counted + late = produced.
+An order is judged late when its own time is more than the watermark delay behind its
+partition's stream time (as the joins job judges), so counted + late = produced: a temporal
+join needs every order it enriches ahead of its watermark.
 All three aggregations run in the JVM: the custom aggregate is Java (``TopProducts.java`` in
 ``jvm/functions``), so no line item crosses into a Python worker.
 """
@@ -85,9 +86,13 @@ def build(env: TableEnvironment, args: JobArgs, category_stats: str = CATEGORY_S
     streams.create_reference_table(env, "customers", args, WATERMARK_DELAY_S, "customer_id", ["tier", "region"])
     kafka_ddl.create_sinks(env, LESSON.writes, args)
 
+    # Late by the order's own time, not its window's: the temporal join below looks the
+    # customer up as of the order's time, and Flink's join keeps only the newest version at or
+    # before its watermark. An order behind the watermark, though inside its window's grace,
+    # would find no version at all when the customer changed in between.
     env.execute_sql(f"""
 CREATE TEMPORARY VIEW orders_judged AS
-SELECT *, {streams.behind("TO_TIMESTAMP_LTZ(window_end_ms - 1, 3)", WATERMARK_DELAY_S)} AS late
+SELECT *, {streams.behind("ts", WATERMARK_DELAY_S)} AS late
 FROM (SELECT *, ts_ms - MOD(ts_ms, {WINDOW_MS}) + {WINDOW_MS} AS window_end_ms FROM orders_valid)""")
     env.execute_sql("CREATE TEMPORARY VIEW orders_on_time AS SELECT * FROM orders_judged WHERE NOT late")
     # --8<-- [start:enrich_items]
