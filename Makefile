@@ -26,12 +26,14 @@ browser:
 	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests ..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
-# Minutes, no services: ruff, the import-linter contracts of the layers (pyproject.toml), and
-# every test that needs no Kafka, Flink cluster or Airflow: the unit tests, and each job against
-# its oracle in a local PyFlink with the exercises' stubs and solutions (tests/test_exercises.py).
+# Minutes, no services: ruff, the import-linter contracts of the layers (pyproject.toml), the
+# Kafka Streams peers' TopologyTestDriver tests, and every test that needs no Kafka, Flink
+# cluster or Airflow: the unit tests, and each job against its oracle in a local PyFlink with
+# the exercises' stubs and solutions (tests/test_exercises.py).
 check: setup
 	@$(BIN)/ruff check --quiet . && echo "ruff: no findings"
 	@$(BIN)/lint-imports --no-cache
+	@mvn -q -B -f peers/kafka-streams/pom.xml test && echo "Kafka Streams peers: TopologyTestDriver tests passed"
 	@$(BIN)/python -m pytest -q -p no:cacheprovider -m "not platform and not exercise"
 
 # A learner's check of a lesson's exercises (flink_jobs/<lesson>/exercise.py), or of one.

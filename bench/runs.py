@@ -211,7 +211,7 @@ def recovery(settings: Settings, keys: list[str], count: int, seed: int, echo: E
     times = []
     for i in range(count):
         data = drills.next_data_set(settings, seed + i, DRILL_EVENTS)
-        times.append(round(drills.inject_mid_run(settings, "taskmanager-kill", data, jobs=keys), 1))
+        times.append(drills.inject_mid_run(settings, "taskmanager-kill", data, jobs=keys).recovery_s)
         echo(f"   drill {i + 1}/{count}: recovered in {times[-1]} s")
     return times
 

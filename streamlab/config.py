@@ -41,6 +41,7 @@ class Settings(BaseSettings):
         "With 3, every topic has 3 replicas and the output topics need 2 in sync."
     )
 
+    kstreams_heap: str = Field("384m", description="Heap (-Xmx) of each Kafka Streams peer instance.")
     flink_rest_port: int = Field(8081, ge=1, le=65535, description="Flink REST API and web UI.")
     flink_rest: str | None = Field(
         None, description="An existing Flink cluster's REST URL (http://host:port): deploys, savepoints "

@@ -42,7 +42,8 @@ def get(key: str) -> Lesson:
 def oracle(key: str) -> ModuleType:
     """The lesson's oracle (``flink_jobs/<folder>/oracle.py``): ``check(bootstrap)`` compares
     every output with what the raw input says it should be; ``explain(bootstrap)`` says how the
-    input split, for the demo, and whether it balances."""
+    input split, for the demo, and whether it balances; a lesson with a Kafka Streams peer has
+    ``check_peer(bootstrap)``, which compares the peer's topics with the same expectations."""
     return importlib.import_module(f"flink_jobs.{get(key).folder}.oracle")
 
 

@@ -317,11 +317,22 @@ def actual_json(table: str, columns: dict[str, str], with_key: bool = True) -> s
     return "SELECT " + ",\n  ".join(fields) + f"\nFROM {table}"
 
 
-def compare_dead_letter(con: duckdb.DuckDBPyConnection, job: str, inputs: tuple[str, ...]) -> TopicCheck:
-    """``job``'s records in the loaded ``out_dead_letter`` against the rejects of its ``inputs``:
-    each rejected record once, with its reason and origin."""
+def latest(con: duckdb.DuckDBPyConnection, table: str, *fields: str) -> str:
+    """``<table>_latest``: a loaded changelog topic read as a table, the last record of each key
+    (the record key and the JSON ``fields``, e.g. a window's start); returns its name."""
+    parts = ", ".join(f"json_extract_string(doc, '$.{name}')" for name in fields)
+    con.execute(f"""CREATE OR REPLACE VIEW {table}_latest AS SELECT * FROM {table}
+        QUALIFY row_number() OVER (PARTITION BY key{', ' if parts else ''}{parts}
+                                   ORDER BY "partition", "offset" DESC) = 1""")
+    return f"{table}_latest"
+
+
+def compare_dead_letter(con: duckdb.DuckDBPyConnection, job: str, inputs: tuple[str, ...],
+                        topic: str = topics.DEAD_LETTER.name) -> TopicCheck:
+    """``job``'s records in the loaded ``out_dead_letter`` (of ``topic``) against the rejects of
+    its ``inputs``: each rejected record once, with its reason and origin."""
     return compare(
-        con, f"{topics.DEAD_LETTER.name} ({job})",
+        con, f"{topic} ({job})",
         f"""SELECT key, value, reason, source_topic, source_partition, source_offset
             FROM expected_dead_letter WHERE source_topic IN ({', '.join(f"'{i}'" for i in inputs)})""",
         f"""SELECT key, value, headers->>'dlq.reason',

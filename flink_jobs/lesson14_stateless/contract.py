@@ -1,7 +1,7 @@
 """Lesson 14's contract: the stateless topology, the platform's front door."""
 
 from streamlab.wire import events
-from streamlab.wire.contract import Latency, Lesson, Mart, Output, UpgradeMode
+from streamlab.wire.contract import Latency, Lesson, Mart, Output, Peer, UpgradeMode
 from streamlab.wire.expectations import CATEGORY, allowed, at_least, not_null
 
 ITEM_BRANCHES = ["electronics", "fashion", "home", "other"]  # "other": every category not named
@@ -43,4 +43,9 @@ LESSON = Lesson(
     state="none (offsets only)",
     dead_letter=True,
     latency=Latency("l14-clicks", lambda out: [("clicks", out["event_id"])]),
+    # peers/kafka-streams/.../Lesson14Stateless.java
+    peer=Peer("ks-lesson14-stateless", ("clicks", "orders", "payments", "customers", "products"),
+              (("l14-clicks", "ks-clicks"),
+               *((f"l14-items-{b}", f"ks-items-{b}") for b in ITEM_BRANCHES)),
+              dead_letter=True),
 )

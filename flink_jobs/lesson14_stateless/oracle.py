@@ -29,30 +29,43 @@ ITEM_COLUMNS = (
 ITEM_TYPES = LESSON.output("l14-items-other").duckdb_columns()
 
 
-def _load(source: Source) -> duckdb.DuckDBPyConnection:
-    """The raw input, judged, and every Lesson 14 output topic as it is now."""
+def _load(source: Source, peer: bool = False) -> duckdb.DuckDBPyConnection:
+    """The raw input, judged, and every Lesson 14 output topic as it is now: the PyFlink job's,
+    or with ``peer`` its Kafka Streams peer's."""
     con = duckdb.connect()
     load_inputs(con, source, extra=OTHER_STREAMS)  # judged here too: their rejects are dead-lettered
-    load_topic(con, source, topics.DEAD_LETTER.name, "out_dead_letter")
-    load_topic(con, source, "l14-clicks", "out_clicks")
+    load_topic(con, source, (topics.PEER_DEAD_LETTER if peer else topics.DEAD_LETTER).name, "out_dead_letter")
+    load_topic(con, source, _topic("l14-clicks", peer), "out_clicks")
     for branch in ITEM_BRANCHES:
-        load_topic(con, source, f"l14-items-{branch}", f"out_items_{branch}")
+        load_topic(con, source, _topic(f"l14-items-{branch}", peer), f"out_items_{branch}")
     return con
 
 
-def check(source: Source) -> list[TopicCheck]:
-    """Compare every Lesson 14 output topic with the oracle's expectation."""
-    con = _load(source)
-    results = [compare(con, "l14-clicks", f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
+def _topic(output: str, peer: bool) -> str:
+    return LESSON.peer.topic(output) if peer and LESSON.peer else output
+
+
+def check(source: Source, peer: bool = False) -> list[TopicCheck]:
+    """Compare every Lesson 14 output topic with the oracle's expectation: the PyFlink job's,
+    or with ``peer`` the Kafka Streams peer's (the same rows, in its own topics)."""
+    con = _load(source, peer)
+    results = [compare(con, _topic("l14-clicks", peer), f"SELECT {CLICK_COLUMNS} FROM expected_clicks",
                        actual_json("out_clicks", CLICK_TYPES))]
     for branch in ITEM_BRANCHES:
         where = (f"category = '{branch}'" if branch != "other"
                  else "category NOT IN (" + ", ".join(f"'{b}'" for b in NAMED_BRANCHES) + ")")
-        results.append(compare(con, f"l14-items-{branch}",
+        results.append(compare(con, _topic(f"l14-items-{branch}", peer),
                                f"SELECT {ITEM_COLUMNS} FROM expected_items WHERE {where}",
                                actual_json(f"out_items_{branch}", ITEM_TYPES)))
-    results.append(compare_dead_letter(con, LESSON.name, ("clicks", "orders", *OTHER_STREAMS)))
+    job, dead_letter = ((LESSON.peer.job, topics.PEER_DEAD_LETTER) if peer and LESSON.peer
+                        else (LESSON.name, topics.DEAD_LETTER))
+    results.append(compare_dead_letter(con, job, ("clicks", "orders", *OTHER_STREAMS), dead_letter.name))
     return results
+
+
+def check_peer(source: Source) -> list[TopicCheck]:
+    """The Kafka Streams peer's outputs: the same rows as the job's, in its own topics."""
+    return check(source, peer=True)
 
 
 def balance(source: Source) -> dict[str, int]:

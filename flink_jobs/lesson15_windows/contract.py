@@ -1,6 +1,6 @@
 """Lesson 15's windows: tumbling, hopping and session windows, with late data."""
 
-from streamlab.wire.contract import Lesson, Mart, Output, UpgradeMode
+from streamlab.wire.contract import Lesson, Mart, Output, Peer, UpgradeMode
 from streamlab.wire.expectations import CATEGORY, after, at_least, not_null, unique, window
 
 SESSION_GAP_MIN = 30  # a visit closes after this many idle minutes (the dashboard's too)
@@ -47,4 +47,6 @@ LESSON = Lesson(
                 " missed_window_end_ms BIGINT, source_topic STRING, source_partition INT, source_offset BIGINT"),
     upgrade_mode=UpgradeMode.SAVEPOINT,
     state="open tumbling, hopping and session windows; stream time",
+    # peers/kafka-streams/.../Lesson15Windows.java: the tumbling window and its late orders
+    peer=Peer("ks-lesson15-windows", ("orders",), (("l15-revenue-1m", "ks-revenue-1m"), ("l15-late", "ks-late"))),
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from flink_jobs.lesson15_windows.contract import LESSON
-from validation.oracle import Source, TopicCheck, actual_json, compare, load_inputs, load_topic
+from validation.oracle import Source, TopicCheck, actual_json, compare, latest, load_inputs, load_topic
 
 MINUTE_MS = 60_000
 SESSION_GAP_MS = 30 * MINUTE_MS
@@ -71,14 +71,18 @@ CREATE OR REPLACE VIEW late_activity AS
 SELECT source_topic AS src_topic, source_partition AS src_partition, source_offset AS src_offset
 FROM expected_late WHERE origin LIKE 'session-%'""")
     con.execute(f"""
-CREATE OR REPLACE VIEW expected_1m AS
+CREATE OR REPLACE VIEW windows_1m AS
 SELECT category, ts_ms - ts_ms % {MINUTE_MS} AS window_start_ms,
        ts_ms - ts_ms % {MINUTE_MS} + {MINUTE_MS} AS window_end_ms,
        count(DISTINCT order_id) AS orders, sum(quantity)::BIGINT AS items,
        sum(line_total_cents)::BIGINT AS revenue_cents
 FROM expected_items ANTI JOIN late_orders USING (src_topic, src_partition, src_offset)
-WHERE {_emitted(f"ts_ms - ts_ms % {MINUTE_MS} + {MINUTE_MS}", "orders")}
 GROUP BY ALL""")
+    # Flink emits a window once, when the watermark passes it; Kafka Streams' peer emits every
+    # update, so its last per window is the result, for every window (``check_peer``).
+    con.execute(f"""
+CREATE OR REPLACE VIEW expected_1m AS
+SELECT * FROM windows_1m WHERE {_emitted("window_end_ms", "orders")}""")
     con.execute(f"""
 CREATE OR REPLACE VIEW expected_10m AS
 SELECT category, window_start_ms - k * {MINUTE_MS} AS window_start_ms,
@@ -131,6 +135,22 @@ def check(source: Source) -> list[TopicCheck]:
                     FROM ({actual_json("out_10m", REVENUE_10M, with_key=False)})"""),
         compare(con, "l15-sessions", f"SELECT {', '.join(SESSIONS)} FROM expected_sessions",
                 actual_json("out_sessions", SESSIONS, with_key=False)),
+    ]
+
+
+def check_peer(source: Source) -> list[TopicCheck]:
+    """The Kafka Streams peer's outputs against the same oracle: its late orders, and each
+    window's last update (a windowed KTable's changelog) for every window."""
+    con = duckdb.connect()
+    _load(con, source)
+    late, revenue = LESSON.peer.topic("l15-late"), LESSON.peer.topic("l15-revenue-1m")
+    load_topic(con, source, late, "out_peer_late")
+    load_topic(con, source, revenue, "out_peer_1m")
+    return [
+        compare(con, late, f"SELECT {', '.join(LATE)} FROM expected_late WHERE origin = 'orders'",
+                actual_json("out_peer_late", LATE, with_key=False)),
+        compare(con, revenue, f"SELECT {', '.join(REVENUE_1M)} FROM windows_1m",
+                actual_json(latest(con, "out_peer_1m", "window_start_ms"), REVENUE_1M, with_key=False)),
     ]
 
 

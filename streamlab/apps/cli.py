@@ -20,8 +20,8 @@ from streamlab.apps.dashboard import service as dashboard_service
 from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, producer, stores, topics
 from streamlab.errors import UserError
-from streamlab.jobs import drills, lifecycle, ops, prune, rollout
-from streamlab.runtime import frontend, jars
+from streamlab.jobs import drills, lifecycle, ops, peers, prune, rollout
+from streamlab.runtime import frontend, jars, kafka_streams
 from streamlab.warehouse import analyst, loader
 
 
@@ -172,6 +172,23 @@ def _drill(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if passed else 1
 
 
+def _peer(settings: Settings, args: argparse.Namespace) -> int | None:
+    if args.action == "start":
+        names = peers.start(settings, args.job, args.instances, args.standby_replicas)
+        print(f"running: {', '.join(names)}; logs in {settings.state / 'logs'}")
+    elif args.action == "stop":
+        stopped = kafka_streams.stop(settings, args.job)
+        print("stopped: " + (", ".join(stopped) if stopped else "no peer was running"))
+    elif args.action == "describe":
+        print(kafka_streams.describe(settings, args.job), end="")
+    else:
+        checks = peers.check(settings, args.job)
+        for c in checks:
+            print(f"{c.topic:40} {c.expected:>7} expected  " + ("exact" if c.exact else c.describe()))
+        return 0 if all(c.exact for c in checks) else 1
+    return None
+
+
 def _validate(settings: Settings, args: argparse.Namespace) -> int:
     from streamlab.warehouse import quality  # Great Expectations takes seconds to import: only here
 
@@ -186,7 +203,7 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
 HANDLERS: dict[str, Callable[[Settings, argparse.Namespace], int | None]] = {
     "setup": _setup, "dashboard": _dashboard, "up": _up, "down": _down, "status": _status, "topics": _topics,
     "generate": _generate, "deploy": _deploy, "savepoint": _savepoint, "stop": _savepoint, "cancel": _cancel,
-    "prune": _prune, "restore": _restore, "drill": _drill, "read": _read, "query": _query, "load": _load,
+    "prune": _prune, "restore": _restore, "drill": _drill, "peer": _peer, "read": _read, "query": _query, "load": _load,
     "sql": _sql, "validate": _validate, "demo": _demo,
 }
 

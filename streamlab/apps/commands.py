@@ -15,6 +15,9 @@ from streamlab.data import generator, stores
 from streamlab.jobs import drills
 from streamlab.warehouse import analyst
 
+# The Kafka Streams peers, by job name (the lessons' contracts declare them).
+PEERS = sorted(lesson.peer.job for lesson in lessons.ALL if lesson.peer)
+
 
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line that names the fix."""
@@ -30,6 +33,16 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} must be greater than 0")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must not be negative")
     return value
 
 
@@ -143,6 +156,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fact events produced for the drill (default 15000)")
     drill.add_argument("--max-recovery-s", type=positive_int, default=180,
                        help="fail when recovery takes longer (default 180)")
+
+    peer = sub.add_parser("peer", help="the lessons' Kafka Streams peers (peers/kafka-streams): start, "
+                          "stop, check against the oracle, describe")
+    peer_actions = peer.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=OneLineParser)
+    peer_start = peer_actions.add_parser("start", help="start a peer's instances (its topics first)")
+    peer_start.add_argument("job", choices=PEERS, help="which peer")
+    peer_start.add_argument("--instances", type=positive_int, default=1, help="instances to run (default 1)")
+    peer_start.add_argument("--standby-replicas", type=_count, default=0,
+                            help="warm copies of each stateful task on other instances (default 0)")
+    peer_stop = peer_actions.add_parser("stop", help="stop a peer's instances (every peer's without JOB)")
+    peer_stop.add_argument("job", nargs="?", choices=PEERS, help="which peer")
+    peer_check = peer_actions.add_parser("check", help="wait until a peer read its input, compare its "
+                                         "topics with the oracle; non-zero exit when they differ")
+    peer_check.add_argument("job", choices=PEERS, help="which peer")
+    peer_describe = peer_actions.add_parser("describe", help="print a peer's topology as Kafka Streams describes it")
+    peer_describe.add_argument("job", choices=PEERS, help="which peer")
 
     read = sub.add_parser("read", help="print a topic's committed records as JSON lines")
     read.add_argument("topic", help="topic name (see `streamlab topics`)")

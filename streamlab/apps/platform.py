@@ -15,7 +15,7 @@ from streamlab.apps.dashboard import service as dashboard
 from streamlab.config import Settings
 from streamlab.data import topics
 from streamlab.errors import UserError
-from streamlab.runtime import airflow_service, flink_cluster, jars, kafka_broker, processes
+from streamlab.runtime import airflow_service, flink_cluster, jars, kafka_broker, kafka_streams, processes
 
 Echo = Callable[[str], None]
 
@@ -93,9 +93,10 @@ def up(settings: Settings, echo: Echo = print) -> None:
 
 def down(settings: Settings, echo: Echo = print) -> list[str]:
     """Stop exactly what `up` started (recorded pids): the dashboard and Airflow first (they
-    read from and drive the rest), then Flink, then Kafka."""
+    read from and drive the rest), then the Kafka Streams peers and Flink, then Kafka."""
     stopped = [dashboard.NAME] if dashboard.stop(settings) else []
     stopped.extend(airflow_service.stop(settings))
+    stopped.extend(kafka_streams.stop(settings))
     stopped.extend(flink_cluster.stop(settings))
     stopped.extend(kafka_broker.stop(settings))
     for leftover in processes.all_recorded(settings.state):

@@ -8,7 +8,7 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 from streamlab import lessons
 from streamlab.errors import UserError
 from streamlab.wire.contract import Output
-from streamlab.wire.topics import DEAD_LETTER, RAW, Topic
+from streamlab.wire.topics import APPEND_TIME, DEAD_LETTER, PEER_DEAD_LETTER, RAW, Topic
 
 
 # --8<-- [start:compacted]
@@ -24,12 +24,24 @@ OUTPUTS = [_written(output) for lesson in lessons.ALL for output in lesson.write
 
 CATALOG: list[Topic] = [*RAW, *OUTPUTS, DEAD_LETTER]
 
+# The Kafka Streams peers' topics, each partitioned as the output it stands beside: created when
+# a peer starts (streamlab.jobs.peers), beside the platform's catalog, not in it. Kafka Streams
+# stamps an output record with its event time, and retention counts from the record's
+# timestamp: a replayed backlog of last month would be deleted as it is written. The broker's
+# append time keeps them for their retention from now, as the raw topics' does.
+PEER_CATALOG: list[Topic] = [
+    *(Topic(topic, lesson.output(output).partitions, f"Kafka Streams peer of {output}.", extra=APPEND_TIME)
+      for lesson in lessons.ALL if lesson.peer for output, topic in lesson.peer.topics),
+    PEER_DEAD_LETTER,
+]
+
 
 def by_name(name: str) -> Topic:
-    for topic in CATALOG:
+    for topic in [*CATALOG, *PEER_CATALOG]:
         if topic.name == name:
             return topic
-    raise UserError(f"unknown topic '{name}': known topics are {', '.join(t.name for t in CATALOG)}")
+    raise UserError(f"unknown topic '{name}': known topics are "
+                    f"{', '.join(t.name for t in [*CATALOG, *PEER_CATALOG])}")
 
 
 def apply(admin: AdminClient, replication: int = 1, min_insync: int = 1, catalog: list[Topic] = CATALOG,

@@ -14,6 +14,13 @@ Scenarios:
 * ``broker-kill`` (3 brokers) — kill -9 the broker leading an output partition; the other
   replicas take over, the jobs restart from their latest checkpoint, and the broker rejoins
   once they caught up.
+* ``kstreams-instance-kill`` — the other fault-tolerance model: kill -9 one of two instances of
+  the windows lesson's Kafka Streams peer, each with a standby replica of the other's state;
+  the group moves its tasks to the survivor, which promotes its standbys (Lesson 16's
+  "changelog vs checkpoint"). The peer's topics are reconciled with the same oracle.
+
+Each drill also measures how long after the fault every input partition moved on again
+(``resumed_s``: detection, failover and restore, the part of recovery that is the engine's).
 
 With several TaskManagers, ``taskmanager-kill`` kills the one the probe job runs on: its jobs
 move to the others' free slots.
@@ -34,8 +41,8 @@ from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, topics
 from streamlab.data import producer as producer_lib
 from streamlab.errors import UserError
-from streamlab.jobs import joblock, jobwatch, lifecycle, ops, rollout
-from streamlab.runtime import flink_cluster, kafka_broker, processes
+from streamlab.jobs import joblock, jobwatch, lifecycle, ops, peers, rollout
+from streamlab.runtime import flink_cluster, kafka_broker, kafka_streams, processes
 from streamlab.runtime.flink_rest import FlinkRest
 from validation.oracle import TopicCheck
 
@@ -52,6 +59,7 @@ class DrillResult:
     started_at: datetime
     recovery_s: float  # from the fault until every job has processed all input (the rest arrives meanwhile)
     checks: list[TopicCheck] = field(default_factory=list)
+    resumed_s: float | None = None  # from the fault until the probe's every input partition moved on
 
     @property
     def missing(self) -> int:
@@ -71,7 +79,8 @@ class DrillResult:
     def describe(self, threshold_s: float) -> str:
         """One line; an inexact drill also names each topic that differs, with sample rows of each side."""
         wrong = "".join(f"; {c.describe()}" for c in self.checks if not c.exact)
-        return (f"{self.scenario}: recovered in {self.recovery_s:.1f}s (threshold {threshold_s:.0f}s); "
+        resumed = f"moved on after {self.resumed_s:.1f}s, " if self.resumed_s is not None else ""
+        return (f"{self.scenario}: {resumed}recovered in {self.recovery_s:.1f}s (threshold {threshold_s:.0f}s); "
                 f"{sum(c.expected for c in self.checks)} output rows reconciled with the oracle: "
                 f"{self.missing} missing, {self.unexpected} unexpected -> "
                 + ("PASSED" if self.passed(threshold_s) else "FAILED") + wrong)
@@ -82,9 +91,11 @@ def record(settings: Settings, result: DrillResult, threshold_s: float) -> bool:
     recovered within ``threshold_s``."""
     passed = result.passed(threshold_s)
     with ops.connect(settings) as con:
-        con.execute("INSERT INTO ops.drills VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        con.execute("INSERT INTO ops.drills (scenario, started_at, recovery_s, threshold_s, rows_checked, missing,"
+                    " unexpected, passed, resumed_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [result.scenario, result.started_at, result.recovery_s, threshold_s,
-                     sum(c.expected for c in result.checks), result.missing, result.unexpected, passed])
+                     sum(c.expected for c in result.checks), result.missing, result.unexpected, passed,
+                     result.resumed_s])
     return passed
 
 
@@ -134,12 +145,31 @@ def _kill_leader_broker(settings: Settings, probe_job: str) -> None:
     kafka_broker.kill(settings, kafka_io.leader(settings.bootstrap_servers, LEADER_KILLED_FOR))
 
 
+# --8<-- [start:kill_kstreams_instance]
+def _kill_peer_instance(settings: Settings, probe_job: str) -> None:
+    """kill -9 instance 0 of the peer (no clean close: its tasks' transactions stay open until
+    they time out), and start it again, as a supervisor would: it rejoins as a standby."""
+    instance = processes.running(settings.state, kafka_streams.process_name(probe_job, 0))
+    if instance is None:
+        raise UserError(f"{probe_job}-0 is not running: nothing to kill")
+    processes.kill(instance)
+    while instance.alive():
+        time.sleep(0.1)
+    kafka_streams.start(settings, probe_job, 0, standby_replicas=PEER_STANDBYS)
+# --8<-- [end:kill_kstreams_instance]
+
+
 FAULTS: dict[str, Callable[[Settings, str], None]] = {
     "taskmanager-kill": _kill_taskmanager,
     "job-restore": _stop_and_restore,
     "broker-restart": _restart_broker,
     "broker-kill": _kill_leader_broker,
+    "kstreams-instance-kill": _kill_peer_instance,
 }
+# The faults of a Kafka Streams peer, by the lesson whose peer they hit: its two instances
+# each keep a standby replica of the other's state.
+PEER_FAULTS = {"kstreams-instance-kill": "lesson15-windows"}
+PEER_STANDBYS = 1
 MULTI_BROKER = {"broker-kill"}  # the faults a one-broker platform cannot survive by design
 
 
@@ -189,54 +219,90 @@ class _PacedFeed(threading.Thread):
             raise self._error
 
 
+@dataclass(frozen=True)
+class Recovery:
+    recovery_s: float  # fault until every group has processed all input again
+    resumed_s: float  # fault until the probe's every input partition moved on again
+
+
 def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorSpec,
                    probe_job: str = PROBE_JOB, jobs: list[str] | None = None,
-                   timeout_s: float = 600.0) -> float:
+                   timeout_s: float = 600.0) -> Recovery:
     """Produce ``data`` over ``PACE_S``, inject the fault once ``probe_job`` has committed
     progress on it and ``FAULT_AT`` of the time has passed, while the rest still arrives, and
     wait until every one of ``jobs`` (default: every job with an oracle) has processed all
-    input again; returns that recovery time, of which ``DATA_AFTER_FAULT_S`` is the floor."""
+    input again; the recovery time has ``DATA_AFTER_FAULT_S`` as its floor. A peer's fault
+    probes and waits for the peer instead (``PEER_FAULTS``)."""
     _require(settings, scenario)
-    jobs = jobs or list(lessons.BY_KEY)
-    probe = lessons.get(probe_job)
-    inputs = list(probe.inputs)
+    if scenario in PEER_FAULTS:
+        peer = lessons.get(PEER_FAULTS[scenario]).peer
+        assert peer is not None
+        probe, group, inputs = peer.job, peer.job, list(peer.inputs)
+        groups = {peer.job: inputs}
+    else:
+        lesson = lessons.get(probe_job)
+        probe, group, inputs = probe_job, lesson.name, list(lesson.inputs)
+        groups = lessons.input_groups(jobs or list(lessons.BY_KEY))
     records = list(generator.generate(data))
     # Heartbeats close the data set's windows; they follow after the recovery (see below).
     beats = [record for record in records if record.kind == "heartbeat"]
-    before = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
+    before = kafka_io.committed_offsets(settings.bootstrap_servers, group, inputs)
     feed = _PacedFeed(settings.bootstrap_servers, [r for r in records if r.kind != "heartbeat"], PACE_S)
     feed.start()
     fed_from = time.monotonic()
     deadline = time.monotonic() + 120
-    while kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs) == before:
+    while kafka_io.committed_offsets(settings.bootstrap_servers, group, inputs) == before:
         if time.monotonic() > deadline:
-            raise UserError(f"{probe.name} made no progress on the drill's data in 120s")
+            raise UserError(f"{group} made no progress on the drill's data in 120s")
         time.sleep(0.2)
     time.sleep(max(0.0, fed_from + FAULT_AT * PACE_S - time.monotonic()))
+    at_fault = kafka_io.committed_offsets(settings.bootstrap_servers, group, inputs)
     if not feed.is_alive():
-        committed = kafka_io.committed_offsets(settings.bootstrap_servers, probe.name, inputs)
-        if sum(committed.values()) >= sum(kafka_io.end_offsets(settings.bootstrap_servers, inputs).values()):
-            raise UserError(f"{probe.name} finished the drill's data before the fault: use more events")
+        if sum(at_fault.values()) >= sum(kafka_io.end_offsets(settings.bootstrap_servers, inputs).values()):
+            raise UserError(f"{group} finished the drill's data before the fault: use more events")
     fault_at = time.monotonic()
-    FAULTS[scenario](settings, probe_job)
+    FAULTS[scenario](settings, probe)
+    resumed_s = _moved_on(settings, group, inputs, at_fault, fault_at, timeout_s)
     feed.finish(timeout_s)
-    jobwatch.wait_all_caught_up(settings, lessons.input_groups(jobs), timeout_s)
+    jobwatch.wait_all_caught_up(settings, groups, timeout_s)
     recovery_s = time.monotonic() - fault_at
     kafka_broker.start(settings)  # a killed broker rejoins (nothing to do after the other faults)
+    if scenario in PEER_FAULTS:  # and so does a killed instance, as a standby
+        kafka_streams.start(settings, probe, 0, standby_replicas=PEER_STANDBYS)
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has
     # none after the restore until a record comes. A live store keeps sending; a drill sends
     # the data set's final heartbeats after the recovery so every window can close.
     producer_lib.produce(beats, settings.bootstrap_servers, progress=False)
-    jobwatch.wait_all_caught_up(settings, lessons.input_groups(jobs), timeout_s)
-    return recovery_s
+    jobwatch.wait_all_caught_up(settings, groups, timeout_s)
+    return Recovery(round(recovery_s, 1), round(resumed_s, 1))
+
+
+def _moved_on(settings: Settings, group: str, inputs: list[str], at_fault: dict[tuple[str, int], int],
+              fault_at: float, timeout_s: float) -> float:
+    """Seconds from the fault until ``group`` committed past where it stood at the fault on every
+    input partition (or to the partition's end): the engine noticed, failed over and restored."""
+    deadline = fault_at + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            now = kafka_io.committed_offsets(settings.bootstrap_servers, group, inputs)
+            ends = kafka_io.end_offsets(settings.bootstrap_servers, inputs)
+        except KafkaException:  # a broker fault: not answering yet
+            time.sleep(0.2)
+            continue
+        if all(now[partition] > offset or now[partition] >= ends[partition] for partition, offset in at_fault.items()):
+            return time.monotonic() - fault_at
+        time.sleep(0.2)
+    raise UserError(f"{group} did not move on in {timeout_s:.0f}s after the fault")
 
 
 # --8<-- [start:drill_run]
 def run(settings: Settings, scenario: str, count: int = 15_000, seed: int | None = None,
         jobs: list[str] | None = None) -> DrillResult:
     """The whole drill: every job with an oracle (or ``jobs``) running, new data, the fault,
-    recovery, the oracle."""
+    recovery, the oracle. A peer's fault runs the peer and reconciles it instead."""
     _require(settings, scenario)
+    if scenario in PEER_FAULTS:
+        return _run_peer(settings, scenario, count, seed)
     jobs = jobs or list(lessons.BY_KEY)
     with joblock.all_held(settings, jobs, f"drill {scenario}"):
         return _run(settings, scenario, count, seed, jobs)
@@ -248,13 +314,31 @@ def _run(settings: Settings, scenario: str, count: int, seed: int | None, jobs: 
     for key in rollout.plan(settings, jobs).due:
         rollout.roll_out(settings, key)
     started_at = datetime.now(timezone.utc)
-    # Ids carry the seed: a seed no data set has used keeps them unique (seconds since 1970).
-    data = next_data_set(settings, seed if seed is not None else int(time.time()), count)
+    data = _data_set(settings, seed, count)
     probe = PROBE_JOB if PROBE_JOB in jobs else jobs[0]
-    recovery_s = inject_mid_run(settings, scenario, data, probe_job=probe, jobs=jobs)
+    recovery = inject_mid_run(settings, scenario, data, probe_job=probe, jobs=jobs)
     checks: list[TopicCheck] = []
     for key in jobs:
         check = lessons.oracle(key).check
         checks += jobwatch.wait_exact(lambda: check(settings.bootstrap_servers))  # noqa: B023 - called here
-    return DrillResult(scenario, started_at, round(recovery_s, 1), checks)
+    return DrillResult(scenario, started_at, recovery.recovery_s, checks, recovery.resumed_s)
 # --8<-- [end:drill_run]
+
+
+def _run_peer(settings: Settings, scenario: str, count: int, seed: int | None) -> DrillResult:
+    """Two instances of the peer, each with a standby of the other's state, caught up with the
+    topics; then new data, the fault, recovery, and the peer's topics against the oracle."""
+    peer = lessons.get(PEER_FAULTS[scenario]).peer
+    assert peer is not None
+    kafka_streams.stop(settings, peer.job)  # whatever shape it ran in, it runs in the drill's
+    peers.start(settings, peer.job, instances=2, standby_replicas=PEER_STANDBYS)
+    jobwatch.wait_caught_up(settings, peer.job, list(peer.inputs), timeout_s=600)
+    started_at = datetime.now(timezone.utc)
+    recovery = inject_mid_run(settings, scenario, _data_set(settings, seed, count))
+    checks = peers.check(settings, peer.job)
+    return DrillResult(scenario, started_at, recovery.recovery_s, checks, recovery.resumed_s)
+
+
+def _data_set(settings: Settings, seed: int | None, count: int) -> generator.GeneratorSpec:
+    # Ids carry the seed: a seed no data set has used keeps them unique (seconds since 1970).
+    return next_data_set(settings, seed if seed is not None else int(time.time()), count)

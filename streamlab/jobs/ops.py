@@ -7,6 +7,7 @@ reads come from the replica, so ``status`` never waits for a writer.
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 from collections.abc import Iterator
@@ -48,6 +49,8 @@ CREATE TABLE IF NOT EXISTS ops.drills (
 );
 -- Added after the first release of the catalog: the code (streamlab.jobs.releases) that wrote it.
 ALTER TABLE ops.savepoints ADD COLUMN IF NOT EXISTS release VARCHAR;
+-- Added with the Kafka Streams drill: fault until every input partition moved on again (failover).
+ALTER TABLE ops.drills ADD COLUMN IF NOT EXISTS resumed_s DOUBLE;
 CREATE TABLE IF NOT EXISTS ops.health (
   job VARCHAR NOT NULL,
   job_id VARCHAR NOT NULL,           -- the Flink job found unwell
@@ -112,12 +115,16 @@ def latest_savepoints(settings: Settings) -> dict[str, dict]:
 
 
 def latest_drills(settings: Settings) -> dict[str, dict]:
-    """Each scenario's most recent drill."""
+    """Each scenario's most recent drill (``resumed_s`` None where a catalog predates it)."""
     rows = _read_catalog(settings, "drills", """
-        SELECT scenario, started_at, recovery_s, threshold_s, rows_checked, missing, unexpected, passed
-        FROM ops.drills QUALIFY row_number() OVER (PARTITION BY scenario ORDER BY started_at DESC) = 1""")
-    names = ["started_at", "recovery_s", "threshold_s", "rows_checked", "missing", "unexpected", "passed"]
-    return {row[0]: dict(zip(names, row[1:])) for row in rows}
+        SELECT to_json(d) FROM ops.drills d
+        QUALIFY row_number() OVER (PARTITION BY scenario ORDER BY started_at DESC) = 1""")
+    drills = {}
+    for (text,) in rows:
+        row = json.loads(text)
+        drills[row.pop("scenario")] = {**row, "started_at": datetime.fromisoformat(row["started_at"]),
+                                       "resumed_s": row.get("resumed_s")}
+    return drills
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 POM = REPO_ROOT / "jvm" / "pom.xml"
 # streamlab's own Flink SQL functions (JSON_FIELDS, TOP_PRODUCTS, ...), compiled from source into flink-lib/
 FUNCTIONS = REPO_ROOT / "jvm" / "functions"
+# The Kafka Streams peers of the lessons, compiled from source into kafka-streams/ with their runtime
+PEERS = REPO_ROOT / "peers" / "kafka-streams"
+BUILT = (FUNCTIONS, PEERS)  # the modules built from this repository's sources
 
 
 def require_java() -> str:
@@ -25,10 +28,11 @@ def require_java() -> str:
 
 
 def _jvm_digest() -> str:
-    """Changes with the poms and the functions' sources: what the resolved jars are made of."""
+    """Changes with the poms and the built modules' sources: what the resolved jars are made of."""
     digest = hashlib.sha256(POM.read_bytes())
-    for path in sorted([FUNCTIONS / "pom.xml", *(FUNCTIONS / "src").rglob("*.java")]):
-        digest.update(str(path.relative_to(FUNCTIONS)).encode() + b"\0" + path.read_bytes())
+    for module in BUILT:
+        for path in sorted([module / "pom.xml", *(module / "src").rglob("*.java")]):
+            digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -54,17 +58,23 @@ def ensure_jars(jars: Path, quiet: bool = False) -> Path:
         raise UserError("Maven not found on PATH: install it (e.g. `apt-get install maven`)")
     if not quiet:
         print(f"Resolving Kafka broker and Flink Kafka connector jars, building streamlab's Flink "
-              f"functions into {jars} (Maven) ...")
+              f"functions and Kafka Streams peers into {jars} (Maven) ...")
     if jars.exists():
         shutil.rmtree(jars)
     _maven(mvn, POM, jars, "resolve the jars (is Maven Central reachable?)")
     _maven(mvn, FUNCTIONS / "pom.xml", jars, "build streamlab's Flink functions (jvm/functions)")
+    _maven(mvn, PEERS / "pom.xml", jars, "build the Kafka Streams peers (peers/kafka-streams)")
     marker.write_text(_jvm_digest())
     return jars
 
 
 def kafka_classpath(jars: Path) -> str:
     return str(jars / "kafka-libs" / "*")
+
+
+def peers_classpath(jars: Path) -> str:
+    """The Kafka Streams peers' jar and its runtime (kafka-streams, Jackson, log4j2)."""
+    return str(jars / "kafka-streams" / "*")
 
 
 def flink_connector_jars(jars: Path) -> list[Path]:

@@ -98,6 +98,20 @@ class Latency:
 
 
 @dataclass(frozen=True)
+class Peer:
+    """The lesson's Kafka Streams peer (``peers/kafka-streams``): the same concept on the same
+    raw topics, written with the curriculum's own engine into topics of its own."""
+
+    job: str  # the topology's name: its application id, consumer group and state directory
+    inputs: tuple[str, ...]  # the raw topics it reads
+    topics: tuple[tuple[str, str], ...]  # (the lesson's output, the peer's topic for it)
+    dead_letter: bool = False  # it judges the raw input into ``PEER_DEAD_LETTER``
+
+    def topic(self, output: str) -> str:
+        return dict(self.topics)[output]
+
+
+@dataclass(frozen=True)
 class Lesson:
     key: str  # `streamlab deploy KEY`; the folder's name with dashes
     summary: str
@@ -108,6 +122,7 @@ class Lesson:
     late: Output | None = None  # where records too late for it go, with where they came from
     dead_letter: bool = False  # it judges the raw input and dead-letters what the rules reject
     latency: Latency | None = None
+    peer: Peer | None = None
 
     @property
     def name(self) -> str:

@@ -46,3 +46,9 @@ DEAD_LETTER = Topic(
     "Malformed or invalid events: original key and bytes, reason and origin in headers.",
     retention_ms=30 * DAY_MS,
 )
+
+PEER_DEAD_LETTER = Topic(
+    "ks-dead-letter", 1,
+    "The Kafka Streams peers' dead letter, in the same shape as the dead letter's.",
+    retention_ms=30 * DAY_MS, extra=APPEND_TIME,
+)
