@@ -4,6 +4,7 @@ produced) and its ks-* topics equal the same oracle as the lesson's PyFlink job.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +12,7 @@ import pytest
 from streamlab.config import Settings
 from streamlab.jobs import peers
 from streamlab.runtime import kafka_streams
-from conftest import assert_exact
+from conftest import assert_exact, streamlab
 
 pytestmark = pytest.mark.platform
 
@@ -34,3 +35,13 @@ def test_every_peer_output_equals_the_oracle(running, lesson):
     assert_exact(checks)
     assert {c.topic for c in checks} >= {topic for _, topic in lesson.peer.topics}
     assert all(c.expected > 0 for c in checks), [c.topic for c in checks if c.expected == 0]
+
+
+def test_the_cli_checks_a_peer_and_status_shows_the_running_ones(running):
+    job = PEERED[0].peer.job
+    result = streamlab(running, "peer", "check", job)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout and all(line.endswith("exact") for line in result.stdout.splitlines()), result.stdout
+    shown = json.loads(streamlab(running, "status", "--json").stdout)["kafka_streams"]
+    assert all(shown[lesson.peer.job] for lesson in PEERED), shown
+    assert "Kafka Streams peers  ks-" in streamlab(running, "status").stdout

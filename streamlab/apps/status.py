@@ -15,7 +15,7 @@ from streamlab.config import Settings
 from streamlab.data import kafka_io, topics
 from streamlab.errors import UserError
 from streamlab.jobs import deploy, jobhealth, ops, schedules
-from streamlab.runtime import airflow_service, flink_cluster, kafka_broker, processes
+from streamlab.runtime import airflow_service, flink_cluster, kafka_broker, kafka_streams, processes
 from streamlab.runtime.airflow_rest import AirflowRest
 from streamlab.runtime.flink_rest import ACTIVE_STATES, FlinkRest
 
@@ -36,7 +36,8 @@ def _catalog_lines(settings: Settings) -> list[str]:
     lines.append("Drills      last per scenario (ops.drills)" if drills else
                  "Drills      none yet (`streamlab drill SCENARIO` or the recovery_drill DAG)")
     for scenario, row in sorted(drills.items()):
-        lines.append(f"  {scenario:28} {'PASSED' if row['passed'] else 'FAILED'}  recovered in "
+        moved = f"moved on after {row['resumed_s']:.1f}s, " if row.get("resumed_s") is not None else ""
+        lines.append(f"  {scenario:28} {'PASSED' if row['passed'] else 'FAILED'}  {moved}recovered in "
                      f"{row['recovery_s']:.1f}s (threshold {row['threshold_s']:.0f}s), "
                      f"{row['rows_checked']:,} rows: {row['missing']} missing, {row['unexpected']} unexpected  "
                      f"{_age(int(row['started_at'].timestamp() * 1000))}")
@@ -144,6 +145,8 @@ def snapshot(settings: Settings) -> dict[str, Any]:
                   "slots": slots, "jobs": jobs, "error": error},
         "airflow": _airflow(settings),
         "dashboard": {"url": settings.dashboard_url, "pid": page.pid if page else None},
+        "kafka_streams": {lesson.peer.job: [proc.pid for proc in kafka_streams.instances(settings, lesson.peer.job)]
+                          for lesson in kafka_streams.peered() if lesson.peer},
     }
 
 
@@ -205,6 +208,9 @@ def render(shown: dict[str, Any]) -> list[str]:
         lines.extend(_job_lines(job))
     lines.extend(_airflow_lines(shown["airflow"]))
     lines.append(f"Dashboard {page['url']}  " + (f"running (pid {page['pid']})" if page["pid"] else "not running"))
+    peers = ", ".join(f"{job} ({len(pids)} instance{'s' if len(pids) > 1 else ''}, pid {', '.join(map(str, pids))})"
+                      for job, pids in shown["kafka_streams"].items() if pids)
+    lines.append(f"Kafka Streams peers  {peers or 'none running (`streamlab peer start JOB`)'}")
     return lines
 
 
