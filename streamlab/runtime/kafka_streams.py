@@ -43,8 +43,11 @@ def process_name(job: str, instance: int) -> str:
 
 
 def command(settings: Settings, job: str, *args: str) -> list[str]:
-    """The command line of the peer ``job`` with ``args`` (see ``Main.java``)."""
-    return [jarlib.require_java(), f"-Xmx{settings.kstreams_heap}", "-XX:+UseG1GC",
+    """The command line of the peer ``job`` with ``args`` (see ``Main.java``). Its temp dir (where
+    RocksDB unpacks its native library) is under the state dir, as everything it writes."""
+    tmp = settings.state / "kafka-streams" / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return [jarlib.require_java(), f"-Xmx{settings.kstreams_heap}", "-XX:+UseG1GC", f"-Djava.io.tmpdir={tmp}",
             "-cp", jarlib.peers_classpath(settings.jars), MAIN, job, *args]
 
 
