@@ -148,14 +148,14 @@ def _kill_leader_broker(settings: Settings, probe_job: str) -> None:
 # --8<-- [start:kill_kstreams_instance]
 def _kill_peer_instance(settings: Settings, probe_job: str) -> None:
     """kill -9 instance 0 of the peer (no clean close: its tasks' transactions stay open until
-    they time out), and start it again, as a supervisor would: it rejoins as a standby."""
+    they time out). Nothing restarts it until the drill has recovered (``inject_mid_run``): a
+    member joining would start the rebalance the session timeout is there to start."""
     instance = processes.running(settings.state, kafka_streams.process_name(probe_job, 0))
     if instance is None:
         raise UserError(f"{probe_job}-0 is not running: nothing to kill")
     processes.kill(instance)
     while instance.alive():
         time.sleep(0.1)
-    kafka_streams.start(settings, probe_job, 0, standby_replicas=PEER_STANDBYS)
 # --8<-- [end:kill_kstreams_instance]
 
 
