@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         "that do not need it."
     )
     dashboard_port: int = Field(8050, ge=1, le=65535, description="Dashboard page, query API and WebSocket.")
+    kstreams_http_port: int = Field(
+        8060, ge=1, le=65000, description="Interactive queries of the Kafka Streams peers' stores: instance n "
+        "of a peer with queryable stores answers on this port + n (`streamlab peer query`)."
+    )
     dashboard_windows: int = Field(
         60, ge=2, le=1440, description="1-minute revenue windows the dashboard keeps per category."
     )

@@ -5,13 +5,19 @@ produced) and its ks-* topics equal the same oracle as the lesson's PyFlink job.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
+import duckdb
+import httpx
 import pytest
 
+from flink_jobs.lesson16_stores import contract as stores_contract
+from flink_jobs.lesson16_stores import oracle as stores_oracle
 from streamlab.config import Settings
 from streamlab.jobs import peers
 from streamlab.runtime import kafka_streams
+from validation.oracle import load_inputs
 from conftest import assert_exact, streamlab
 
 pytestmark = pytest.mark.platform
@@ -45,3 +51,76 @@ def test_the_cli_checks_a_peer_and_status_shows_the_running_ones(running):
     shown = json.loads(streamlab(running, "status", "--json").stdout)["kafka_streams"]
     assert all(shown[lesson.peer.job] for lesson in PEERED), shown
     assert "Kafka Streams peers  ks-" in streamlab(running, "status").stdout
+
+
+def _expected_stores(settings: Settings) -> dict[str, dict[str, dict]]:
+    """Each queryable store's expected value of every key, from the lesson's oracle."""
+    con = duckdb.connect()
+    load_inputs(con, settings.bootstrap_servers)
+    expected = {}
+    for topic, (key, count, counted, quantity) in stores_oracle.STORES.items():
+        rows = con.execute(stores_oracle.expected(key, count, counted, quantity)).fetchdf().to_dict("records")
+        expected[topic.removeprefix("store-")] = {row.pop("key"): row for row in rows}
+    return expected
+
+
+def _ask(url: str) -> httpx.Response:
+    """GET ``url``, again while the application rebalances (503), for at most a minute."""
+    deadline = time.monotonic() + 60
+    while True:
+        answer = httpx.get(url, timeout=10)
+        if answer.status_code != 503 or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.5)
+
+
+def test_the_stores_peer_answers_every_key_from_either_instance(running):
+    """Interactive queries, Kafka Streams' own way: two instances split the keys, and each
+    answers for every key, fetching the other's from it; the values equal the oracle's."""
+    job = stores_contract.LESSON.peer.job
+    peers.start(running, job, instances=2)
+    base = [f"http://{running.host}:{kafka_streams.query_port(running, n)}" for n in (0, 1)]
+    listing = _ask(f"{base[0]}/stores").json()
+    assert sorted(listing["stores"]) == ["customer-orders", "product-sales"]
+    hosted = [set(instance["stores"]) for instance in listing["instances"]]
+    assert len(hosted) == 2 and all(hosted), listing  # both instances host some of the stores' partitions
+    for store, values in _expected_stores(running).items():
+        for key, value in values.items():
+            for url in base:
+                answer = _ask(f"{url}/stores/{store}/{key}")
+                assert answer.status_code == 200, (url, store, key, answer.text)
+                got = answer.json()
+                assert {name: got[name] for name in value} == value, (store, key, got)
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("POST", "/stores/customer-orders/c-0001", 405),
+    ("GET", "/stores/no-such-store/c-0001", 404),
+    ("GET", "/stores/customer-orders/no-such-customer", 404),
+    ("GET", "/stores/customer-orders/", 400),
+    ("GET", "/stores/customer-orders/%ZZ", 400),
+    ("GET", "/stores/customer-orders/" + "x" * 300, 400),
+    ("GET", "/elsewhere", 404),
+])
+def test_a_bad_query_gets_a_4xx_with_a_message(running, method, path, status):
+    url = f"http://{running.host}:{kafka_streams.query_port(running, 0)}{path}"
+    deadline = time.monotonic() + 60
+    answer = httpx.request(method, url, timeout=10)
+    while answer.status_code == 503 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        answer = httpx.request(method, url, timeout=10)
+    assert answer.status_code == status, answer.text
+    # the peer says what is wrong in JSON; a path that is no URI at all the JDK's server refuses itself
+    message = answer.json()["error"] if answer.headers["content-type"] == "application/json" else answer.text
+    assert message.strip()
+
+
+def test_the_cli_queries_a_store_and_says_so_in_one_line_when_the_key_is_missing(running):
+    job = stores_contract.LESSON.peer.job
+    customer = sorted(_expected_stores(running)["customer-orders"])[0]
+    result = streamlab(running, "peer", "query", job, "customer-orders", customer)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["customer_id"] == customer
+    missing = streamlab(running, "peer", "query", job, "customer-orders", "nobody")
+    assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1, missing.stderr
+    assert "no key 'nobody'" in missing.stderr

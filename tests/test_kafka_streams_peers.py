@@ -34,7 +34,7 @@ def test_each_peer_reads_and_writes_the_topics_its_contract_names(settings, less
                for t in found.split(",")}
     sinks = set(re.findall(r"Sink: \S+ \(topic: (\S+)\)", described))
     internal = {t for t in sources | sinks if t.endswith("-repartition")}
-    assert sources - internal == set(lesson.peer.inputs)
+    assert sources - internal == set(lesson.peer.inputs) | set(lesson.peer.global_tables)
     expected = {topic for _, topic in lesson.peer.topics}
     assert sinks - internal == expected | ({topics.PEER_DEAD_LETTER.name} if lesson.peer.dead_letter else set())
 

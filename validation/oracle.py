@@ -272,15 +272,17 @@ def field(name: str, sql_type: str = "VARCHAR", doc: str = "doc") -> str:
     return f"CAST(json_extract_string({doc}, '$.{name}') AS {sql_type})"
 
 
-def versions_view(table: str, key: str, fields: dict[str, str]) -> str:
-    """``<table>_versions``: valid versions of reference data (``version_ms`` their event time);
-    of two with the same time the later record wins."""
+def versions_view(table: str, key: str, fields: dict[str, str], by_record_key: bool = False) -> str:
+    """``<table>_versions``: valid versions of reference data (``version_ms`` their event time),
+    of each ``key`` field, or with ``by_record_key`` of each record key (the column ``key``), as
+    a Kafka Streams table holds them; of two with the same time the later record wins."""
     columns = ", ".join(f"{field(name, sql_type)} AS {name}" for name, sql_type in fields.items())
+    versions_of = "key" if by_record_key else field(key)
     return f"""
 CREATE OR REPLACE VIEW {table}_versions AS
 SELECT * EXCLUDE (row_num) FROM (
-  SELECT {field(key)} AS {key}, {columns}, {field('ts_ms', 'BIGINT')} AS version_ms,
-         row_number() OVER (PARTITION BY {field(key)}, {field('ts_ms', 'BIGINT')}
+  SELECT key, {field(key)} AS {key}, {columns}, {field('ts_ms', 'BIGINT')} AS version_ms,
+         row_number() OVER (PARTITION BY {versions_of}, {field('ts_ms', 'BIGINT')}
                             ORDER BY "partition", "offset" DESC) AS row_num
   FROM {table}_judged WHERE reason IS NULL
 ) WHERE row_num = 1"""

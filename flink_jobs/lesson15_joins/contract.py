@@ -1,7 +1,7 @@
 """Lesson 15's joins: the interval join, temporal joins and a global table."""
 
 from streamlab.wire import events
-from streamlab.wire.contract import Latency, Lesson, Mart, Output, UpgradeMode
+from streamlab.wire.contract import Latency, Lesson, Mart, Output, Peer, UpgradeMode
 from streamlab.wire.expectations import CATEGORY, after, allowed, at_least, not_null
 
 # What each mart's rows promise: the warehouse checks them (Great Expectations).
@@ -61,4 +61,9 @@ LESSON = Lesson(
     upgrade_mode=UpgradeMode.SAVEPOINT,
     state="interval-join buffers; customer and product versions",
     latency=Latency("l15-paid-orders", lambda out: [("orders", out["order_id"]), ("payments", out["payment_id"])]),
+    peer=Peer("ks-lesson15-joins", ("orders", "payments", "customers"),
+              tuple((output, "ks-" + output.removeprefix("l15-"))
+                    for output in ("l15-paid-orders", "l15-unpaid-orders", "l15-orders-enriched",
+                                   "l15-items-enriched", "l15-joins-late")),
+              global_tables=("products",)),
 )

@@ -1,6 +1,6 @@
 """Lesson 16's state stores: per-key aggregates in compacted topics, queried from outside."""
 
-from streamlab.wire.contract import Lesson, Mart, Output, UpgradeMode
+from streamlab.wire.contract import Lesson, Mart, Output, Peer, UpgradeMode
 from streamlab.wire.expectations import at_least, not_null, unique
 
 # What each mart's rows promise: the warehouse checks them (Great Expectations).
@@ -31,5 +31,8 @@ LESSON = Lesson(
     ),
     upgrade_mode=UpgradeMode.SAVEPOINT,
     state="one aggregate row per customer and per product",
+    peer=Peer("ks-lesson16-stores", ("orders",),
+              (("store-customer-orders", "ks-store-customer-orders"), ("store-product-sales", "ks-store-product-sales")),
+              queryable=("customer-orders", "product-sales")),
 )
 # --8<-- [end:stores]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
+from flink_jobs.lesson16_stores.contract import LESSON
 from streamlab.data import stores
 from validation.oracle import ORDER_RECORDS, Source, TopicCheck, compare, field, load_inputs, load_topic
 
@@ -39,6 +40,20 @@ def check(source: Source) -> list[TopicCheck]:
         table = "out_" + topic.replace("-", "_")
         load_topic(con, source, topic, table)
         results.append(compare(con, topic, expected(key, count, counted, quantity),
+                               latest(table, key, counted, quantity)))
+    return results
+
+
+def check_peer(source: Source) -> list[TopicCheck]:
+    """The Kafka Streams peer's store updates, each key's last one, against the same stores."""
+    con = duckdb.connect()
+    load_inputs(con, source)
+    results = []
+    for topic, (key, count, counted, quantity) in STORES.items():
+        peer_topic = LESSON.peer.topic(topic)
+        table = "peer_" + topic.replace("-", "_")
+        load_topic(con, source, peer_topic, table)
+        results.append(compare(con, peer_topic, expected(key, count, counted, quantity),
                                latest(table, key, counted, quantity)))
     return results
 

@@ -181,6 +181,8 @@ def _peer(settings: Settings, args: argparse.Namespace) -> int | None:
         print("stopped: " + (", ".join(stopped) if stopped else "no peer was running"))
     elif args.action == "describe":
         print(kafka_streams.describe(settings, args.job), end="")
+    elif args.action == "query":
+        print(json.dumps(kafka_streams.query(settings, args.job, args.store, args.key)))
     else:
         checks = peers.check(settings, args.job)
         for c in checks:

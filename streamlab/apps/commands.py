@@ -17,6 +17,7 @@ from streamlab.warehouse import analyst
 
 # The Kafka Streams peers, by job name (the lessons' contracts declare them).
 PEERS = sorted(lesson.peer.job for lesson in lessons.ALL if lesson.peer)
+QUERYABLE_PEERS = sorted(lesson.peer.job for lesson in lessons.ALL if lesson.peer and lesson.peer.queryable)
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -172,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     peer_check.add_argument("job", choices=PEERS, help="which peer")
     peer_describe = peer_actions.add_parser("describe", help="print a peer's topology as Kafka Streams describes it")
     peer_describe.add_argument("job", choices=PEERS, help="which peer")
+    peer_query = peer_actions.add_parser("query", help="a key of a running peer's state store, by an interactive "
+                                         "query over HTTP (whichever instance hosts it)")
+    peer_query.add_argument("job", choices=QUERYABLE_PEERS, help="which peer")
+    peer_query.add_argument("store", choices=sorted({s for lesson in lessons.ALL if lesson.peer
+                                                     for s in lesson.peer.queryable}), help="which store")
+    peer_query.add_argument("key", help="e.g. a customer id (c-0001) or a product id (p-001)")
 
     read = sub.add_parser("read", help="print a topic's committed records as JSON lines")
     read.add_argument("topic", help="topic name (see `streamlab topics`)")

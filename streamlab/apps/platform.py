@@ -33,12 +33,17 @@ def isolated(state_dir: Path, jars_dir: Path, airflow: bool = False, dashboard: 
     """Settings for a platform of its own on ports free right now (tests, benchmarks), without
     Airflow's four processes or the dashboard unless asked for."""
     kafka = processes.free_port_block(2 * brokers)  # broker i: base + 2i, its controller base + 2i + 1
+    queries = processes.free_port_block(2)  # a peer's two instances (the tests run two)
+    while queries < kafka + 2 * brokers and kafka < queries + 2:
+        queries = processes.free_port_block(2)
     rest, rpc, api, page = processes.free_ports(4)
-    while any(kafka <= port < kafka + 2 * brokers for port in (rest, rpc, api, page)):
+    while any(base <= port < base + n for base, n in ((kafka, 2 * brokers), (queries, 2))
+              for port in (rest, rpc, api, page)):
         rest, rpc, api, page = processes.free_ports(4)
     return Settings(state_dir=state_dir, jars_dir=jars_dir, kafka_port=kafka, kafka_controller_port=kafka + 1,
                     kafka_brokers=brokers, flink_taskmanagers=taskmanagers, flink_rest_port=rest,
-                    flink_rpc_port=rpc, airflow=airflow, airflow_port=api, dashboard=dashboard, dashboard_port=page)
+                    flink_rpc_port=rpc, airflow=airflow, airflow_port=api, dashboard=dashboard, dashboard_port=page,
+                    kstreams_http_port=queries)
 
 
 SHAPE = ("kafka_brokers", "flink_taskmanagers")

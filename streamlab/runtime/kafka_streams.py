@@ -13,6 +13,9 @@ import os
 import subprocess
 import time
 from pathlib import Path
+from urllib.parse import quote
+
+import httpx
 
 from streamlab import lessons
 from streamlab.config import Settings
@@ -74,8 +77,13 @@ def start(settings: Settings, job: str, instance: int = 0, standby_replicas: int
     state_dir.mkdir(parents=True, exist_ok=True)
     log = settings.state / "logs" / f"{name}.out"
     since = log.stat().st_size if log.exists() else 0  # the log keeps earlier runs
+    queries = []
+    if by_job(job).peer.queryable:
+        port = query_port(settings, instance)
+        processes.require_free_port(settings.host, port, f"{name}'s interactive queries", "STREAMLAB_KSTREAMS_HTTP_PORT")
+        queries = ["--http-port", str(port)]
     argv = command(settings, job, "--bootstrap-servers", settings.bootstrap_servers, "--state-dir", str(state_dir),
-                 "--standby-replicas", str(standby_replicas))
+                   "--standby-replicas", str(standby_replicas), *queries)
     proc = processes.spawn(settings.state, name, argv, os.environ, log, settings.state)
     deadline = time.monotonic() + timeout_s
     while "-> RUNNING" not in _read_from(log, since):  # Main prints each state change
@@ -85,6 +93,28 @@ def start(settings: Settings, job: str, instance: int = 0, standby_replicas: int
             raise UserError(f"{name} not RUNNING after {timeout_s:.0f}s:\n{processes.tail(log)}")
         time.sleep(0.5)
     return proc
+
+
+def query_port(settings: Settings, instance: int) -> int:
+    """Where instance ``instance`` of a peer with queryable stores answers (``StoreServer.java``)."""
+    return settings.kstreams_http_port + instance
+
+
+def query(settings: Settings, job: str, store: str, key: str) -> dict:
+    """``key`` of the peer's ``store``, asked of its first running instance, which fetches it
+    from whichever instance hosts it (Kafka Streams' interactive queries)."""
+    running = sorted(instances(settings, job), key=lambda proc: proc.name)
+    if not running:
+        raise UserError(f"{job} is not running: `streamlab peer start {job}`")
+    instance = int(running[0].name.rsplit("-", 1)[1])
+    url = f"http://{settings.host}:{query_port(settings, instance)}/stores/{quote(store, safe='')}/{quote(key, safe='')}"
+    try:
+        answer = httpx.get(url, timeout=10)
+    except httpx.HTTPError as error:
+        raise UserError(f"{running[0].name} did not answer on {url}: {error}") from None
+    if answer.status_code != 200:
+        raise UserError(f"{store} {key}: {answer.json().get('error', answer.text)} (HTTP {answer.status_code})")
+    return answer.json()
 
 
 def _read_from(path: Path, offset: int) -> str:

@@ -103,9 +103,11 @@ class Peer:
     raw topics, written with the curriculum's own engine into topics of its own."""
 
     job: str  # the topology's name: its application id, consumer group and state directory
-    inputs: tuple[str, ...]  # the raw topics it reads
+    inputs: tuple[str, ...]  # the raw topics its consumer group reads (and commits offsets on)
     topics: tuple[tuple[str, str], ...]  # (the lesson's output, the peer's topic for it)
     dead_letter: bool = False  # it judges the raw input into ``PEER_DEAD_LETTER``
+    global_tables: tuple[str, ...] = ()  # raw topics read whole into GlobalKTables: no group offsets
+    queryable: tuple[str, ...] = ()  # its stores that answer interactive queries over HTTP
 
     def topic(self, output: str) -> str:
         return dict(self.topics)[output]

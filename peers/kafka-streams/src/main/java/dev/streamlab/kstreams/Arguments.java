@@ -5,11 +5,11 @@ import java.util.TreeSet;
 
 /** The command line of {@link Main}: a topology's name and where it runs. */
 public record Arguments(String topology, boolean describe, String bootstrapServers, String stateDir,
-                        int standbyReplicas, int threads) {
+                        int standbyReplicas, int threads, int httpPort) {
 
     static String usage(Set<String> topologies) {
         return "usage: Main TOPOLOGY --bootstrap-servers HOST:PORT --state-dir DIR"
-                + " [--standby-replicas N] [--threads N]\n"
+                + " [--standby-replicas N] [--threads N] [--http-port PORT]\n"
                 + "       Main TOPOLOGY --describe    (print the topology: its sub-topologies, stores and topics)\n"
                 + "  TOPOLOGY: one of " + new TreeSet<>(topologies);
     }
@@ -21,6 +21,7 @@ public record Arguments(String topology, boolean describe, String bootstrapServe
         String stateDir = null;
         int standbys = 0;
         int threads = 1;
+        int httpPort = 0;
         boolean describe = false;
         for (int i = 0; i < argv.length; i++) {
             String arg = argv[i];
@@ -47,6 +48,7 @@ public record Arguments(String topology, boolean describe, String bootstrapServe
                 case "--state-dir" -> stateDir = value;
                 case "--standby-replicas" -> standbys = count(arg, value, 0);
                 case "--threads" -> threads = count(arg, value, 1);
+                case "--http-port" -> httpPort = port(arg, value);
                 default -> throw new IllegalArgumentException("unknown option " + arg);
             }
         }
@@ -57,7 +59,15 @@ public record Arguments(String topology, boolean describe, String bootstrapServe
         if (!describe && (bootstrap == null || stateDir == null)) {
             throw new IllegalArgumentException("--bootstrap-servers and --state-dir are required");
         }
-        return new Arguments(topology, describe, bootstrap, stateDir, standbys, threads);
+        return new Arguments(topology, describe, bootstrap, stateDir, standbys, threads, httpPort);
+    }
+
+    private static int port(String option, String value) {
+        int port = count(option, value, 1);
+        if (port > 65535) {
+            throw new IllegalArgumentException(option + " must be a port from 1 to 65535, got '" + value + "'");
+        }
+        return port;
     }
 
     private static int count(String option, String value, int least) {

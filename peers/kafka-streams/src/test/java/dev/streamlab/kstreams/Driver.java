@@ -24,10 +24,9 @@ final class Driver implements AutoCloseable {
     final TopologyTestDriver driver;
 
     Driver(Topology topology) {
-        Properties props = new Properties();
+        Properties props = Main.semantics();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
-        props.put(StreamsConfig.DEFAULT_TIMESTAMP_EXTRACTOR_CLASS_CONFIG, EventTime.class);
         driver = new TopologyTestDriver(topology, props);
     }
 
@@ -41,7 +40,8 @@ final class Driver implements AutoCloseable {
     void heartbeat(String topic, long tsMs) {
         RecordHeaders headers = new RecordHeaders();
         headers.add(Events.HEARTBEAT_HEADER, "1".getBytes(UTF_8));
-        input(topic).pipeInput(new TestRecord<>(null, ("{\"ts_ms\":" + tsMs + "}").getBytes(UTF_8), headers, tsMs));
+        input(topic).pipeInput(new TestRecord<>(new byte[0], ("{\"heartbeat\":true,\"ts_ms\":" + tsMs + "}")
+                .getBytes(UTF_8), headers, tsMs));
     }
 
     List<TestRecord<String, String>> read(String topic) {
