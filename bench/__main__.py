@@ -5,9 +5,12 @@ For each input size (1×, 4×, 16× a base number of events) a fresh platform on
 Kafka baselines on the same topics (confluent-kafka and Kafka's perf tools). On the largest
 platform, the topics are then topped up to ``--job-records`` records each and every job drains
 them alone; end-to-end latency follows at 25/50/75% of the all-jobs capacity just measured.
-Then the checkpoint-interval sweep: Lesson 14 alone at 0.2-5 s between checkpoints, its drain
-rate and its latency read committed (exactly-once) and uncommitted (what at-least-once would
-show). Then Lesson 16's TaskManager kill -9 drill runs ``--drills`` times for the recovery time.
+Each job with a Kafka Streams peer (``peers/kafka-streams``) is followed by its peer draining the
+same backlog alone. Then the checkpoint-interval sweep: Lesson 14 alone at 0.2-5 s between
+checkpoints, its drain rate and its latency read committed (exactly-once) and uncommitted (what
+at-least-once would show). Then Lesson 16's TaskManager kill -9 drill runs ``--drills`` times for
+the recovery time, and last on that platform each peer and its job take the same live rate alone,
+for their latency.
 Last, `make demo` runs on a platform of its own for its "in all" time (``bench.demo``). Memory and
 checkpoints are sampled throughout. ``--quick`` is one 16× platform with short latency runs at
 50% load, no drill and no demo, for a change's before and after in under ten minutes.
@@ -46,8 +49,9 @@ def _echo(message: str) -> None:
 
 
 def measure_scale(settings: Settings, scale: int, events: int, keys: list[str],
-                  job_records: int | None) -> dict[str, object]:
-    """All jobs together and the raw baselines; each job alone too when ``job_records`` is given."""
+                  job_records: int | None, with_peers: bool) -> dict[str, object]:
+    """All jobs together and the raw baselines; each job alone too when ``job_records`` is given,
+    each followed by its Kafka Streams peer on the same backlog when ``with_peers``."""
     peaks = probes.MemoryPeaks()
     _echo(f"{scale}×: all {len(keys)} jobs drain {events} events together")
     backlog, together = runs.all_jobs_drain(settings, keys, generator.GeneratorSpec(seed=1000 + scale, count=events),
@@ -62,15 +66,32 @@ def measure_scale(settings: Settings, scale: int, events: int, keys: list[str],
         "consume": baselines.consume(settings.bootstrap_servers, inputs),
         "perf_consume": baselines.perf_consume(settings, "clicks", backlog.produced["clicks"]),
     }
-    jobs, topped_up = [], {}
+    jobs, peer_drains, topped_up = [], [], {}
     if job_records:
         topped_up = runs.top_up(settings, job_records, seed=3000 + scale, echo=_echo)
         for key in keys:
             _echo(f"{scale}×: {key} drains alone")
             jobs.append(runs.one_job_drain(settings, key, _echo))
+            if with_peers and lessons.get(key).peer:
+                _echo(f"{scale}×: its Kafka Streams peer drains the same backlog alone")
+                peer_drains.append(runs.peer_drain(settings, key, _echo))
     return {"scale": scale, "events": events, "record_bytes_mean": record_size,
             "baselines": {name: rate.as_json() for name, rate in measured.items()},
-            "all_jobs": together, "memory": peaks.as_json(), "topped_up": topped_up, "jobs": jobs}
+            "all_jobs": together, "memory": peaks.as_json(), "topped_up": topped_up, "jobs": jobs,
+            "peers": peer_drains}
+
+
+def measure_peer_latency(settings: Settings, scale: dict, duration_s: int) -> list[dict]:
+    """Each peer with a latency output and its job, alone, at half the slower one's drain rate."""
+    measured = []
+    for i, drained in enumerate(scale["peers"]):
+        if not lessons.get(drained["job"]).latency:
+            continue
+        job = next(row for row in scale["jobs"] if row["job"] == drained["job"])
+        rate = max(1, round(min(job["records_per_s"], drained["records_per_s"]) / 2))
+        _echo(f"{drained['peer']} and {drained['job']}: latency alone at {rate} events/s")
+        measured.append(runs.peer_latency(settings, drained["job"], rate, duration_s, 6000 + 2 * i, _echo))
+    return measured
 
 
 def measure_latency(settings: Settings, keys: list[str], capacity: int, duration_s: int,
@@ -117,6 +138,9 @@ def parser() -> argparse.ArgumentParser:
                      help=f"one {QUICK['scales'][0]}× platform, --job-records {QUICK['job_records']}, "
                           f"--latency-duration {QUICK['latency_duration']} at 50%% load only, "
                           f"--drills {QUICK['drills']}, no sweep: under ten minutes")
+    cli.add_argument("--no-peers", dest="peers", action="store_false",
+                     help="skip the Kafka Streams peers (each drains its job's backlog alone, then both take "
+                          "the same live rate for latency)")
     cli.add_argument("--no-sweep", dest="sweep", action="store_false",
                      help=f"skip the checkpoint-interval sweep ({runs.SWEEP_JOB} alone at "
                           f"{', '.join(str(ms) for ms in runs.SWEEP_INTERVALS_MS)} ms)")
@@ -156,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
             with runs.fresh_platform(base, f"x{scale}", args.brokers, args.taskmanagers) as settings:
                 largest = scale == args.scales[-1]
                 result["scales"].append(measure_scale(settings, scale, args.events * scale, keys,
-                                                      args.job_records if largest else None))
+                                                      args.job_records if largest else None, args.peers))
                 if largest and args.latency_duration > 0:
                     capacity = result["scales"][-1]["all_jobs"]["records_per_s"]
                     result["latency"] = {"capacity_records_per_s": capacity, "at_scale": scale,
@@ -172,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                     result["recovery"] = {"scenario": "taskmanager-kill", "at_scale": scale,
                                           "data_after_fault_s": drills.DATA_AFTER_FAULT_S,
                                           "recovery_s": runs.recovery(settings, keys, args.drills, 4000, _echo)}
+                if largest and args.peers and args.latency_duration > 0:
+                    result["peer_latency"] = measure_peer_latency(settings, result["scales"][-1],
+                                                                  args.latency_duration)
         if args.demo:
             _echo("make demo, timed on a platform of its own")
             result["demo"] = demo.measure(base, _echo)

@@ -74,6 +74,29 @@ def markdown(result: dict) -> str:
             for row in alone["jobs"]
         ]))
 
+    with_peers = alone and alone.get("peers")
+    if with_peers:
+        out += ["", "**Kafka Streams peers** (each drains the backlog its PyFlink job has just drained alone, "
+                "in the same run; ÷ = the peer's rate over the job's; memory: peak resident MB of the "
+                "peer's process, and of the TaskManager with its Python workers while the job drains)", ""]
+        jobs = {row["job"]: row for row in alone["jobs"]}
+        out.append(_table(["concept", "PyFlink, records/s", "Kafka Streams, records/s", "peer ÷ job",
+                           "peer start-up", "memory: TaskManager / peer"], [
+            [f"{peer['job']} / {peer['peer']}", f"{jobs[peer['job']]['records_per_s']:,}",
+             f"{peer['records_per_s']:,}", f"{peer['records_per_s'] / jobs[peer['job']]['records_per_s']:.2f}×",
+             f"{peer['startup_s']:.1f} s", _peer_memory_cell(jobs[peer["job"]], peer)]
+            for peer in with_peers
+        ]))
+    peer_latency = result.get("peer_latency")
+    if peer_latency:
+        out += ["", "**Kafka Streams peers: latency** (ms, p50 / p99 / p999 (outputs), each alone at the same "
+                "live rate: half the slower one's drain rate)", ""]
+        out.append(_table(["output", "rate", "PyFlink", "Kafka Streams"], [
+            [f"{run['job_latency']['output_topic']} / {run['peer_latency']['output_topic']}",
+             f"{run['rate_per_s']:,}/s", _latency_cell(run["job_latency"]), _latency_cell(run["peer_latency"])]
+            for run in peer_latency
+        ]))
+
     latency = result.get("latency")
     if latency:
         out += ["", f"**End-to-end latency** (ms, event produced → committed output read; load as a share "
@@ -168,6 +191,13 @@ def _ratio_cell(per_s: float, raw_per_s: float, raw_s: float) -> str:
 def _alone(scales: list[dict]) -> dict | None:
     """The scale whose jobs drained alone: the largest (older results ran them at every scale)."""
     return next((scale for scale in reversed(scales) if scale.get("jobs")), None)
+
+
+def _peer_memory_cell(job: dict, peer: dict) -> str:
+    taskmanager = job["memory"].get("flink-taskmanager", {}).get("group_mb")
+    process = next((entry["process_mb"] for name, entry in peer["memory"].items() if name.startswith(peer["peer"])),
+                   None)
+    return " / ".join("–" if mb is None else f"{mb:,.0f}" for mb in (taskmanager, process))
 
 
 def _row(run: dict, key: str) -> dict:

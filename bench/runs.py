@@ -26,7 +26,8 @@ from streamlab.apps import platform as platform_lib
 from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, producer
 from streamlab.data.generator import Record
-from streamlab.jobs import deploy, drills, jobwatch, lifecycle
+from streamlab.jobs import deploy, drills, jobwatch, lifecycle, peers
+from streamlab.runtime import kafka_streams
 from streamlab.runtime.flink_rest import FlinkRest
 
 Echo = Callable[[str], None]
@@ -180,25 +181,69 @@ def one_job_drain(settings: Settings, key: str, echo: Echo,
     echo(f"   {key}: raw consume {raw.records} records in {raw.seconds:.2f}s; deploying alone ...")
     started = time.monotonic()
     job_id = deploy.deploy(settings, key, options=options)
+    checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
+    with probes.sampling(settings, peaks, checkpoints, {key: job_id}):
+        drained = _drain(settings, spec.name, inputs, raw.records, started)
+    lifecycle.cancel(settings, key)
+    return {"job": key, "input_topics": inputs, "raw_consume_per_s": round(raw.per_s), **drained,
+            "checkpoints": checkpoints.as_json().get(key, []), "memory": peaks.as_json()}
+
+
+def _drain(settings: Settings, group: str, inputs: list[str], records: int, started: float) -> dict[str, object]:
+    """Wait until ``group`` has committed the end of ``inputs`` (``records`` records), begun at
+    ``started``; its rate by ``drain_rate``."""
     progress: list[tuple[float, int]] = []  # (when, input records committed) at each change
 
     def note(done: int) -> None:
         if done and (not progress or done != progress[-1][1]):
             progress.append((time.monotonic(), done))
 
-    checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
-    with probes.sampling(settings, peaks, checkpoints, {key: job_id}):
-        jobwatch.wait_caught_up(settings, spec.name, inputs, timeout_s=3600, progress=note, poll_s=0.2)
-        drain_s = time.monotonic() - started
+    jobwatch.wait_caught_up(settings, group, inputs, timeout_s=3600, progress=note, poll_s=0.2)
+    drain_s = time.monotonic() - started
+    steady, startup_s = drain_rate(progress, records, started, drain_s)
+    return {"records": records, "drain_s": round(drain_s, 3), "startup_s": round(startup_s, 3),
+            "records_per_s": round(steady), "from_deploy_records_per_s": round(records / drain_s)}
+
+
+def peer_drain(settings: Settings, key: str, echo: Echo) -> dict[str, object]:
+    """The lesson's Kafka Streams peer alone, from the beginning of the backlog its PyFlink job
+    has just drained alone: the same records in the same run. Its rate is ``drain_rate``'s, as
+    the job's; memory is its peak while it drains (the job's is the TaskManager's, with its
+    Python workers). A global table's topic is read apart from the group, so not timed."""
+    peer = lessons.get(key).peer
+    assert peer is not None
+    inputs = list(peer.inputs)
+    raw = baselines.consume(settings.bootstrap_servers, inputs)
+    echo(f"   {peer.job}: raw consume {raw.records} records in {raw.seconds:.2f}s; starting alone ...")
+    peaks = probes.MemoryPeaks()
+    started = time.monotonic()
+    peers.start(settings, peer.job)
+    with probes.sampling(settings, peaks):
+        drained = _drain(settings, peer.job, inputs, raw.records, started)
+    kafka_streams.stop(settings, peer.job)
+    return {"job": key, "peer": peer.job, "input_topics": inputs, "raw_consume_per_s": round(raw.per_s), **drained,
+            "memory": peaks.as_json()}
+
+
+def peer_latency(settings: Settings, key: str, rate: int, duration_s: int, seed: int, echo: Echo) -> dict:
+    """The latency of the lesson's latency output, written by its peer alone and then by its
+    PyFlink job alone, each fed the same rate of live input (every other job cancelled); each
+    first catches up on what came since it last ran."""
+    lesson = lessons.get(key)
+    assert lesson.peer is not None and lesson.latency is not None
+    cancel_all(settings, list(lessons.BY_KEY))
+    echo(f"   {lesson.peer.job}: latency alone at {rate} events/s")
+    peers.start(settings, lesson.peer.job)
+    jobwatch.wait_caught_up(settings, lesson.peer.job, list(lesson.peer.inputs), timeout_s=900)
+    peer_row = latency(settings, [], rate, duration_s, seed, echo, peer_lessons=[key])[0]
+    kafka_streams.stop(settings, lesson.peer.job)
+    echo(f"   {key}: latency alone at {rate} events/s")
+    deploy.deploy(settings, key)
+    jobwatch.wait_caught_up(settings, lesson.name, list(lesson.inputs), timeout_s=900)
+    job_row = latency(settings, [key], rate, duration_s, seed + 1, echo)[0]
     lifecycle.cancel(settings, key)
-    steady, startup_s = drain_rate(progress, raw.records, started, drain_s)
-    return {
-        "job": key, "input_topics": inputs, "records": raw.records,
-        "raw_consume_per_s": round(raw.per_s), "drain_s": round(drain_s, 3),
-        "startup_s": round(startup_s, 3), "records_per_s": round(steady),
-        "from_deploy_records_per_s": round(raw.records / drain_s),
-        "checkpoints": checkpoints.as_json().get(key, []), "memory": peaks.as_json(),
-    }
+    return {"job": key, "peer": lesson.peer.job, "rate_per_s": rate, "duration_s": duration_s,
+            "peer_latency": peer_row, "job_latency": job_row}
 
 
 def recovery(settings: Settings, keys: list[str], count: int, seed: int, echo: Echo) -> list[float]:
@@ -238,15 +283,24 @@ ISOLATIONS = ("read_committed", "read_uncommitted")
 
 
 def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, seed: int, echo: Echo,
-            uncommitted: bool = False, interval_ms: int | None = None) -> list[dict]:
+            uncommitted: bool = False, interval_ms: int | None = None, peer_lessons: list[str] = ()) -> list[dict]:
     """Produce live events at ``rate`` for ``duration_s`` with every job running; per output,
     the time from the Kafka create time of the last input a record depends on until a
     read_committed consumer has it. Exactly-once outputs appear at checkpoints, so a record
     waits up to one checkpoint interval (half of one on average) on top of its processing.
     With ``uncommitted``, a read_uncommitted consumer measures too: what a reader that
-    accepts at-least-once (records of transactions that may yet abort) would see."""
-    timed = {key: lessons.get(key).latency for key in keys if lessons.get(key).latency}  # see Lesson.latency
-    outputs = {probe.output: key for key, probe in timed.items()}
+    accepts at-least-once (records of transactions that may yet abort) would see. ``peer_lessons``:
+    lessons whose Kafka Streams peer is timed too, on its topic for the same output."""
+    outputs = {}  # output topic: (who wrote it, how its records map to the inputs; see Lesson.latency)
+    groups = lessons.input_groups(keys)
+    for key in keys:
+        if lessons.get(key).latency:
+            outputs[lessons.get(key).latency.output] = (key, lessons.get(key).latency)
+    for key in peer_lessons:
+        lesson = lessons.get(key)
+        assert lesson.peer is not None and lesson.latency is not None
+        outputs[lesson.peer.topic(lesson.latency.output)] = (lesson.peer.job, lesson.latency)
+        groups[lesson.peer.job] = list(lesson.peer.inputs)
     stop = threading.Event()
     received: dict[str, list[tuple[str, float, bytes]]] = {}
     readers = []
@@ -263,7 +317,7 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
         spec = generator.GeneratorSpec(seed=seed, count=rate * duration_s, fraud_fraction=0.05,
                                        start_ms=kafka_io.next_start_ms(settings.bootstrap_servers))
         producer.produce(generator.generate(spec), settings.bootstrap_servers, rate=rate, progress=False)
-        jobwatch.wait_all_caught_up(settings, lessons.input_groups(keys), timeout_s=900)
+        jobwatch.wait_all_caught_up(settings, groups, timeout_s=900)
         time.sleep(2 * (interval_ms or settings.checkpoint_interval_ms) / 1000)  # the last commits
     finally:
         stop.set()
@@ -272,9 +326,8 @@ def latency(settings: Settings, keys: list[str], rate: int, duration_s: int, see
     created = _create_times(settings.bootstrap_servers, seed)
     rows = []
     for isolation, records in received.items():
-        for topic, key in outputs.items():
-            depends_on = timed[key].inputs
-            samples = sorted(at - max(created[dep] for dep in depends_on(json.loads(value)))
+        for topic, (key, probe) in outputs.items():
+            samples = sorted(at - max(created[dep] for dep in probe.inputs(json.loads(value)))
                              for out_topic, at, value in records if out_topic == topic)
             row = {"job": key, "output_topic": topic, "rate_per_s": rate, "duration_s": duration_s,
                    "outputs": len(samples), **percentiles(samples)}
