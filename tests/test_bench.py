@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench import ablation, baselines, flame, probes, report, runs
+from streamlab import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "benchmark"
@@ -124,6 +125,17 @@ def test_the_committed_result_covers_every_figure_the_issue_asks_for():
                for point in sweep)
     assert len(result["recovery"]["recovery_s"]) == 3 and all(s > 0 for s in result["recovery"]["recovery_s"])
     assert all(row["outputs"] > 0 for run in result["latency"]["runs"] for row in run["rows"])
+    peered = {key for key in largest["all_jobs"]["jobs"] if lessons.get(key).peer}
+    assert {row["job"] for row in largest["peers"]} == peered  # each peer drained its job's backlog alone
+    for row in largest["peers"]:
+        job = next(alone for alone in largest["jobs"] if alone["job"] == row["job"])
+        # its own inputs: the job's or fewer (a global table's is not timed), and the nudges sent meanwhile
+        assert 0 < row["records"] <= 1.01 * job["records"] and row["records_per_s"] > 0, row["peer"]
+        assert any(name.startswith(row["peer"]) for name in row["memory"]), row["memory"]
+    timed = {key for key in peered if lessons.get(key).latency}  # and took the job's live rate alone
+    assert {run["job"] for run in result["peer_latency"]} == timed
+    assert all(run["peer_latency"]["outputs"] > 0 and run["job_latency"]["outputs"] > 0
+               for run in result["peer_latency"])
     assert result["demo"]["passed"] and result["demo"]["in_all_s"] > 0  # make demo, timed after setup
     assert result["demo"]["drill"].endswith("-> PASSED"), result["demo"]["drill"]
 
