@@ -15,6 +15,7 @@ import pytest
 from flink_jobs.lesson16_stores import contract as stores_contract
 from flink_jobs.lesson16_stores import oracle as stores_oracle
 from streamlab.config import Settings
+from streamlab.data import generator, kafka_io, producer
 from streamlab.jobs import peers
 from streamlab.runtime import kafka_streams
 from validation.oracle import load_inputs
@@ -25,8 +26,24 @@ pytestmark = pytest.mark.platform
 PEERED = kafka_streams.peered()
 
 
+def _close_event_time(settings: Settings) -> None:
+    """A closing heartbeat on every partition of the joins' inputs, past the newest event by more
+    than an unpaid order's 15 minutes and the join's 10 minutes of grace (and less than the hour
+    of clock skew an event time may have), as each generated data set ends: data other tests
+    produced without one would leave their last orders open in Kafka Streams, whose joins emit
+    an unpaid order only once stream time passes it."""
+    newest = kafka_io.latest_event_time(settings.bootstrap_servers, sorted(generator.FACT_TOPICS))
+    beat = generator.heartbeat_value((newest or 0) + 30 * 60_000)
+    sender = producer.make_producer(settings.bootstrap_servers)
+    for topic in ("orders", "payments", "customers", "products"):
+        for partition in producer.topic_partitions(sender, topic):
+            sender.produce(topic, beat, b"", partition=partition, headers=producer.HEARTBEAT_HEADERS)
+    assert sender.flush(30) == 0
+
+
 @pytest.fixture(scope="module")
 def running(platform, demo) -> Iterator[Settings]:
+    _close_event_time(platform)
     try:
         for lesson in PEERED:
             peers.start(platform, lesson.peer.job)
