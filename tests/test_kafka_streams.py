@@ -81,11 +81,11 @@ def _expected_stores(settings: Settings) -> dict[str, dict[str, dict]]:
     return expected
 
 
-def _ask(url: str) -> httpx.Response:
-    """GET ``url``, again while the application rebalances (503), for at most a minute."""
+def _ask(url: str, method: str = "GET") -> httpx.Response:
+    """``method`` on ``url``, again while the application rebalances (503), for at most a minute."""
     deadline = time.monotonic() + 60
     while True:
-        answer = httpx.get(url, timeout=10)
+        answer = httpx.request(method, url, timeout=10)
         if answer.status_code != 503 or time.monotonic() > deadline:
             return answer
         time.sleep(0.5)
@@ -120,12 +120,7 @@ def test_the_stores_peer_answers_every_key_from_either_instance(running):
     ("GET", "/elsewhere", 404),
 ])
 def test_a_bad_query_gets_a_4xx_with_a_message(running, method, path, status):
-    url = f"http://{running.host}:{kafka_streams.query_port(running, 0)}{path}"
-    deadline = time.monotonic() + 60
-    answer = httpx.request(method, url, timeout=10)
-    while answer.status_code == 503 and time.monotonic() < deadline:
-        time.sleep(0.5)
-        answer = httpx.request(method, url, timeout=10)
+    answer = _ask(f"http://{running.host}:{kafka_streams.query_port(running, 0)}{path}", method)
     assert answer.status_code == status, answer.text
     # the peer says what is wrong in JSON; a path that is no URI at all the JDK's server refuses itself
     message = answer.json()["error"] if answer.headers["content-type"] == "application/json" else answer.text

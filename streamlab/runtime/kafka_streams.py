@@ -112,9 +112,13 @@ def query(settings: Settings, job: str, store: str, key: str) -> dict:
         answer = httpx.get(url, timeout=10)
     except httpx.HTTPError as error:
         raise UserError(f"{running[0].name} did not answer on {url}: {error}") from None
+    try:
+        body = answer.json()
+    except ValueError:  # not the peer's answer (another server on the port, or the JDK's own 400)
+        raise UserError(f"{url} answered HTTP {answer.status_code} without JSON: {answer.text[:200]}") from None
     if answer.status_code != 200:
-        raise UserError(f"{store} {key}: {answer.json().get('error', answer.text)} (HTTP {answer.status_code})")
-    return answer.json()
+        raise UserError(f"{store} {key}: {body.get('error', answer.text)} (HTTP {answer.status_code})")
+    return body
 
 
 def _read_from(path: Path, offset: int) -> str:

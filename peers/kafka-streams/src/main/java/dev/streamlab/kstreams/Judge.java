@@ -97,8 +97,10 @@ public final class Judge implements FixedKeyProcessor<byte[], byte[], Event> {
     private long advance(RecordMetadata origin, long timestamp) {
         String partition = origin.topic() + "-" + origin.partition();
         Long before = partitionTime.get(partition);
-        long now = before == null ? timestamp : Math.max(before, timestamp);
-        partitionTime.put(partition, now);
-        return now;
+        if (before != null && before >= timestamp) {
+            return before;
+        }
+        partitionTime.put(partition, timestamp);  // written only when it moves
+        return timestamp;
     }
 }

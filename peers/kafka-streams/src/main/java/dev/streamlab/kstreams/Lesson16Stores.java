@@ -1,6 +1,7 @@
 package dev.streamlab.kstreams;
 
 import java.util.List;
+import java.util.function.Function;
 
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
@@ -44,25 +45,33 @@ public final class Lesson16Stores {
         KStream<byte[], LineItem> items = Judge.stream(builder, "orders")
                 .filter((key, order) -> order.valid(), Named.as("valid-orders"))
                 .flatMapValues(order -> Events.lineItems(order.doc()), Named.as("line-items"));
-        items.groupBy((orderId, item) -> item.customerId(), Grouped.with("by-customer", Serdes.String(),
-                        Json.serde(LineItem.class)))
-                .aggregate(() -> CustomerOrders.NONE, (customerId, item, total) -> total.plus(customerId, item),
-                        Named.as("customer-totals"), store(CUSTOMER_ORDERS, CustomerOrders.class))
-                .toStream()
-                .to("ks-store-customer-orders", Produced.with(Serdes.String(), Json.serde(CustomerOrders.class)));
-        items.groupBy((orderId, item) -> item.productId(), Grouped.with("by-product", Serdes.String(),
-                        Json.serde(LineItem.class)))
-                .aggregate(() -> ProductSales.NONE, (productId, item, total) -> total.plus(productId, item),
-                        Named.as("product-totals"), store(PRODUCT_SALES, ProductSales.class))
-                .toStream()
-                .to("ks-store-product-sales", Produced.with(Serdes.String(), Json.serde(ProductSales.class)));
+        aggregate(items, LineItem::customerId, CUSTOMER_ORDERS, CustomerOrders.NONE, CustomerOrders::plus,
+                CustomerOrders.class);
+        aggregate(items, LineItem::productId, PRODUCT_SALES, ProductSales.NONE, ProductSales::plus,
+                ProductSales.class);
         return builder.build();
     }
 
-    /** A queryable key-value store (RocksDB, with a changelog topic) named {@code name}. */
-    private static <V> Materialized<String, V, KeyValueStore<Bytes, byte[]>> store(String name, Class<V> type) {
-        return Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(name)
-                .withKeySerde(Serdes.String()).withValueSerde(Json.serde(type));
+    /**
+     * The line items grouped by {@code by} (a repartition topic), added up by {@code plus} into
+     * the queryable key-value store {@code store} (RocksDB, with a changelog topic), whose
+     * updates go to {@code ks-store-<store>}.
+     */
+    private static <V> void aggregate(KStream<byte[], LineItem> items, Function<LineItem, String> by, String store,
+                                      V none, Adder<V> plus, Class<V> type) {
+        items.groupBy((key, item) -> by.apply(item), Grouped.with("by-" + store, Serdes.String(),
+                        Json.serde(LineItem.class)))
+                .aggregate(() -> none, (key, item, total) -> plus.add(total, key, item), Named.as(store + "-totals"),
+                        Materialized.<String, V, KeyValueStore<Bytes, byte[]>>as(store)
+                                .withKeySerde(Serdes.String()).withValueSerde(Json.serde(type)))
+                .toStream()
+                .to("ks-store-" + store, Produced.with(Serdes.String(), Json.serde(type)));
+    }
+
+    /** How a total takes one more line item of its key. */
+    @FunctionalInterface
+    interface Adder<V> {
+        V add(V total, String key, LineItem item);
     }
     // --8<-- [end:stores]
 
