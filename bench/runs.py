@@ -206,8 +206,8 @@ def _drain(settings: Settings, group: str, inputs: list[str], records: int, star
 
 
 def peer_drain(settings: Settings, key: str, echo: Echo) -> dict[str, object]:
-    """The lesson's Kafka Streams peer alone, from the beginning of the backlog its PyFlink job
-    has just drained alone: the same records in the same run. Its rate is ``drain_rate``'s, as
+    """The lesson's Kafka Streams peer alone, reset, from the beginning of the backlog its PyFlink
+    job has just drained alone: the same records in the same run. Its rate is ``drain_rate``'s, as
     the job's; memory is its peak while it drains (the job's is the TaskManager's, with its
     Python workers). A global table's topic is read apart from the group, so not timed."""
     peer = lessons.get(key).peer
@@ -215,6 +215,7 @@ def peer_drain(settings: Settings, key: str, echo: Echo) -> dict[str, object]:
     inputs = list(peer.inputs)
     raw = baselines.consume(settings.bootstrap_servers, inputs)
     echo(f"   {peer.job}: raw consume {raw.records} records in {raw.seconds:.2f}s; starting alone ...")
+    peers.reset(settings, peer.job)
     peaks = probes.MemoryPeaks()
     started = time.monotonic()
     peers.start(settings, peer.job)

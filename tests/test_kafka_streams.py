@@ -43,9 +43,13 @@ def _close_event_time(settings: Settings) -> None:
 
 @pytest.fixture(scope="module")
 def running(platform, demo) -> Iterator[Settings]:
+    """Every peer, reset (the demo ran them on its data set) and started on all of the session's
+    data: run again, the joins peer would look up the demo's orders' products as they were then,
+    and other tests have written new versions of the same products since."""
     _close_event_time(platform)
     try:
         for lesson in PEERED:
+            peers.reset(platform, lesson.peer.job)
             peers.start(platform, lesson.peer.job)
         yield platform
     finally:
@@ -136,3 +140,25 @@ def test_the_cli_queries_a_store_and_says_so_in_one_line_when_the_key_is_missing
     missing = streamlab(running, "peer", "query", job, "customer-orders", "nobody")
     assert missing.returncode != 0 and len(missing.stderr.strip().splitlines()) == 1, missing.stderr
     assert "no key 'nobody'" in missing.stderr
+
+
+def test_a_reset_peer_starts_over_from_the_beginning_into_its_emptied_topics(running):
+    """`streamlab peer reset`: Kafka Streams' application reset, as the demo and this module use
+    it. Afterwards the group, the internal topics and the local state are gone and the peer's
+    topics hold nothing (their offsets stay); started again, it computes every row anew."""
+    lesson = next(lesson for lesson in PEERED if lesson.key == "lesson15-windows")
+    job = lesson.peer.job
+    result = streamlab(running, "peer", "reset", job)
+    assert result.returncode == 0, result.stderr
+    assert f"{job}-revenue-1m-changelog" in result.stdout  # its window store's changelog, deleted
+    outputs = [topic for _, topic in lesson.peer.topics]
+    committed = kafka_io.committed_offsets(running.bootstrap_servers, job, list(lesson.peer.inputs))
+    assert all(offset < 0 for offset in committed.values()), committed  # no group: from the beginning
+    assert all(not kafka_io.read_all(running.bootstrap_servers, topic) for topic in outputs)
+    ends = kafka_io.end_offsets(running.bootstrap_servers, outputs)
+    assert all(sum(end for (name, _), end in ends.items() if name == topic) > 0 for topic in outputs), ends
+    assert not list((running.state / "kafka-streams").glob(f"{job}-[0-9]*"))
+    peers.start(running, job)
+    checks = peers.check(running, job)
+    assert_exact(checks)
+    assert all(c.expected > 0 for c in checks)

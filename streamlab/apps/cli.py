@@ -179,6 +179,9 @@ def _peer(settings: Settings, args: argparse.Namespace) -> int | None:
     elif args.action == "stop":
         stopped = kafka_streams.stop(settings, args.job)
         print("stopped: " + (", ".join(stopped) if stopped else "no peer was running"))
+    elif args.action == "reset":
+        print(f"reset {args.job}: group, local state and internal topics deleted, topics emptied: "
+              + ", ".join(peers.reset(settings, args.job)))
     elif args.action == "describe":
         print(kafka_streams.describe(settings, args.job), end="")
     elif args.action == "query":

@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fail when recovery takes longer (default 180)")
 
     peer = sub.add_parser("peer", help="the lessons' Kafka Streams peers (peers/kafka-streams): start, "
-                          "stop, check against the oracle, describe")
+                          "stop, reset, check against the oracle, describe, query")
     peer_actions = peer.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=OneLineParser)
     peer_start = peer_actions.add_parser("start", help="start a peer's instances (its topics first)")
     peer_start.add_argument("job", choices=PEERS, help="which peer")
@@ -168,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help="warm copies of each stateful task on other instances (default 0)")
     peer_stop = peer_actions.add_parser("stop", help="stop a peer's instances (every peer's without JOB)")
     peer_stop.add_argument("job", nargs="?", choices=PEERS, help="which peer")
+    peer_reset = peer_actions.add_parser("reset", help="stop a peer and reset it, as Kafka Streams' application "
+                                         "reset tool does: its next start reads its inputs from the beginning "
+                                         "into its emptied topics")
+    peer_reset.add_argument("job", choices=PEERS, help="which peer")
     peer_check = peer_actions.add_parser("check", help="wait until a peer read its input, compare its "
                                          "topics with the oracle; non-zero exit when they differ")
     peer_check.add_argument("job", choices=PEERS, help="which peer")

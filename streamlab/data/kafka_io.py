@@ -126,13 +126,19 @@ def watermarks(consumer: Consumer, partition: TopicPartition, timeout_s: float =
 
 
 def end_offsets(bootstrap_servers: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    return _watermark(bootstrap_servers, topics, 1)
+
+
+def start_offsets(bootstrap_servers: str, topics: list[str]) -> dict[tuple[str, int], int]:
+    """Each partition's first offset still in the log (moved on by retention or a deletion of records)."""
+    return _watermark(bootstrap_servers, topics, 0)
+
+
+def _watermark(bootstrap_servers: str, topics: list[str], which: int) -> dict[tuple[str, int], int]:
     consumer = _consumer(bootstrap_servers)
     try:
-        ends = {}
-        for topic in topics:
-            for p in _partitions(consumer, topic):
-                ends[(topic, p)] = watermarks(consumer, TopicPartition(topic, p))[1]
-        return ends
+        return {(topic, p): watermarks(consumer, TopicPartition(topic, p))[which]
+                for topic in topics for p in _partitions(consumer, topic)}
     finally:
         consumer.close()
 
