@@ -16,7 +16,7 @@ import pytest
 from streamlab import lessons, warehouse
 from streamlab.jobs import ops
 from streamlab.runtime.airflow_rest import AirflowRest
-from streamlab.warehouse import analyst
+from streamlab.warehouse import analyst, marts
 from streamlab.wire import expectations
 from conftest import REPO, VENV_BIN, env_for, run_dag, streamlab
 
@@ -38,9 +38,15 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
     for scenario in ("taskmanager-kill", "kstreams-instance-kill"):  # both models of Lesson 16
         assert re.search(rf"DRILL {scenario}: moved on after [\d.]+s, recovered in .* 0 missing, 0 unexpected "
                          "-> PASSED", first.stdout), scenario
-    # It ends with the warehouse: rows per table, and the clean data passes every expectation.
-    counts = dict(re.findall(r"^\s+((?:raw|marts)\.\w+)\s+([\d,]+) rows$", first.stdout, re.M))
-    assert len(counts) >= 25 and all(int(n.replace(",", "")) > 0 for n in counts.values()), counts
+    # Then the Kafka Streams peers, on the same topics and checked by the same oracles.
+    assert "PEERS: every Kafka Streams output equals the oracle" in first.stdout
+    # It ends with the warehouse: rows per table (the peers' too), and the clean data passes
+    # every expectation.
+    counts = dict(re.findall(r"^\s+((?:raw|marts|peers)\.\w+)\s+([\d,]+) rows$", first.stdout, re.M))
+    assert all(int(n.replace(",", "")) > 0 for n in counts.values()), counts
+    assert len([name for name in counts if name.startswith("peers.")]) == len(marts.PEERS) + len(
+        [view for view in marts.VIEWS if view.startswith("peers.")]), counts
+    assert len(counts) >= 25 + len(marts.PEERS), counts
     assert re.search(r"VALIDATION PASSED: (\d+) of \1 expectations met over 19 tables", first.stdout)
     assert "(viewable offline)" in first.stdout  # Data Docs load nothing from a CDN
 
@@ -65,6 +71,7 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
     assert second.wait(30) == 0, out[-3000:]
     assert "reusing them" in out and "DRILL" not in out
     assert "RESULT: every output equals the oracle" in out
+    assert "PEERS: every Kafka Streams output equals the oracle" in out
     assert "VALIDATION PASSED" in out
     assert "live events stopped" in out
     assert httpx.get(f"{platform.dashboard_url}/api/health").json()["restored"]

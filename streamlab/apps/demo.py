@@ -13,8 +13,8 @@ from streamlab.apps import operations, platform
 from streamlab.config import Settings
 from streamlab.data import generator, kafka_io, producer
 from streamlab.errors import UserError
-from streamlab.jobs import deploy, jobwatch
-from streamlab.runtime import airflow_service
+from streamlab.jobs import deploy, jobwatch, peers
+from streamlab.runtime import airflow_service, kafka_streams
 from streamlab.runtime.flink_rest import FlinkRest
 from streamlab.warehouse import loader
 from validation.oracle import TopicCheck
@@ -58,6 +58,7 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
     echo("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
     echo("")
     drilled = _drill(settings, echo) if drill else True
+    peered = _peers(settings, echo)
     backed_up = _backup(settings, echo)
     validated = _warehouse(settings, echo)
     echo(f"({time.monotonic() - started:.1f}s in all)")
@@ -69,7 +70,7 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
     echo('Ask the data:  .venv/bin/streamlab sql "SELECT rule, count(*) FROM marts.alerts GROUP BY rule"')
     if settings.dashboard:
         echo(f"Dashboard:     {settings.dashboard_url}  (query API: {settings.dashboard_url}/openapi.json)")
-    code = 0 if ok and drilled and backed_up and validated else 1
+    code = 0 if ok and drilled and peered and backed_up and validated else 1
     if keep_rate is not None:
         _live(settings, echo, keep_rate)
     return code
@@ -100,6 +101,32 @@ def _drill(settings: Settings, echo: Echo) -> bool:
     conf = {"scenarios": DRILLS, "events": DRILL_EVENTS, "max_recovery_s": DRILL_MAX_RECOVERY_S}
     return operations.run_dag(settings, "recovery_drill", echo, conf,
                               {"drill": lambda result: echo("DRILL " + result["line"])})
+
+
+def _peers(settings: Settings, echo: Echo) -> bool:
+    """The Kafka Streams peers of Lessons 14-16, each reset and run over the topics from their
+    beginning, checked by its lesson's oracle, then stopped; the warehouse then loads their
+    topics beside the jobs' (``peers``). They run after the drills, on topics that already hold
+    every event: a GlobalKTable join looks a product up as loaded when the order comes, which
+    equals the oracle only on data that was there first (and a rerun of the demo brings new
+    versions of the same products); and four more JVMs beside the jobs would slow the drills on
+    two cores."""
+    jobs = [lesson.peer.job for lesson in kafka_streams.peered() if lesson.peer]
+    echo("")
+    echo(f"-> the Kafka Streams peers ({', '.join(jobs)}) read the same topics from the start; the same oracles check them ...")
+    started = time.monotonic()
+    try:
+        for job in jobs:
+            peers.reset(settings, job)
+            peers.start(settings, job)
+        checks = [check for job in jobs for check in peers.check(settings, job)]
+    finally:
+        kafka_streams.stop(settings)
+    echo("\n".join(_table(checks)))
+    ok = all(c.exact for c in checks)
+    echo(f"PEERS: every Kafka Streams output equals the oracle ({time.monotonic() - started:.1f}s, then stopped)"
+         if ok else "PEERS: Kafka Streams outputs DO NOT reconcile")
+    return ok
 
 
 def _backup(settings: Settings, echo: Echo) -> bool:
@@ -173,9 +200,13 @@ def _check_job(settings: Settings, key: str, running_since: float, echo: Echo) -
 
 def summary(name: str, checks: Sequence[TopicCheck], explain: list[str], processed_s: float) -> str:
     rows = [f"{name}: input", *(f"  {line}" for line in explain),
-            f"  {'output':48} {'expected':>9} {'emitted':>9}  equals the oracle"]
-    for c in checks:
-        verdict = "yes" if c.exact else f"NO ({c.missing} missing, {c.unexpected} unexpected)"
-        rows.append(f"  {c.topic:48} {c.expected:>9} {c.actual:>9}  {verdict}")
+            *_table(checks)]
     rows.append(f"  {processed_s:.1f}s from job running to all input processed (committed at a checkpoint)")
     return "\n".join(rows)
+
+
+def _table(checks: Sequence[TopicCheck]) -> list[str]:
+    """Each output's expected and emitted records, and whether they equal the oracle's."""
+    return [f"  {'output':48} {'expected':>9} {'emitted':>9}  equals the oracle", *(
+        f"  {c.topic:48} {c.expected:>9} {c.actual:>9}  "
+        + ("yes" if c.exact else f"NO ({c.missing} missing, {c.unexpected} unexpected)") for c in checks)]

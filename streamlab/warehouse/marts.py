@@ -4,7 +4,8 @@ A lesson's outputs land where its contract says (``Output.mart``), typed from th
 own columns; the late records of every job and the dead letter land in tables of their own.
 
 ``raw`` keeps every input record as it came (original bytes, headers, heartbeats flagged);
-``marts`` holds the jobs' outputs as typed columns. Every row carries its Kafka origin
+``marts`` holds the jobs' outputs as typed columns; ``peers`` the Kafka Streams peers' outputs
+in the same tables, so one query reads what both engines made of the same input. Every row carries its Kafka origin
 (topic, partition, offset — the key that makes a load exactly-once) and the load that wrote it.
 Event times are ``TIMESTAMPTZ`` (UTC instants), money is integer cents (``BIGINT``).
 """
@@ -83,6 +84,8 @@ LATE_ORIGIN = {lesson.late.topic: lesson.inputs[0] for lesson in lessons.ALL
 
 
 def _case(mapping: dict[str, str], default: str = "NULL") -> str:
+    if not mapping:  # SQL's CASE needs a WHEN
+        return default
     whens = " ".join(f"WHEN '{topic}' THEN '{value}'" for topic, value in mapping.items())
     return f"CASE topic {whens} ELSE {default} END"
 
@@ -120,13 +123,15 @@ def _columns(columns: str) -> tuple[tuple[str, str, str], ...]:
     return tuple(_column(name, sql_type, plain) for name, sql_type in parse_columns(columns))
 
 
-def _mart(outputs: list[Output]) -> Table:
+def _mart(outputs: list[Output], schema: str = "marts", landed: dict[str, str] | None = None) -> Table:
     """The table the outputs of one ``Mart`` land in, typed from the first one's columns. A
     store's changelog keeps the Kafka key as its key column (a tombstone has no value), and its
-    table is ``<name>_changelog``: ``VIEWS`` gives its latest state the mart's name."""
+    table is ``<name>_changelog``: ``VIEWS`` gives its latest state the mart's name. ``landed``
+    names the topic each output is read from instead of its own (a peer's)."""
     first = outputs[0]
     mart = first.mart
     assert mart is not None
+    landed = landed or {}
     if any(output.columns != first.columns for output in outputs):
         raise ValueError(f"outputs of different columns share marts.{mart.name}: "
                          f"{', '.join(output.topic for output in outputs)}")
@@ -135,57 +140,77 @@ def _mart(outputs: list[Output]) -> Table:
     if first.compacted:
         columns.insert(0, (first.key, "VARCHAR", "try(decode(key))"))
     if mart.tag:
-        tags = {output.topic: output.mart.tag[1] for output in outputs if output.mart and output.mart.tag}
+        tags = {landed.get(output.topic, output.topic): output.mart.tag[1]
+                for output in outputs if output.mart and output.mart.tag}
         columns.insert(0, (mart.tag[0], "VARCHAR", _case(tags)))
     name = f"{mart.name}_changelog" if first.compacted else mart.name
-    return Table("marts", name, tuple(output.topic for output in outputs), tuple(columns))
+    return Table(schema, name, tuple(landed.get(output.topic, output.topic) for output in outputs), tuple(columns))
 
 
-def _lesson_marts() -> list[Table]:
-    by_mart: dict[str, list[Output]] = {}
-    for lesson in lessons.ALL:
-        for output in lesson.outputs:
-            if output.mart is not None:
-                by_mart.setdefault(output.mart.name, []).append(output)
-    return [_mart(outputs) for outputs in by_mart.values()]
+def _by_mart(outputs: list[Output]) -> list[list[Output]]:
+    grouped: dict[str, list[Output]] = {}
+    for output in outputs:
+        if output.mart is not None:
+            grouped.setdefault(output.mart.name, []).append(output)
+    return list(grouped.values())
 
 
-LATE_EVENTS = Table("marts", "late_events", tuple(LATE_JOB), (
-    ("job", "VARCHAR", _case(LATE_JOB)),
-    ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(LATE_ORIGIN)})"),
-    *_columns("id STRING, ts_ms BIGINT"),
-    ("missed_window_start", "TIMESTAMPTZ",
-     f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
-    ("missed_window_end", "TIMESTAMPTZ",
-     f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
-    *_columns("source_topic STRING, source_partition INT, source_offset BIGINT")))
-DEAD_LETTERS = Table("marts", "dead_letters", (topics.DEAD_LETTER.name,), (
-    ("job", "VARCHAR", _header("dlq.job")),
-    ("reason", "VARCHAR", _header("dlq.reason")),
-    ("source_topic", "VARCHAR", _header("dlq.source.topic")),
-    ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
-    ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
-    ("key", "VARCHAR", "try(decode(key))"),
-    ("original", "BLOB", "value")))
+def _late_events(schema: str, jobs: dict[str, str], origins: dict[str, str]) -> Table:
+    """Every job's late records (``jobs``: late topic -> job); a late topic without an
+    ``origin`` column holds its job's first input (``origins``), the stream it times."""
+    return Table(schema, "late_events", tuple(jobs), (
+        ("job", "VARCHAR", _case(jobs)),
+        ("origin", "VARCHAR", f"coalesce({text('origin')}, {_case(origins)})"),
+        *_columns("id STRING, ts_ms BIGINT"),
+        ("missed_window_start", "TIMESTAMPTZ",
+         f"coalesce({instant('missed_window_start_ms')}, {instant('missed_period_start_ms')})"),
+        ("missed_window_end", "TIMESTAMPTZ",
+         f"coalesce({instant('missed_window_end_ms')}, {instant('missed_period_end_ms')})"),
+        *_columns("source_topic STRING, source_partition INT, source_offset BIGINT")))
+
+
+def _dead_letters(schema: str, topic: str) -> Table:
+    return Table(schema, "dead_letters", (topic,), (
+        ("job", "VARCHAR", _header("dlq.job")),
+        ("reason", "VARCHAR", _header("dlq.reason")),
+        ("source_topic", "VARCHAR", _header("dlq.source.topic")),
+        ("source_partition", "INTEGER", _header("dlq.source.partition", "INTEGER")),
+        ("source_offset", "BIGINT", _header("dlq.source.offset", "BIGINT")),
+        ("key", "VARCHAR", "try(decode(key))"),
+        ("original", "BLOB", "value")))
+
 
 # Every lesson's outputs (from its contract), then every job's late records and the dead letter.
-MARTS = [*_lesson_marts(), LATE_EVENTS, DEAD_LETTERS]
+MARTS = [*map(_mart, _by_mart([output for lesson in lessons.ALL for output in lesson.outputs])),
+         _late_events("marts", LATE_JOB, LATE_ORIGIN), _dead_letters("marts", topics.DEAD_LETTER.name)]
 
-TABLES = [*RAW, *MARTS]
+# The Kafka Streams peers' outputs, in tables named and typed as their jobs' are, in ``peers``.
+PEER_TOPIC = {output: topic for lesson in lessons.ALL if lesson.peer for output, topic in lesson.peer.topics}
+PEER_LATE_JOB = {PEER_TOPIC[lesson.late.topic]: lesson.peer.job for lesson in lessons.ALL
+                 if lesson.peer and lesson.late and lesson.late.topic in PEER_TOPIC}
+PEERS = [*(_mart(outputs, "peers", PEER_TOPIC) for outputs in _by_mart(
+             [output for lesson in lessons.ALL for output in lesson.outputs if output.topic in PEER_TOPIC])),
+         _late_events("peers", PEER_LATE_JOB,
+                      {PEER_TOPIC[topic]: origin for topic, origin in LATE_ORIGIN.items() if topic in PEER_TOPIC}),
+         _dead_letters("peers", topics.PEER_DEAD_LETTER.name)]
+
+TABLES = [*RAW, *MARTS, *PEERS]
 
 # --8<-- [start:store_views]
 # A store's current state, as a compacted topic keeps it: the newest value per key, minus tombstones.
 VIEWS = {
-    f"marts.{output.mart.name}": f"""CREATE OR REPLACE VIEW marts.{output.mart.name} AS
-SELECT * EXCLUDE (kafka_topic, kafka_partition, kafka_offset, load_id) FROM marts.{output.mart.name}_changelog
+    f"{table.schema}.{output.mart.name}": f"""CREATE OR REPLACE VIEW {table.schema}.{output.mart.name} AS
+SELECT * EXCLUDE (kafka_topic, kafka_partition, kafka_offset, load_id) FROM {table.qualified}
 QUALIFY row_number() OVER (PARTITION BY {output.key} ORDER BY kafka_offset DESC) = 1
   AND revenue_cents IS NOT NULL"""
     for lesson in lessons.ALL for output in lesson.outputs if output.compacted and output.mart
+    for table in (*MARTS, *PEERS) if table.name == f"{output.mart.name}_changelog"
 }
 # --8<-- [end:store_views]
 
 # What analysts query, and so what the expectation suites cover (a store as its latest state).
-MART_NAMES = [t.qualified for t in MARTS if not t.name.endswith("_changelog")] + list(VIEWS)
+MART_NAMES = [t.qualified for t in MARTS if not t.name.endswith("_changelog")] + [
+    name for name in VIEWS if name.startswith("marts.")]
 
 
 def by_topic() -> dict[str, Table]:
