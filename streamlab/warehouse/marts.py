@@ -5,8 +5,9 @@ own columns; the late records of every job and the dead letter land in tables of
 
 ``raw`` keeps every input record as it came (original bytes, headers, heartbeats flagged);
 ``marts`` holds the jobs' outputs as typed columns; ``peers`` the Kafka Streams peers' outputs
-in the same tables, so one query reads what both engines made of the same input. Every row carries its Kafka origin
-(topic, partition, offset — the key that makes a load exactly-once) and the load that wrote it.
+in tables of the same names and columns, so one query reads what both engines made of the same
+input. Every row carries its Kafka origin (topic, partition, offset — the key that makes a load
+exactly-once) and the load that wrote it.
 Event times are ``TIMESTAMPTZ`` (UTC instants), money is integer cents (``BIGINT``).
 """
 
@@ -133,7 +134,7 @@ def _mart(outputs: list[Output], schema: str = "marts", landed: dict[str, str] |
     assert mart is not None
     landed = landed or {}
     if any(output.columns != first.columns for output in outputs):
-        raise ValueError(f"outputs of different columns share marts.{mart.name}: "
+        raise ValueError(f"outputs of different columns share {schema}.{mart.name}: "
                          f"{', '.join(output.topic for output in outputs)}")
     columns = [_column(name, sql_type, mart) for name, sql_type in first.column_types()
                if not (first.compacted and name == first.key)]
