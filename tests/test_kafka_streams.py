@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import duckdb
 import httpx
 import pytest
+from confluent_kafka.admin import AdminClient
 
 from flink_jobs.lesson16_stores import contract as stores_contract
 from flink_jobs.lesson16_stores import oracle as stores_oracle
@@ -151,6 +152,8 @@ def test_a_reset_peer_starts_over_from_the_beginning_into_its_emptied_topics(run
     result = streamlab(running, "peer", "reset", job)
     assert result.returncode == 0, result.stderr
     assert f"{job}-revenue-1m-changelog" in result.stdout  # its window store's changelog, deleted
+    listed = AdminClient({"bootstrap.servers": running.bootstrap_servers}).list_topics(timeout=30).topics
+    assert not [name for name in listed if name.startswith(f"{job}-")], sorted(listed)
     outputs = [topic for _, topic in lesson.peer.topics]
     committed = kafka_io.committed_offsets(running.bootstrap_servers, job, list(lesson.peer.inputs))
     assert all(offset < 0 for offset in committed.values()), committed  # no group: from the beginning
