@@ -28,7 +28,8 @@ def deploy_streaming_jobs():
             print("left alone:", line)
         return plan.due
 
-    # Each `flink run` compiles its plan in Python: a few at a time. The grid names each by its job.
+    # The job client plans one job at a time; two overlap one's planning with the other's start.
+    # The grid names each by its job.
     @task(max_active_tis_per_dag=deploy.SUBMITS_AT_ONCE, map_index_template=schedules.MAP_LABEL)
     def roll_out(job: str) -> dict:
         schedules.label(job)

@@ -20,7 +20,7 @@ def job_health():
         print(f"{len(found)} unwell job(s)" + "".join(f"\n  {f.job}: {f.kind}, {f.detail}" for f in found))
         return [asdict(finding) for finding in found]
 
-    @task(max_active_tis_per_dag=1, map_index_template=schedules.MAP_LABEL)  # a rollback runs `flink run`: one at a time
+    @task(max_active_tis_per_dag=1, map_index_template=schedules.MAP_LABEL)  # a rollback resubmits a job: one at a time
     def respond(finding: dict) -> dict:
         schedules.label(finding["job"])
         action = healing.respond(Settings(), healing.Finding(**finding))

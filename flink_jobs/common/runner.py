@@ -79,7 +79,8 @@ def run_local(build: Callable[[TableEnvironment, JobArgs], StatementSet], args: 
 
 # --8<-- [start:run_job]
 def run(name: str, build: Callable[[TableEnvironment, JobArgs], StatementSet]) -> None:
-    """Parse arguments, build the job's statement set and submit it (detached under `flink run -d`)."""
+    """Parse arguments, build the job's statement set and submit it: `flink run -d -py job.py`
+    calls it, and the platform's job client does its steps (``job_client.submit``)."""
     args = parse_args(name)
     env = table_env(args)
     build(env, args).execute()

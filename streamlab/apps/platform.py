@@ -15,7 +15,8 @@ from streamlab.apps.dashboard import service as dashboard
 from streamlab.config import Settings
 from streamlab.data import topics
 from streamlab.errors import UserError
-from streamlab.runtime import airflow_service, flink_cluster, jars, kafka_broker, kafka_streams, processes
+from streamlab.jobs import deploy
+from streamlab.runtime import airflow_service, flink_cluster, jars, job_client, kafka_broker, kafka_streams, processes
 
 Echo = Callable[[str], None]
 
@@ -29,7 +30,7 @@ def _step(echo: Echo, what: str, action: Callable[[], object]) -> object:
 
 
 def isolated(state_dir: Path, jars_dir: Path, airflow: bool = False, dashboard: bool = False,
-             brokers: int = 1, taskmanagers: int = 1) -> Settings:
+             brokers: int = 1, taskmanagers: int = 2) -> Settings:
     """Settings for a platform of its own on ports free right now (tests, benchmarks), without
     Airflow's four processes or the dashboard unless asked for."""
     kafka = processes.free_port_block(2 * brokers)  # broker i: base + 2i, its controller base + 2i + 1
@@ -87,6 +88,8 @@ def up(settings: Settings, echo: Echo = print) -> None:
     _step(echo, f"topics ({len(topics.CATALOG)} in the catalog, {settings.replication_factor} replicas)",
           lambda: topics.apply(admin, settings.replication_factor, settings.min_insync_replicas))
     _step(echo, f"Flink cluster on {settings.flink_rest_url}", lambda: flink_cluster.start(settings))
+    _step(echo, "Flink job client (plans and submits every job; warms up on the lessons' jobs meanwhile)",
+          lambda: job_client.start(settings, deploy.warm_up_jobs(settings), wait=False))
     if settings.airflow:
         if _step(echo, f"Airflow on {settings.airflow_url}", lambda: airflow_service.start(settings)):
             echo("   (restarted: its settings changed since it started)")
@@ -102,6 +105,7 @@ def down(settings: Settings, echo: Echo = print) -> list[str]:
     stopped = [dashboard.NAME] if dashboard.stop(settings) else []
     stopped.extend(airflow_service.stop(settings))
     stopped.extend(kafka_streams.stop(settings))
+    stopped.extend([job_client.NAME] if job_client.stop(settings) else [])
     stopped.extend(flink_cluster.stop(settings))
     stopped.extend(kafka_broker.stop(settings))
     for leftover in processes.all_recorded(settings.state):

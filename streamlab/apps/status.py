@@ -15,7 +15,7 @@ from streamlab.config import Settings
 from streamlab.data import kafka_io, topics
 from streamlab.errors import UserError
 from streamlab.jobs import deploy, jobhealth, ops, schedules
-from streamlab.runtime import airflow_service, flink_cluster, kafka_broker, kafka_streams, processes
+from streamlab.runtime import airflow_service, flink_cluster, job_client, kafka_broker, kafka_streams, processes
 from streamlab.runtime.airflow_rest import AirflowRest
 from streamlab.runtime.flink_rest import ACTIVE_STATES, FlinkRest
 
@@ -142,6 +142,7 @@ def snapshot(settings: Settings) -> dict[str, Any]:
                   "taskmanagers": [tm.pid if tm else None for tm in
                                    (processes.running(settings.state, name)
                                     for name in flink_cluster.taskmanagers(settings))],
+                  "job_client": client.pid if (client := processes.running(settings.state, job_client.NAME)) else None,
                   "slots": slots, "jobs": jobs, "error": error},
         "airflow": _airflow(settings),
         "dashboard": {"url": settings.dashboard_url, "pid": page.pid if page else None},
@@ -198,7 +199,9 @@ def render(shown: dict[str, Any]) -> list[str]:
     lines.append(f"Flink     {flink['rest']}  "
                  + (f"jobmanager pid {flink['jobmanager']}" if flink["jobmanager"] else "jobmanager not running")
                  + ", " + ", ".join(f"taskmanager pid {pid}" if pid else "taskmanager not running"
-                                    for pid in flink["taskmanagers"]))
+                                    for pid in flink["taskmanagers"])
+                 + (f", job client pid {flink['job_client']}" if flink["job_client"] else
+                    ", job client not running (the next submission starts it)"))
     if flink["error"]:
         lines.append(f"  REST API not answering: {flink['error']}")
     if flink["slots"]:

@@ -1,27 +1,30 @@
-"""Submit the lessons' PyFlink jobs (``streamlab.lessons``) to the session cluster with `flink run -py`."""
+"""Submit the lessons' PyFlink jobs (``streamlab.lessons``) to the session cluster through the
+platform's warm Flink client (``streamlab.runtime.job_client``)."""
 
 from __future__ import annotations
 
-import re
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlparse
 
 from streamlab import lessons
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.jobs import releases
-from streamlab.runtime import flink_cluster
+from streamlab.runtime import flink_cluster, job_client
 from streamlab.runtime.flink_rest import FlinkRest
 
 
 def job_args(settings: Settings) -> list[str]:
     return ["--bootstrap-servers", settings.bootstrap_servers]
+
+
+def warm_up_jobs(settings: Settings) -> list[job_client.Job]:
+    """Every lesson's job as the checkout has it, for the job client to plan once as it starts."""
+    argv = [*job_args(settings), "--fingerprint", "warm-up"]
+    return [job_client.Job(settings.code, spec.script, spec.name, argv) for spec in lessons.ALL]
 
 
 def release(settings: Settings, key: str) -> releases.Release:
@@ -30,9 +33,8 @@ def release(settings: Settings, key: str) -> releases.Release:
     return releases.build(settings.state, key, settings.code, spec.script, job_args(settings))
 
 
-# Submitting a job runs a `flink run` client (a JVM and a Python process) for 15-25 s of CPU.
-# Two at a time overlap one client's waiting with the other's work; on 2 cores that saved only
-# ~5 s of ~106 s for seven jobs in the benchmark, as each client is mostly CPU-bound.
+# The job client plans one job at a time (see its docstring); two submissions at once overlap
+# one job's planning with the other's start on the cluster (wait_started).
 SUBMITS_AT_ONCE = 2
 T = TypeVar("T")
 
@@ -65,24 +67,12 @@ def deploy(settings: Settings, key: str, timeout_s: float = 180.0, from_path: Pa
     if running is not None:
         return wait_running(rest, spec.name, timeout_s)
     code = code or release(settings, key)
-    argv = [
-        str(flink_cluster.FLINK_HOME / "bin" / "flink"), "run", "-d",
-        *(["-m", urlparse(settings.flink_rest_url).netloc] if settings.flink_rest else []),
-        *(["-s", str(from_path)] if from_path else []),
-        *(f"-D{name}={value}" for name, value in (options or {}).items()),
-        "-py", str(code.entry_point),
-        "-pyfs", str(code.root),  # the release, not the checkout, for Python UDF workers too
-        "-pyclientexec", sys.executable,
-        "-pyexec", sys.executable,
-        *job_args(settings), "--fingerprint", code.fingerprint,
-    ]
-    env = flink_cluster.flink_env(settings) | {"PYTHONPATH": str(code.root)}
-    result = subprocess.run(argv, env=env, cwd=code.root, capture_output=True, text=True, timeout=timeout_s)
-    submitted = re.search(r"JobID ([0-9a-f]{32})", result.stdout)
-    if result.returncode != 0 or submitted is None:
-        raise UserError(f"`flink run` failed for {key}: {_root_cause(result.stdout + result.stderr)}")
-    _record_job_id(settings, key, submitted.group(1))
-    return wait_started(rest, submitted.group(1), timeout_s)
+    argv = [*job_args(settings), "--fingerprint", code.fingerprint]
+    if from_path:
+        options = {"execution.state-recovery.path": str(from_path), **(options or {})}
+    job_id = job_client.submit(settings, job_client.Job(code.root, code.script, spec.name, argv), options or {}, timeout_s)
+    _record_job_id(settings, key, job_id)
+    return wait_started(rest, job_id, timeout_s)
 
 
 def _job_ids_file(settings: Settings, key: str) -> Path:
@@ -108,16 +98,6 @@ def fingerprint(rest: FlinkRest, job_id: str) -> str:
     """The release a running job was deployed from ('' when deployed some other way)."""
     user_config = rest.job_config(job_id).get("execution-config", {}).get("user-config", {})
     return user_config.get("streamlab.fingerprint", "")
-
-
-def _root_cause(output: str) -> str:
-    """The most specific exception message in a Java/Python stack trace dump."""
-    causes = [
-        line.strip() for line in output.splitlines()
-        if ("Exception: " in line or "Error: " in line) and not line.lstrip().startswith("at ")
-        and "Python process exits" not in line and "ProgramAbortException" not in line
-    ]
-    return causes[-1] if causes else "\n".join(output.splitlines()[-20:])
 
 
 def wait_started(rest: FlinkRest, job_id: str, timeout_s: float) -> str:
