@@ -126,8 +126,8 @@ def parser() -> argparse.ArgumentParser:
                      help=f"only this job (repeatable; default all: {', '.join(lessons.BY_KEY)})")
     cli.add_argument("--brokers", type=int, default=1, choices=range(1, 6), metavar="1-5",
                      help="Kafka brokers of each bench platform (default 1)")
-    cli.add_argument("--taskmanagers", type=int, default=1, choices=range(1, 9), metavar="1-8",
-                     help="Flink TaskManagers of each (default 1)")
+    cli.add_argument("--taskmanagers", type=int, default=2, choices=range(1, 9), metavar="1-8",
+                     help="Flink TaskManagers of each (default 2: one is the spare a killed one's jobs restart in)")
     cli.add_argument("--latency-duration", type=int, default=60, metavar="S",
                      help="seconds of input per latency load, 0 to skip latency (default 60)")
     cli.add_argument("--job-records", type=positive_int, default=100_000, metavar="N",

@@ -45,7 +45,7 @@ class Backlog:
 
 
 @contextmanager
-def fresh_platform(base: Settings, name: str, brokers: int = 1, taskmanagers: int = 1) -> Iterator[Settings]:
+def fresh_platform(base: Settings, name: str, brokers: int = 1, taskmanagers: int = 2) -> Iterator[Settings]:
     """A platform of its own under ``<state>/bench/<name>`` on free ports, emptied first, stopped after."""
     state = base.state / "bench" / name
     if state.exists():

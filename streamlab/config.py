@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     )
     flink_taskmanager_memory: str = Field("3072m", description="TaskManager process size.")
     flink_taskmanagers: int = Field(
-        1, ge=1, le=8, description="TaskManagers in the session cluster, each with the slots and memory above."
+        2, ge=1, le=8, description="TaskManagers in the session cluster, each with the slots and memory above. "
+        "With 2 or more, one is a spare: after a TaskManager dies, its jobs restart at once in the others' "
+        "free slots (Flink's counterpart of a Kafka Streams standby) instead of waiting for a new JVM."
     )
     flink_jobmanager_memory: str = Field("1024m", description="JobManager process size.")
     checkpoint_interval_ms: int = Field(

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,7 +48,7 @@ UNSCHEDULED = {f"schedule_{dag_id}": None for dag_id in schedules.DAGS}
 
 
 def fresh_settings(name: str, airflow: bool = False, dashboard: bool = False, brokers: int = 1,
-                   taskmanagers: int = 1, **fields: object) -> Settings:
+                   taskmanagers: int = 2, **fields: object) -> Settings:
     """Settings for an isolated platform under ``<state>/<name>`` on free ports, its DAGs
     unscheduled unless ``fields`` say otherwise."""
     state = STATE_ROOT / name
@@ -155,3 +156,31 @@ def demo(platform) -> subprocess.CompletedProcess[str]:
     own look at what it left running (every lesson's job, its data, the warehouse). Bounded
     at twice what it takes on two cores (about 7 minutes)."""
     return streamlab(platform, "demo", timeout_s=900)
+
+
+PLATFORM_FIXTURES = {"platform", "demo", "dag_settings"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the platform says so with the ``platform`` marker, or the run stops
+    here: unmarked, it would start Kafka, Flink and Airflow inside `make check`."""
+    unmarked = [item.nodeid for item in items
+                if PLATFORM_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("platform") is None]
+    if unmarked:
+        raise pytest.UsageError("these tests use the platform without @pytest.mark.platform: " + ", ".join(unmarked))
+
+
+_MODULE_SECONDS: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _MODULE_SECONDS[report.nodeid.split("::")[0]] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Each module's time, set-up (a shared platform or demo lands on the first that asks) included."""
+    if _MODULE_SECONDS:
+        terminalreporter.write_sep("=", "seconds per module")
+        for module, seconds in sorted(_MODULE_SECONDS.items(), key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{seconds:8.1f}s  {module}")

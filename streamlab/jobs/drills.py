@@ -4,8 +4,9 @@ written twice — the stateful jobs' state, and every job's exactly-once output.
 
 Scenarios:
 
-* ``taskmanager-kill`` — kill -9 the TaskManager (state and open transactions lost), start a
-  new one; the jobs restart from their latest checkpoint.
+* ``taskmanager-kill`` — kill -9 the TaskManager (state and open transactions lost); the jobs
+  restart from their latest checkpoint in the spare TaskManager's free slots, and the killed one
+  comes back as the next spare (with one TaskManager, the jobs wait for its replacement).
 * ``job-restore`` — stop the windows job with a savepoint mid-stream and start it again from
   it. (Cancelling and restoring from an *older* savepoint would emit again what was committed
   after it: exactly-once holds from the latest checkpoint or a stop-with-savepoint.)
@@ -101,7 +102,9 @@ def record(settings: Settings, result: DrillResult, threshold_s: float) -> bool:
 
 # --8<-- [start:kill_taskmanager]
 def _kill_taskmanager(settings: Settings, probe_job: str) -> None:
-    """kill -9 the TaskManager the probe job runs on (with two, the jobs on the other go on)."""
+    """kill -9 the TaskManager the probe job runs on. With a spare, its jobs restart in the other
+    TaskManager's free slots and the killed one comes back after the recovery (``inject_mid_run``);
+    alone, the jobs wait for a new one."""
     rest = FlinkRest(settings.flink_rest_url)
     hosts = rest.taskmanagers_of(rest.running_job(lessons.get(probe_job).name)["jid"])
     names = [n for n in flink_cluster.taskmanagers(settings) if any(h.startswith(n + "_") for h in hosts)]
@@ -113,7 +116,8 @@ def _kill_taskmanager(settings: Settings, probe_job: str) -> None:
     processes.kill(taskmanager)
     while taskmanager.alive():
         time.sleep(0.1)
-    flink_cluster.restart_taskmanagers(settings)
+    if settings.flink_taskmanagers == 1:
+        flink_cluster.restart_taskmanagers(settings)
 # --8<-- [end:kill_taskmanager]
 
 
@@ -267,6 +271,8 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     jobwatch.wait_all_caught_up(settings, groups, timeout_s)
     recovery_s = time.monotonic() - fault_at
     kafka_broker.start(settings)  # a killed broker rejoins (nothing to do after the other faults)
+    if scenario == "taskmanager-kill":  # and so does a killed TaskManager, as the spare
+        flink_cluster.restart_taskmanagers(settings)
     if scenario in PEER_FAULTS:  # and so does a killed instance, as a standby
         kafka_streams.start(settings, probe, 0, standby_replicas=PEER_STANDBYS)
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has
