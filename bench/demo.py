@@ -46,6 +46,7 @@ def measure(base: Settings, echo: Callable[[str], None] = print) -> dict[str, ob
     echo(f"make demo (after setup): {took:.1f} s, exit {code}" + (f": {error}" if error else ""))
     return {"when": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"), "in_all_s": round(took, 1),
             "passed": code == 0, "drill": next((line for line in lines if line.startswith("DRILL ")), None),
+            "steps_s": next((demo.Steps.parse(line) for line in lines if line.startswith(demo.Steps.PREFIX)), {}),
             **({"error": error} if error else {})}
 
 

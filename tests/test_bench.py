@@ -16,6 +16,7 @@ import pytest
 
 from bench import ablation, baselines, flame, probes, report, runs
 from streamlab import lessons
+from streamlab.apps import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED = ROOT / "docs" / "benchmark"
@@ -209,3 +210,10 @@ def test_bad_arguments_get_one_line(args, fragment):
                             timeout=60)
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and fragment in result.stderr, result.stderr
+
+
+def test_the_demos_step_times_read_back_as_printed():
+    steps = demo.Steps()
+    assert steps.time("up", lambda: "done") == "done"
+    steps.time("deploy", lambda: None)
+    assert demo.Steps.parse(steps.line()) == steps.seconds and list(steps.seconds) == ["up", "deploy"]

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from streamlab import lessons, warehouse
+from streamlab.apps.demo import Steps
 from streamlab.jobs import ops
 from streamlab.runtime.airflow_rest import AirflowRest
 from streamlab.warehouse import analyst, marts
@@ -48,6 +49,10 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
         [view for view in marts.VIEWS if view.startswith("peers.")]), counts
     assert len(counts) >= 25 + len(marts.PEERS), counts
     assert re.search(r"VALIDATION PASSED: (\d+) of \1 expectations met over 19 tables", first.stdout)
+    # Each step's time, for a reader and for bench.demo (Steps).
+    [steps] = [line for line in first.stdout.splitlines() if line.startswith(Steps.PREFIX)]
+    assert list(Steps.parse(steps)) == ["up", "generate", "deploy", "check", "drills", "peers",
+                                             "savepoints", "warehouse"], steps
     assert "(viewable offline)" in first.stdout  # Data Docs load nothing from a CDN
 
     assert f"Dashboard:     {platform.dashboard_url}" in first.stdout

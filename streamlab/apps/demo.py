@@ -7,6 +7,7 @@ import signal
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from streamlab import lessons, warehouse
 from streamlab.apps import operations, platform
@@ -39,17 +40,11 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
         raise UserError("the demo deploys, drills, backs up and loads through Airflow's DAGs: "
                         "unset STREAMLAB_AIRFLOW=false")
     started = time.monotonic()
-    platform.up(settings, echo)
-    bootstrap = settings.bootstrap_servers
-    existing = sum(kafka_io.end_offsets(bootstrap, ["clicks", "orders", "payments"]).values())
-    if existing:
-        echo(f"-> raw topics already hold {existing} events: reusing them (`make clean` starts afresh)")
-    else:
-        echo(f"-> generating {DEMO_SPEC.count} events (seed {DEMO_SPEC.seed}) ...")
-        produced = producer.produce(generator.generate(DEMO_SPEC), bootstrap)
-        echo("   " + ", ".join(f"{t} {n}" for t, n in sorted(produced.items()) if ":" not in t))
-    running_since = _deploy_all(settings, echo)
-    reports = [_check_job(settings, key, running_since[key], echo) for key in JOBS]
+    steps = Steps()
+    steps.time("up", lambda: platform.up(settings, echo))
+    steps.time("generate", lambda: _generate(settings, echo))
+    running_since = steps.time("deploy", lambda: _deploy_all(settings, echo))
+    reports = steps.time("check", lambda: [_check_job(settings, key, running_since[key], echo) for key in JOBS])
     echo("")
     for report in reports:
         echo(report.text)
@@ -57,10 +52,11 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
     ok = all(report.ok for report in reports)
     echo("RESULT: every output equals the oracle" if ok else "RESULT: outputs DO NOT reconcile")
     echo("")
-    drilled = _drill(settings, echo) if drill else True
-    peered = _peers(settings, echo)
-    backed_up = _backup(settings, echo)
-    validated = _warehouse(settings, echo)
+    drilled = steps.time("drills", lambda: _drill(settings, echo)) if drill else True
+    peered = steps.time("peers", lambda: _peers(settings, echo))
+    backed_up = steps.time("savepoints", lambda: _backup(settings, echo))
+    validated = steps.time("warehouse", lambda: _warehouse(settings, echo))
+    echo(steps.line())
     echo(f"({time.monotonic() - started:.1f}s in all)")
     echo("")
     echo(f"Watch it run:  Airflow {settings.airflow_url} (user {airflow_service.USER}, password in "
@@ -74,6 +70,45 @@ def run(settings: Settings, echo: Echo = print, drill: bool = True, keep_rate: f
     if keep_rate is not None:
         _live(settings, echo, keep_rate)
     return code
+
+
+T = TypeVar("T")
+
+
+class Steps:
+    """Each step's wall time, so a slow step shows where it is (``bench.demo`` records them)."""
+
+    PREFIX = "steps:"
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def time(self, name: str, step: Callable[[], T]) -> T:
+        started = time.monotonic()
+        try:
+            return step()
+        finally:
+            self.seconds[name] = round(time.monotonic() - started, 1)
+
+    def line(self) -> str:
+        return f"{self.PREFIX} " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in self.seconds.items())
+
+    @classmethod
+    def parse(cls, line: str) -> dict[str, float]:
+        """``line()`` read back: step -> seconds."""
+        pairs = (part.rsplit(" ", 1) for part in line.removeprefix(cls.PREFIX).split(","))
+        return {name.strip(): float(seconds.removesuffix("s")) for name, seconds in pairs}
+
+
+def _generate(settings: Settings, echo: Echo) -> None:
+    """The demo's data set, unless the raw topics hold one already."""
+    existing = sum(kafka_io.end_offsets(settings.bootstrap_servers, ["clicks", "orders", "payments"]).values())
+    if existing:
+        echo(f"-> raw topics already hold {existing} events: reusing them (`make clean` starts afresh)")
+        return
+    echo(f"-> generating {DEMO_SPEC.count} events (seed {DEMO_SPEC.seed}) ...")
+    produced = producer.produce(generator.generate(DEMO_SPEC), settings.bootstrap_servers)
+    echo("   " + ", ".join(f"{t} {n}" for t, n in sorted(produced.items()) if ":" not in t))
 
 
 def _live(settings: Settings, echo: Echo, rate: float) -> None:
