@@ -202,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.demo:
             _echo("make demo, timed on a platform of its own")
             result["demo"] = demo.measure(base, _echo)
+        submissions = [s for scale in result["scales"] for s in scale["all_jobs"].get("submission_s", {}).values()]
+        if submissions:  # the budget is per job: the slowest one is the figure
+            result["submission"] = {"slowest_s": max(submissions), "jobs": len(submissions)}
         result["took_s"] = round(time.monotonic() - started)
         publish.write(result, publish.RESULTS / stamp, not args.no_publish, _echo)
         print()

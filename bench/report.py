@@ -138,6 +138,13 @@ def markdown(result: dict) -> str:
         out.append(_table(["measured", "in all", "outputs equal the oracle"],
                           [[timed_demo["when"], f"{timed_demo['in_all_s']:.1f} s",
                             "yes" if timed_demo["passed"] else "NO"]]))
+        if timed_demo.get("steps_s"):
+            out += ["", "Its steps: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in timed_demo["steps_s"].items())]
+
+    submission = result.get("submission")
+    if submission:
+        out += ["", f"**Submission** (each of {submission['jobs']} deploys through the job client, until every "
+                f"task of the job runs): the slowest took {submission['slowest_s']:.1f} s"]
 
     names = sorted({name for scale in scales for name in scale["memory"]})
     out += ["", "**Peak memory** (MB resident, process and the processes it started, e.g. Python "

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 from confluent_kafka import Consumer, TopicPartition
 from confluent_kafka.admin import AdminClient
@@ -42,6 +43,15 @@ class Backlog:
     records: list[Record]
     produced: dict[str, int]  # records per topic, heartbeats counted per partition
     produce: baselines.Rate
+
+
+T = TypeVar("T")
+
+
+def timed(work: Callable[[], T]) -> tuple[T, float]:
+    """``work()``'s result and its wall time in seconds."""
+    started = time.monotonic()
+    return work(), time.monotonic() - started
 
 
 @contextmanager
@@ -82,7 +92,8 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
     produce = baselines.Rate("confluent-kafka", "produce the data set (acks=all, transactional)",
                              len(records), time.monotonic() - started)
     echo(f"   deploying {len(keys)} jobs, {deploy.SUBMITS_AT_ONCE} at a time ...")
-    job_ids = deploy.deploy_all(settings, keys)
+    submitted = deploy.for_each_job(keys, lambda key: timed(lambda: deploy.deploy(settings, key)))
+    job_ids = {key: job_id for key, (job_id, _) in submitted.items()}
     checkpoints = probes.Checkpoints(started_ms=int(time.time() * 1000))
     with probes.sampling(settings, peaks, checkpoints, job_ids):
         cpu_before = probes.cpu_seconds(settings)
@@ -103,6 +114,8 @@ def all_jobs_drain(settings: Settings, keys: list[str], spec: generator.Generato
         "drain_s": round(drain_s, 3), "records_per_s": round(len(records) / drain_s),
         "input_records_per_s": round(input_records / drain_s),
         "caught_up_s": {key: round(caught_up[lessons.get(key).name] - started, 1) for key in keys},
+        # Each job's deploy, submission to all its tasks running, as a data engineer waits for it.
+        "submission_s": {key: round(seconds, 1) for key, (_, seconds) in submitted.items()},
         "cpu_s": cpu,
         "checkpoints": checkpoints.as_json(),
     }

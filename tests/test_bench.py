@@ -217,3 +217,11 @@ def test_the_demos_step_times_read_back_as_printed():
     assert steps.time("up", lambda: "done") == "done"
     steps.time("deploy", lambda: None)
     assert demo.Steps.parse(steps.line()) == steps.seconds and list(steps.seconds) == ["up", "deploy"]
+
+
+def test_the_report_shows_the_demos_steps_and_the_slowest_submission():
+    result = json.loads((PUBLISHED / "bench.json").read_text())
+    result["demo"] |= {"steps_s": {"up": 12.5, "deploy": 30.0}}
+    result["submission"] = {"slowest_s": 7.25, "jobs": 7}
+    text = report.markdown(result)
+    assert "Its steps: up 12.5 s, deploy 30.0 s" in text and "the slowest took 7.2 s" in text
