@@ -271,8 +271,9 @@ def inject_mid_run(settings: Settings, scenario: str, data: generator.GeneratorS
     jobwatch.wait_all_caught_up(settings, groups, timeout_s)
     recovery_s = time.monotonic() - fault_at
     kafka_broker.start(settings)  # a killed broker rejoins (nothing to do after the other faults)
-    if scenario == "taskmanager-kill":  # and so does a killed TaskManager, as the spare
-        flink_cluster.restart_taskmanagers(settings)
+    if scenario == "taskmanager-kill":  # and so does a killed TaskManager, as the spare, and
+        flink_cluster.restart_taskmanagers(settings)  # takes jobs again: the next spare is warm
+        lifecycle.rebalance(settings, jobs or list(lessons.BY_KEY))
     if scenario in PEER_FAULTS:  # and so does a killed instance, as a standby
         kafka_streams.start(settings, probe, 0, standby_replicas=PEER_STANDBYS)
     # Flink does not checkpoint watermarks: a partition read to its end before the fault has

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from streamlab import lessons
 from streamlab.config import Settings
 from streamlab.errors import UserError
-from streamlab.jobs import deploy, joblock
+from streamlab.jobs import deploy, joblock, releases
 from streamlab.runtime import flink_cluster
 from streamlab.runtime.flink_rest import FlinkRest
 
@@ -173,3 +173,39 @@ def _local_path(location: str) -> Path:
     """Flink reports ``file:/...`` URIs; the cluster shares this machine's file system."""
     parsed = urlparse(location)
     return Path(parsed.path if parsed.scheme == "file" else location)
+
+
+def placement(settings: Settings, keys: list[str]) -> dict[str, list[str]]:
+    """Each TaskManager's resource id with the running jobs of ``keys`` on it (an idle one too)."""
+    client = rest(settings)
+    placed: dict[str, list[str]] = {tm["id"]: [] for tm in client.taskmanagers()}
+    for key in keys:
+        job = client.running_job(lessons.get(key).name)
+        for taskmanager in client.taskmanagers_of(job["jid"]) if job else ():
+            placed.setdefault(taskmanager, []).append(key)
+    return placed
+
+
+def rebalance(settings: Settings, keys: list[str]) -> list[str]:
+    """Spread the jobs over the TaskManagers again, as after a TaskManager came back empty: move
+    one at a time from the busiest to the idlest (stop with a savepoint, restore the same release
+    from it: exactly once, like an upgrade), until their job counts differ by one at most. Flink
+    places a restored job on the TaskManager with the most free slots
+    (``taskmanager.load-balance.mode: SLOTS``). Without it every job would sit on one TaskManager
+    and the next kill would restart them all in a JVM that has run none. Returns the moved jobs."""
+    moved: list[str] = []
+    while True:
+        placed = placement(settings, keys)
+        busiest = max(placed, key=lambda tm: len(placed[tm]))
+        idlest = min(placed, key=lambda tm: len(placed[tm]))
+        movable = [key for key in placed[busiest] if key not in moved]
+        if len(placed[busiest]) - len(placed[idlest]) <= 1 or not movable:
+            return moved
+        key = movable[0]
+        with joblock.held(settings, key, "rebalance"):
+            job_id = running_job_id(settings, key)
+            release = releases.find(settings.state, key, lessons.get(key).script, deploy.fingerprint(rest(settings), job_id))
+            if release is not None:  # a job whose release is gone stays: restoring other code is an upgrade
+                point = stop_with_savepoint(settings, key)
+                deploy.deploy(settings, key, from_path=point.path, code=release)
+        moved.append(key)

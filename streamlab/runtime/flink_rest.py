@@ -68,6 +68,10 @@ class FlinkRest:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._get(f"/jobs/{job_id}")
 
+    def taskmanagers(self) -> list[dict[str, Any]]:
+        """The registered TaskManagers (``id`` is the resource id, with their slots)."""
+        return self._get("/taskmanagers")["taskmanagers"]
+
     def taskmanagers_of(self, job_id: str) -> set[str]:
         """The resource ids of the TaskManagers the job's tasks run on."""
         return {tm["taskmanager-id"] for vertex in self.job(job_id)["vertices"]
