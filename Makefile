@@ -8,10 +8,13 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum
 
 .PHONY: setup browser demo check exercise test docs docs-serve bench bench-quick up down status clean
 
+# uv installs the same pins as pip (constraints.txt, its own pin too) in a fraction of the time:
+# 6.5 s against pip's 105 s with warm caches, 20 s against 164 s with cold ones (docs/benchmark).
 $(STAMP): pyproject.toml constraints.txt
-	@echo "Setting up $(VENV) (pinned by constraints.txt) ..."
+	@echo "Setting up $(VENV) (pinned by constraints.txt, installed by uv) ..."
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@test -x $(BIN)/uv || $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt uv
+	@$(BIN)/uv pip install -q --python $(BIN)/python -c constraints.txt -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
 setup: $(STAMP)
