@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -47,10 +48,23 @@ def _maven(mvn: str, pom: Path, jars: Path, what: str) -> None:
         raise UserError(f"Maven could not {what}:\n{tail}")
 
 
+def cache_root() -> Path:
+    """Built jars per machine, named by ``_jvm_digest`` (as the npm files are, and pip's wheels):
+    a fresh clone of the same sources copies them instead of running Maven for a minute."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "streamlab" / "jars"
+
+
 def ensure_jars(jars: Path, quiet: bool = False) -> Path:
     """Resolve the jars into ``jars`` once per pom version; later calls are no-ops."""
     marker = jars / ".resolved"
-    if marker.exists() and marker.read_text() == _jvm_digest():
+    digest = _jvm_digest()
+    if marker.exists() and marker.read_text() == digest:
+        return jars
+    cached = cache_root() / digest
+    if (cached / ".resolved").is_file():
+        if jars.exists():
+            shutil.rmtree(jars)
+        shutil.copytree(cached, jars)
         return jars
     require_java()
     mvn = shutil.which("mvn")
@@ -64,7 +78,13 @@ def ensure_jars(jars: Path, quiet: bool = False) -> Path:
     _maven(mvn, POM, jars, "resolve the jars (is Maven Central reachable?)")
     _maven(mvn, FUNCTIONS / "pom.xml", jars, "build streamlab's Flink functions (jvm/functions)")
     _maven(mvn, PEERS / "pom.xml", jars, "build the Kafka Streams peers (peers/kafka-streams)")
-    marker.write_text(_jvm_digest())
+    marker.write_text(digest)
+    staging = cached.with_name(f".{digest}.{os.getpid()}")
+    shutil.copytree(jars, staging)
+    try:
+        staging.rename(cached)  # whole or absent: another setup may have cached it meanwhile
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
     return jars
 
 
