@@ -52,8 +52,14 @@ def _function_jars() -> list[str]:
             if "functions" in path.name]
 
 
+@functools.cache
+def _data_set() -> tuple[generator.Record, ...]:
+    """The data set of ``SPEC``, generated once per process: every check writes the same."""
+    return tuple(generator.generate(SPEC))
+
+
 def _args(key: str, directory: Path, records: Iterable[generator.Record] | None = None) -> JobArgs:
-    topic_files.write(generator.generate(SPEC) if records is None else records, directory)
+    topic_files.write(_data_set() if records is None else records, directory)
     return JobArgs(name=lessons.get(key).name, bootstrap_servers="", fingerprint="local", local_dir=str(directory))
 
 
