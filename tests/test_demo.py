@@ -51,7 +51,7 @@ def test_demo_reconciles_and_is_idempotent(platform, demo):
     assert re.search(r"VALIDATION PASSED: (\d+) of \1 expectations met over 19 tables", first.stdout)
     # Each step's time, for a reader and for bench.demo (Steps).
     [steps] = [line for line in first.stdout.splitlines() if line.startswith(Steps.PREFIX)]
-    assert list(Steps.parse(steps)) == ["up", "generate", "deploy", "check", "drills", "peers",
+    assert list(Steps.parse(steps)) == ["up", "deploy", "generate", "check", "drills", "peers",
                                              "savepoints", "warehouse"], steps
     assert "(viewable offline)" in first.stdout  # Data Docs load nothing from a CDN
 
