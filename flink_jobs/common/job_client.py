@@ -11,8 +11,10 @@ come from one counter per JVM, which a fresh `flink run` JVM starts at 0. Each r
 first, so a job gets the uids it would get from a fresh JVM and restores savepoints of either.
 Requests are served one at a time for the same reason.
 
-Run as a script (``python job_client.py SOCKET``): it imports no project module itself, because
-each request imports the release's own ``flink_jobs``/``streamlab`` modules afresh.
+Run as a script (``python -P job_client.py SOCKET [WARM_UP_JSON]``): it imports no project
+module itself, because each request imports the release's own ``flink_jobs``/``streamlab``
+modules afresh. It is Python because the jobs are PyFlink programs; it only plans and submits
+them, and the jobs it submits run no Python.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import sys
 import time
 import traceback
 from pathlib import Path
+
+from pyflink.java_gateway import get_gateway
 
 PROJECT_PACKAGES = ("flink_jobs", "streamlab", "validation")
 NODE_IDS = "org.apache.flink.table.planner.plan.nodes.exec.ExecNodeContext"
@@ -40,8 +44,6 @@ def _forget_project_modules() -> None:
 def _reset_node_ids(env) -> None:
     """``ExecNodeContext.resetIdCounter()``, through the planner's own class loader (the planner
     is loaded in a class loader of its own, out of py4j's sight)."""
-    from pyflink.java_gateway import get_gateway
-
     gateway = get_gateway()
     loader = env._j_tenv.getPlanner().getClass().getClassLoader()
     method = loader.loadClass(NODE_IDS).getMethod("resetIdCounter", gateway.new_array(gateway.jvm.java.lang.Class, 0))
@@ -52,8 +54,6 @@ def _cluster_config() -> dict[str, str]:
     """The cluster's configuration as the `flink` CLI reads it (``$FLINK_CONF_DIR``): under
     `flink run` it is the job's environment (checkpointing, state backend, parallelism); a job's
     own options win over it, and the request's over both, as `flink run -D` would."""
-    from pyflink.java_gateway import get_gateway
-
     configuration = get_gateway().jvm.org.apache.flink.configuration.GlobalConfiguration
     return dict(configuration.loadConfiguration(os.environ["FLINK_CONF_DIR"]).toMap())
 

@@ -9,6 +9,7 @@ A submitter that finds it not running starts it, so a killed client comes back b
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import json
 import socket
 import sys
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from flink_jobs.common import job_client as server
 from streamlab.config import Settings
 from streamlab.errors import UserError
 from streamlab.runtime import flink_cluster, processes
@@ -27,6 +27,8 @@ NAME = "flink-job-client"
 # The client JVM plans one job at a time; its heap holds a planner, not data.
 JVM_ARGS = "-Xmx512m -XX:+UseSerialGC"
 SOCKET_PATH_MAX = 107  # sun_path's size on Linux, less its terminating NUL
+# The server's script, found without importing it (it imports PyFlink, which no caller needs).
+SERVER = importlib.util.find_spec("flink_jobs.common.job_client").origin
 
 
 def socket_path(settings: Settings) -> Path:
@@ -61,7 +63,7 @@ def start(settings: Settings, warm_up: Sequence[Job] = (), wait: bool = True) ->
         warm_up_file = path.with_suffix(".warm-up.json")
         warm_up_file.write_text(json.dumps([_request(settings, job, {}) for job in warm_up]))
         proc = existing or processes.spawn(
-            settings.state, NAME, [sys.executable, "-P", server.__file__, str(path), str(warm_up_file)],
+            settings.state, NAME, [sys.executable, "-P", SERVER, str(path), str(warm_up_file)],
             flink_cluster.flink_env(settings) | {"JVM_ARGS": JVM_ARGS},
             _log(settings), cwd=flink_cluster.flink_dir(settings),
         )
