@@ -12,7 +12,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from streamlab.data import topics
-from streamlab.runtime import airflow_service, kafka_broker, processes
+from streamlab.runtime import airflow_service, flink_cluster, job_client, kafka_broker, processes
 from conftest import fresh_settings, streamlab
 
 pytestmark = pytest.mark.platform
@@ -32,7 +32,8 @@ def test_status_shows_broker_topics_and_cluster(platform):
     assert f"{platform.bootstrap_servers}  running" in result.stdout
     for topic in topics.CATALOG:
         assert topic.name in result.stdout
-    assert "taskmanagers 1" in result.stdout
+    assert "taskmanagers 2" in result.stdout  # one the other's spare
+    assert "job client pid" in result.stdout
 
 
 def test_up_twice_and_down_stops_exactly_what_up_started():
@@ -42,8 +43,8 @@ def test_up_twice_and_down_stops_exactly_what_up_started():
         first = streamlab(settings, "up")
         assert first.returncode == 0, first.stderr
         started = {p.name: p for p in processes.all_recorded(settings.state)}
-        assert set(started) == {"kafka", "flink-jobmanager", "flink-taskmanager", *airflow_service.COMPONENTS,
-                                "dashboard"}
+        assert set(started) == {"kafka", "flink-jobmanager", *flink_cluster.taskmanagers(settings),
+                                job_client.NAME, *airflow_service.COMPONENTS, "dashboard"}
         shown = streamlab(settings, "status").stdout
         assert f"Airflow   {settings.airflow_url}" in shown and airflow_service.password(settings) in shown
         assert f"Dashboard {settings.dashboard_url}  running (pid {started['dashboard'].pid})" in shown
