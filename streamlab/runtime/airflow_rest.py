@@ -70,10 +70,19 @@ class AirflowRest:
     def set_paused(self, dag_id: str, paused: bool) -> None:
         self._call("PATCH", f"/dags/{dag_id}", json={"is_paused": paused})
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        """A manual run now; its run id."""
-        run = self._call("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})
-        return run["dag_run_id"]
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None, patience_s: float = 30.0) -> str:
+        """A manual run now; its run id. A DAG the API does not find is asked for again for
+        ``patience_s``: the API answered 404 for a DAG of the folder while the dag-processor
+        wrote it again (a fresh clone's demo, load_and_validate, whose parse takes 20 s)."""
+        deadline = time.monotonic() + patience_s
+        while True:
+            response = self.http.post(f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})
+            if response.status_code != 404 or time.monotonic() > deadline:
+                break
+            time.sleep(1.0)
+        if not response.is_success:
+            raise UserError(f"Airflow POST /dags/{dag_id}/dagRuns: {response.status_code} {response.text[:300]}")
+        return response.json()["dag_run_id"]
 
     def run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         return self._call("GET", f"/dags/{dag_id}/dagRuns/{quote(run_id)}")
