@@ -62,3 +62,18 @@ def test_port_in_use_is_a_user_error():
         sock.listen()
         with pytest.raises(UserError, match="already in use.*STREAMLAB_X"):
             processes.require_free_port("127.0.0.1", sock.getsockname()[1], "X", "STREAMLAB_X")
+
+
+def test_a_start_is_waited_for_and_a_death_during_it_is_its_log(tmp_path):
+    state = STATE_ROOT / "test-processes"
+    ready = tmp_path / "ready"
+    proc = processes.spawn(state, "starter", ["sh", "-c", f"sleep 0.3; touch {ready}; sleep 60"], {"PATH": "/usr/bin:/bin"},
+                           state / "starter.log", cwd=tmp_path)
+    try:
+        assert processes.wait_started(proc, ready.exists, 30, "the starter") == proc
+    finally:
+        processes.stop(state, "starter")
+    dying = processes.spawn(state, "dier", ["sh", "-c", "echo no such config; exit 3"], {"PATH": "/usr/bin:/bin"},
+                            state / "dier.log", cwd=tmp_path)
+    with pytest.raises(UserError, match="the dier exited during startup; last log lines:\nno such config"):
+        processes.wait_started(dying, lambda: False, 30, "the dier")

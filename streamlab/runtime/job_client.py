@@ -13,7 +13,6 @@ import importlib.util
 import json
 import socket
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,14 +66,9 @@ def start(settings: Settings, warm_up: Sequence[Job] = (), wait: bool = True) ->
             flink_cluster.flink_env(settings) | {"JVM_ARGS": JVM_ARGS},
             _log(settings), cwd=flink_cluster.flink_dir(settings),
         )
-        deadline = time.monotonic() + settings.startup_timeout_s
-        while wait and not path.exists():
-            if not proc.alive():
-                raise UserError(f"the Flink job client exited on start; last log lines:\n{processes.tail(proc.log)}")
-            if time.monotonic() > deadline:
-                raise UserError(f"the Flink job client did not start in {settings.startup_timeout_s:.0f}s: see {proc.log}")
-            time.sleep(0.2)
-        return proc
+        if not wait:
+            return proc
+        return processes.wait_started(proc, path.exists, settings.startup_timeout_s, "the Flink job client")
 
 
 def _log(settings: Settings) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -85,14 +84,8 @@ def start(settings: Settings, job: str, instance: int = 0, standby_replicas: int
     argv = command(settings, job, "--bootstrap-servers", settings.bootstrap_servers, "--state-dir", str(state_dir),
                    "--standby-replicas", str(standby_replicas), *queries)
     proc = processes.spawn(settings.state, name, argv, os.environ, log, settings.state)
-    deadline = time.monotonic() + timeout_s
-    while "-> RUNNING" not in _read_from(log, since):  # Main prints each state change
-        if not proc.alive():
-            raise UserError(f"{name} exited during startup:\n{processes.tail(log)}")
-        if time.monotonic() > deadline:
-            raise UserError(f"{name} not RUNNING after {timeout_s:.0f}s:\n{processes.tail(log)}")
-        time.sleep(0.5)
-    return proc
+    # Main prints each state change.
+    return processes.wait_started(proc, lambda: "-> RUNNING" in _read_from(log, since), timeout_s, name, poll_s=0.5)
 
 
 def query_port(settings: Settings, instance: int) -> int:

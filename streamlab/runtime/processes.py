@@ -16,7 +16,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -215,6 +215,20 @@ def free_port_block(n: int, host: str = "127.0.0.1") -> int:
             for sock in sockets:
                 sock.close()
     raise UserError(f"found no {n} consecutive free ports on {host}")
+
+
+def wait_started(proc: ManagedProcess, ready: Callable[[], bool], timeout_s: float, what: str,
+                 poll_s: float = 0.2) -> ManagedProcess:
+    """Wait until ``ready()``: a UserError with the log's last lines if the process exits first,
+    or is not ready within ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        if not proc.alive():
+            raise UserError(f"{what} exited during startup; last log lines:\n{tail(proc.log)}")
+        if time.monotonic() > deadline:
+            raise UserError(f"{what} not ready after {timeout_s:.0f}s; last log lines:\n{tail(proc.log)}")
+        time.sleep(poll_s)
+    return proc
 
 
 def tail(path: Path, lines: int = 20) -> str:
