@@ -37,6 +37,15 @@ def settings(tmp_path_factory) -> Settings:
     job_client.stop(settings)
 
 
+def test_the_client_warms_up_on_a_job_before_it_answers(settings):
+    """`up` starts the client with every lesson's job to plan first; one is enough to see it."""
+    job_client.stop(settings)
+    [windows] = [job for job in deploy.warm_up_jobs(settings) if job.name == WINDOWS.name]
+    job_client.start(settings, [windows])
+    log = (settings.state / "logs" / f"{job_client.NAME}.log").read_text()
+    assert f"warmed up on {WINDOWS.name}" in log, log[-2000:]
+
+
 def broken(settings: Settings, tmp_path: Path, old: str, new: str) -> releases.Release:
     """A release of the windows job with ``old`` replaced by ``new`` in its script."""
     for package in ("flink_jobs", "streamlab"):

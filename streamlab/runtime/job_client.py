@@ -57,15 +57,16 @@ def start(settings: Settings, warm_up: Sequence[Job] = (), wait: bool = True) ->
         existing = processes.running(settings.state, NAME)
         if existing is not None and path.exists():
             return existing
-        if existing is None:
+        proc = existing  # still warming up: its socket comes when it is done
+        if proc is None:
             path.unlink(missing_ok=True)  # a killed client's: the new one binds afresh
-        warm_up_file = path.with_suffix(".warm-up.json")
-        warm_up_file.write_text(json.dumps([_request(settings, job, {}) for job in warm_up]))
-        proc = existing or processes.spawn(
-            settings.state, NAME, [sys.executable, "-P", SERVER, str(path), str(warm_up_file)],
-            flink_cluster.flink_env(settings) | {"JVM_ARGS": JVM_ARGS},
-            _log(settings), cwd=flink_cluster.flink_dir(settings),
-        )
+            warm_up_file = path.with_suffix(".warm-up.json")
+            warm_up_file.write_text(json.dumps([_request(settings, job, {}) for job in warm_up]))
+            proc = processes.spawn(
+                settings.state, NAME, [sys.executable, "-P", SERVER, str(path), str(warm_up_file)],
+                flink_cluster.flink_env(settings) | {"JVM_ARGS": JVM_ARGS},
+                _log(settings), cwd=flink_cluster.flink_dir(settings),
+            )
         if not wait:
             return proc
         return processes.wait_started(proc, path.exists, settings.startup_timeout_s, "the Flink job client")
